@@ -1,0 +1,18 @@
+"""Backends turn a graph into something callable: `compile(graph, backend="numpy")`."""
+
+from __future__ import annotations
+
+import importlib
+
+from graphc.graph import Graph
+
+BACKENDS = {"numpy": "backends.numpy"}
+
+
+def compile(graph: Graph, backend: str = "numpy"):  # noqa: A001 - the verb is the point
+    """Compile `graph` with the named backend and return its executable."""
+    try:
+        module = BACKENDS[backend]
+    except KeyError:
+        raise ValueError(f"unknown backend {backend!r}; choose one of {sorted(BACKENDS)}") from None
+    return importlib.import_module(module).compile(graph)

@@ -1,0 +1,148 @@
+"""How each op becomes a NumPy expression: a table from op name to a template or function.
+
+A template is a format string over the operand names `{0}, {1}, ...`; a function
+gets `(operands, node, ctx)` and returns the expression. Attribute values reach the
+code only as validated ints or through `ctx.ref(value)`, never as pasted text.
+"""
+
+from __future__ import annotations
+
+from graphc.node import Node
+
+NP_DTYPE = {"bool": "np.bool_", "int32": "np.int32", "int64": "np.int64",
+            "float16": "np.float16", "float32": "np.float32", "float64": "np.float64"}
+
+
+def _ints(values) -> str:
+    """A tuple literal of ints (validated as ints, so safe to paste)."""
+    items = [str(int(v)) for v in values]
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def _pairs(widths) -> str:
+    return "(" + ", ".join(_ints(w) for w in widths) + ("," if len(widths) == 1 else "") + ")"
+
+
+def _int_or_none(v) -> str:
+    return "None" if v is None else str(int(v))
+
+
+def _keep_int(func: str):
+    """floor/ceil/round are the identity on integers (NumPy would return floats)."""
+    def lower(args, node: Node, ctx):
+        return args[0] if node.dtype.category < 2 else f"{func}({args[0]})"
+    return lower
+
+
+def _reduce(func: str):
+    def lower(args, node: Node, ctx):
+        axes, keepdims = node.attr("axes"), node.attr("keepdims")
+        return f"{func}({args[0]}, axis={_ints(axes)}, keepdims={bool(keepdims)})"
+    return lower
+
+
+def _argreduce(func: str):
+    def lower(args, node: Node, ctx):
+        return f"{func}({args[0]}, axis={_int_or_none(node.attr('axis'))}, keepdims={bool(node.attr('keepdims'))})"
+    return lower
+
+
+def _shape(node: Node, ctx, attr: str = "shape") -> str:
+    dims = [ctx.dim(d) for d in node.attr(attr)]
+    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
+
+
+def _getitem(args, node: Node, ctx) -> str:
+    parts = []
+    for entry in node.attr("index"):
+        if entry is None:
+            parts.append("None")
+        elif isinstance(entry, int):
+            parts.append(str(int(entry)))
+        else:
+            start, stop, step = entry
+            parts.append(f"{_int_or_none(start)}:{_int_or_none(stop)}:{_int_or_none(step)}")
+    if not parts:
+        return f"{args[0]}[()]"
+    return f"{args[0]}[{', '.join(parts)}]"
+
+
+def _leaf_value(args, node: Node, ctx) -> str:
+    return ctx.ref(node.attr("value").value, "c")
+
+
+def _scalar(args, node: Node, ctx) -> str:
+    return ctx.ref(node.dtype.numpy.type(node.attr("value")), "k")
+
+
+LOWERING = {
+    # leaves (placeholders are function arguments)
+    "constant": _leaf_value,
+    "parameter": _leaf_value,
+    "scalar": _scalar,
+    "arange": lambda a, n, ctx: (f"np.arange({ctx.ref(n.attr('start'))}, {ctx.ref(n.attr('stop'))},"
+                                 f" {ctx.ref(n.attr('step'))}, dtype={NP_DTYPE[n.dtype.name]})"),
+    "eye": lambda a, n, ctx: f"np.eye({int(n.attr('n'))}, {int(n.attr('m'))}, dtype={NP_DTYPE[n.dtype.name]})",
+    # unary
+    "neg": "np.negative({0})",
+    "abs": "np.abs({0})",
+    "sign": "np.sign({0})",
+    "exp": "np.exp({0})",
+    "log": "np.log({0})",
+    "log1p": "np.log1p({0})",
+    "expm1": "np.expm1({0})",
+    "sqrt": "np.sqrt({0})",
+    "rsqrt": "rt.rsqrt({0})",
+    "sin": "np.sin({0})",
+    "cos": "np.cos({0})",
+    "tan": "np.tan({0})",
+    "tanh": "np.tanh({0})",
+    "sigmoid": "rt.sigmoid({0})",
+    "relu": "rt.relu({0})",
+    "floor": _keep_int("np.floor"),
+    "ceil": _keep_int("np.ceil"),
+    "round": _keep_int("np.round"),
+    "erf": "rt.erf({0})",
+    "logical_not": "np.logical_not({0})",
+    "stop_gradient": "{0}",
+    "cast": lambda a, n, ctx: f"np.asarray({a[0]}).astype({NP_DTYPE[n.dtype.name]})",
+    # binary
+    "add": "np.add({0}, {1})",
+    "sub": "np.subtract({0}, {1})",
+    "mul": "np.multiply({0}, {1})",
+    "div": "np.true_divide({0}, {1})",
+    "floordiv": "np.floor_divide({0}, {1})",
+    "mod": "np.mod({0}, {1})",
+    "pow": "np.power({0}, {1})",
+    "maximum": "np.maximum({0}, {1})",
+    "minimum": "np.minimum({0}, {1})",
+    "atan2": "np.arctan2({0}, {1})",
+    "eq": "np.equal({0}, {1})",
+    "ne": "np.not_equal({0}, {1})",
+    "lt": "np.less({0}, {1})",
+    "le": "np.less_equal({0}, {1})",
+    "gt": "np.greater({0}, {1})",
+    "ge": "np.greater_equal({0}, {1})",
+    "logical_and": "np.logical_and({0}, {1})",
+    "logical_or": "np.logical_or({0}, {1})",
+    "where": "np.where({0}, {1}, {2})",
+    # reductions
+    "sum": _reduce("np.sum"),
+    "prod": _reduce("np.prod"),
+    "mean": _reduce("np.mean"),
+    "max": _reduce("np.max"),
+    "min": _reduce("np.min"),
+    "argmax": _argreduce("np.argmax"),
+    "argmin": _argreduce("np.argmin"),
+    # shapes
+    "reshape": lambda a, n, ctx: f"np.reshape({a[0]}, {_shape(n, ctx)})",
+    "broadcast_to": lambda a, n, ctx: f"np.broadcast_to({a[0]}, {_shape(n, ctx)})",
+    "transpose": lambda a, n, ctx: f"np.transpose({a[0]}, {_ints(n.attr('perm'))})",
+    "flip": lambda a, n, ctx: f"np.flip({a[0]}, axis={_ints(n.attr('axes'))})",
+    "pad": lambda a, n, ctx: (f"np.pad({a[0]}, {_pairs(n.attr('widths'))},"
+                              f" constant_values={ctx.ref(n.attr('value'))})"),
+    "cat": lambda a, n, ctx: f"np.concatenate(({', '.join(a)},), axis={int(n.attr('axis'))})",
+    "getitem": _getitem,
+    # linear algebra
+    "matmul": "np.matmul({0}, {1})",
+}

@@ -1,0 +1,31 @@
+"""Helpers the generated NumPy code calls where NumPy has no single function."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)) without overflow for large |x| (SciPy's expit)."""
+    return special.expit(x)
+
+
+def erf(x: np.ndarray) -> np.ndarray:
+    return special.erf(x)
+
+
+def rsqrt(x: np.ndarray) -> np.ndarray:
+    return 1 / np.sqrt(x)
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    """max(x, 0), keeping NaN and the dtype, as torch.relu."""
+    return np.where(x > 0, x, np.zeros_like(x)) if x.dtype.kind == "f" else np.maximum(x, 0)
+
+
+def owned(value) -> np.ndarray:
+    """An output the caller may keep and write: no views of inputs, no scalars."""
+    if isinstance(value, np.ndarray) and value.flags.owndata and value.flags.writeable:
+        return value
+    return np.array(value)

@@ -1,0 +1,85 @@
+"""Validation of the arguments of a compiled call: count, dtype, shape, symbols."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from graphc.dtypes import scalar_dtype
+from graphc.graph import Graph
+from graphc.node import Node
+from graphc.shapes import format_shape
+
+
+class Signature:
+    """What a compiled graph accepts; `bind(args)` returns arrays and symbol values."""
+
+    def __init__(self, graph: Graph):
+        self.inputs = graph.inputs
+        self.names = [n.attr("name") or f"input {k}" for k, n in enumerate(graph.inputs)]
+        self.np_dtypes = [n.dtype.numpy for n in graph.inputs]
+        # Bare symbols are bound at their first occurrence; other dims are checked.
+        self.binders: dict[object, tuple[int, int]] = {}
+        self.checks: list[tuple[int, int, object]] = []
+        for k, node in enumerate(graph.inputs):
+            for axis, dim in enumerate(node.shape):
+                if not isinstance(dim, int) and dim.is_Symbol and dim not in self.binders:
+                    self.binders[dim] = (k, axis)
+                else:
+                    self.checks.append((k, axis, dim))
+        self.static = not self.binders
+
+    def bind(self, args: tuple) -> tuple[list[np.ndarray], dict]:
+        """Check and convert `args`; return the arrays and each symbol's value."""
+        if len(args) != len(self.inputs):
+            raise TypeError(f"expected {len(self.inputs)} arguments ({', '.join(self.names)}),"
+                            f" got {len(args)}")
+        arrays = [self._convert(k, a) for k, a in enumerate(args)]
+        for k, array in enumerate(arrays):
+            if array.ndim != self.inputs[k].ndim:
+                self._shape_error(k, array)
+        symbols = {sym: arrays[k].shape[axis] for sym, (k, axis) in self.binders.items()}
+        for k, axis, dim in self.checks:
+            if isinstance(dim, int):
+                expected = dim
+            elif dim in symbols:
+                expected = symbols[dim]
+            else:
+                expected = dim.subs(symbols)
+            if arrays[k].shape[axis] != expected:
+                self._shape_error(k, arrays[k], symbols)
+        return arrays, symbols
+
+    def _convert(self, k: int, value) -> np.ndarray:
+        want = self.np_dtypes[k]
+        if isinstance(value, np.ndarray):
+            if value.dtype != want:
+                raise TypeError(f"argument {self.names[k]!r} must have dtype {want}, got {value.dtype}")
+            return value
+        tensor_node = getattr(value, "_node", None)
+        if isinstance(tensor_node, Node):
+            return self._convert(k, value.numpy())
+        if isinstance(value, (bool, int, float, np.generic)):
+            source = value.dtype if isinstance(value, np.generic) else scalar_dtype(value).numpy
+            if not np.can_cast(source, want, "same_kind"):
+                raise TypeError(f"argument {self.names[k]!r} must have dtype {want};"
+                                f" cannot safely cast {value!r} to it")
+            return np.asarray(value, dtype=want)
+        if isinstance(value, (list, tuple)):
+            try:
+                array = np.asarray(value)
+            except ValueError as err:
+                raise ValueError(f"argument {self.names[k]!r}: {err}") from None
+            if array.dtype.kind not in "biuf" or not np.can_cast(array.dtype, want, "same_kind"):
+                raise TypeError(f"argument {self.names[k]!r} must have dtype {want};"
+                                f" cannot safely cast a list of {array.dtype} to it")
+            return array.astype(want)
+        raise TypeError(f"argument {self.names[k]!r} must be an array of {want},"
+                        f" got {type(value).__name__}")
+
+    def _shape_error(self, k: int, array: np.ndarray, symbols: dict | None = None):
+        expected = format_shape(self.inputs[k].shape)
+        bound = ""
+        if symbols:
+            bound = " with " + ", ".join(f"{s}={v}" for s, v in symbols.items())
+        raise ValueError(f"argument {self.names[k]!r} must have shape {expected}{bound},"
+                         f" got {list(array.shape)}")

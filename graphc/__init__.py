@@ -1,0 +1,107 @@
+"""graphc: a symbolic-graph compiler for tensor programs.
+
+Build a static graph with a PyTorch-like API, derive gradients as graphs,
+and compile it with a backend (NumPy today).
+"""
+
+from graphc.dot import to_dot
+from graphc.dtypes import DType, bool_, float16, float32, float64, int32, int64
+from graphc.evaluate import SymbolicTensorError
+from graphc.function import Function, function
+from graphc.functional import (
+    abs,
+    add,
+    arange,
+    argmax,
+    argmin,
+    atan2,
+    broadcast_to,
+    cast,
+    cat,
+    ceil,
+    cos,
+    div,
+    dot,
+    eq,
+    erf,
+    exp,
+    expm1,
+    eye,
+    flip,
+    floor,
+    floordiv,
+    from_numpy,
+    full,
+    full_like,
+    ge,
+    getitem,
+    gt,
+    le,
+    log,
+    log1p,
+    log_softmax,
+    logical_and,
+    logical_not,
+    logical_or,
+    logsumexp,
+    lt,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mod,
+    mul,
+    ne,
+    neg,
+    ones,
+    ones_like,
+    pad,
+    parameter,
+    permute,
+    placeholder,
+    pow,
+    prod,
+    relu,
+    remainder,
+    reshape,
+    round,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    softmax,
+    sqrt,
+    squeeze,
+    stack,
+    stop_gradient,
+    sub,
+    sum,
+    tan,
+    tanh,
+    tensor,
+    transpose,
+    true_divide,
+    unsqueeze,
+    view,
+    where,
+    zeros,
+    zeros_like,
+)
+from graphc.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from graphc.graph import Graph, GraphError
+from graphc.node import Node, TensorType
+from graphc.ops import OPS, GraphBuildError
+from graphc.tensor import Size, Tensor
+
+bool = bool_  # noqa: A001 - graphc.bool, as torch.bool
+float = float32  # noqa: A001
+double = float64
+long = int64
+int = int32  # noqa: A001
+half = float16
+
+__version__ = "0.1.0"
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,50 @@
+"""`graphc.function`: compile a graph from chosen inputs to outputs into a callable."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from graphc.graph import Graph, GraphError, as_node
+from graphc.tensor import Tensor
+
+_INPUT_OPS = ("placeholder", "parameter", "constant")
+
+
+class Function:
+    """A compiled graph. Call it with arrays; get an array, or a list for a list of outputs."""
+
+    def __init__(self, inputs: Sequence[Tensor], outputs, backend: str = "numpy"):
+        from backends import compile as compile_graph
+
+        if isinstance(inputs, Tensor):
+            inputs = [inputs]
+        self._single = not isinstance(outputs, (list, tuple))
+        outputs = [outputs] if self._single else list(outputs)
+        for k, t in enumerate(inputs):
+            if as_node(t).op not in _INPUT_OPS:
+                raise GraphError(f"input {k} of graphc.function is a computed tensor ({as_node(t).op});"
+                                 " inputs must be placeholders or leaf tensors")
+        self.graph = Graph(inputs, outputs)
+        self.graph.verify()
+        self.backend = backend
+        self.executable = compile_graph(self.graph, backend)
+
+    @property
+    def source(self) -> str:
+        """The generated code (for the NumPy backend, Python source)."""
+        return self.executable.source
+
+    def __call__(self, *args) -> np.ndarray | list[np.ndarray]:
+        results = self.executable(*args)
+        return results[0] if self._single else list(results)
+
+    def __repr__(self) -> str:
+        names = ", ".join(str(n.attr("name") or n.op) for n in self.graph.inputs)
+        return f"<graphc.Function({names}) backend={self.backend}, {len(self.graph)} nodes>"
+
+
+def function(inputs: Sequence[Tensor], outputs, backend: str = "numpy") -> Function:
+    """Compile `outputs` (a tensor or a list of tensors) as a function of `inputs`."""
+    return Function(inputs, outputs, backend)

@@ -1,0 +1,624 @@
+"""The user-facing operations: build nodes from tensors, arrays and Python scalars.
+
+Promotion follows PyTorch and is made explicit in the IR: operands are cast to
+the result dtype before an op, so every backend sees operands of one dtype.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from graphc import dtypes
+from graphc.dtypes import DType, as_dtype, result_type, scalar_dtype
+from graphc.grad_mode import is_grad_enabled
+from graphc.node import Node, Ref, TensorType
+from graphc.ops import GraphBuildError, arange_length, make, make_leaf
+from graphc.shapes import (
+    as_shape,
+    dims_equal,
+    format_shape,
+    normalize_axes,
+    normalize_axis,
+    numel,
+    simplify_dim,
+)
+from graphc.tensor import Tensor
+
+TensorLike = Tensor | np.ndarray | bool | int | float | Sequence
+
+_SCALARS = (bool, int, float, np.generic)
+
+
+# ------------------------------------------------------------------ wrapping
+
+def _wrap(node: Node, *sources: Any) -> Tensor:
+    """A tensor for `node`, requiring gradients when any tensor source does."""
+    requires = is_grad_enabled() and builtins.any(
+        isinstance(s, Tensor) and s.requires_grad for s in _flatten(sources))
+    return Tensor(node, requires)
+
+
+def _flatten(sources):
+    for s in sources:
+        if isinstance(s, (list, tuple)):
+            yield from s
+        else:
+            yield s
+
+
+def _tensor(value: TensorLike) -> Tensor:
+    return value if isinstance(value, Tensor) else tensor(value)
+
+
+def _node(value: TensorLike) -> Node:
+    return _tensor(value)._node
+
+
+def _scalar_node(value, dtype: DType) -> Node:
+    """A scalar literal of `dtype`; equal literals are one node."""
+    if dtype is dtypes.bool_:
+        value = bool(value)
+    elif dtype.category == 1:
+        info = np.iinfo(dtype.numpy)
+        if not float(value).is_integer() or not info.min <= int(value) <= info.max:
+            raise OverflowError(f"value {value!r} does not fit in {dtype.name}")
+        value = int(value)
+    else:
+        value = float(value)
+    return make_leaf("scalar", TensorType(dtype, ()), identity=False, value=value)
+
+
+def _cast_node(node: Node, dtype: DType) -> Node:
+    return node if node.dtype is dtype else make("cast", (node,), dtype=dtype)
+
+
+def _promote(args: Sequence, minimum_category: int = 0) -> tuple[list[Node], DType]:
+    """Operand nodes all cast to the PyTorch result dtype of `args`."""
+    operands = []
+    for a in args:
+        if isinstance(a, _SCALARS) and not isinstance(a, Tensor):
+            operands.append((a, scalar_dtype(a), 2))
+        else:
+            node = _node(a)
+            operands.append((node, node.dtype, 1 if node.ndim == 0 else 0))
+    dtype = result_type(*((d, p) for _, d, p in operands))
+    if dtype.category < minimum_category:
+        dtype = dtypes.DEFAULT_FLOAT
+    nodes = [_scalar_node(v, dtype) if p == 2 else _cast_node(v, dtype) for v, _, p in operands]
+    return nodes, dtype
+
+
+# ------------------------------------------------------------------ creation
+
+def tensor(data: TensorLike, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A concrete tensor from a scalar, a nested list or an array (copied), PyTorch-style."""
+    if isinstance(data, Tensor):
+        array = np.array(data.numpy())
+    elif isinstance(data, np.ndarray):
+        array = np.array(data)
+    else:
+        try:
+            array = np.array(data)
+        except ValueError as err:
+            raise ValueError(f"cannot make a tensor from {_short(data)}: {err}") from None
+        if array.dtype.kind == "f":
+            array = array.astype(dtypes.DEFAULT_FLOAT.numpy)
+        elif array.dtype.kind in "iu":
+            array = array.astype(dtypes.DEFAULT_INT.numpy)
+        elif array.dtype.kind != "b":
+            raise TypeError(f"cannot make a tensor from {_short(data)}: elements must be"
+                            " bools, ints or floats")
+    if dtype is not None:
+        array = array.astype(as_dtype(dtype).numpy)
+    dtypes.from_numpy(array.dtype)  # raises for unsupported dtypes
+    if requires_grad:
+        if array.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, not {array.dtype}")
+        return Tensor(parameter_node(array), True)
+    array.flags.writeable = False
+    node = make_leaf("constant", TensorType(dtypes.from_numpy(array.dtype), array.shape),
+                     identity=True, value=Ref(array))
+    return Tensor(node)
+
+
+def _short(data) -> str:
+    text = repr(data)
+    return text if len(text) < 60 else text[:57] + "..."
+
+
+def parameter_node(array: np.ndarray, name: str | None = None) -> Node:
+    """A leaf that reads `array` by reference, so changes to it are seen."""
+    dtype = dtypes.from_numpy(array.dtype)
+    attrs = {"value": Ref(array)}
+    if name is not None:
+        attrs["name"] = str(name)
+    return make_leaf("parameter", TensorType(dtype, array.shape), identity=True, **attrs)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares `array`'s memory and keeps its dtype."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(parameter_node(array))
+
+
+def parameter(value: TensorLike, name: str | None = None, requires_grad: bool = True) -> Tensor:
+    """A named trainable leaf holding an array (read by reference at each call)."""
+    array = value if isinstance(value, np.ndarray) else np.array(tensor(value).numpy())
+    t = Tensor(parameter_node(array, name))
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def placeholder(name: str, shape=(), dtype=dtypes.float32) -> Tensor:
+    """A named symbolic input: `placeholder("x", shape=("n", 3), dtype=graphc.float32)`."""
+    if not isinstance(name, str):
+        raise TypeError(f"a placeholder's name must be a string, got {type(name).__name__}")
+    node = make_leaf("placeholder", TensorType(as_dtype(dtype), as_shape(shape)),
+                     identity=True, name=name)
+    return Tensor(node)
+
+
+def _shape_args(shape: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Sequence)) and not isinstance(shape[0], str):
+        return tuple(shape[0])
+    return shape
+
+
+def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A tensor of `shape` filled with `fill_value` (dtype inferred as PyTorch does)."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    dtype = as_dtype(dtype) if dtype is not None else scalar_dtype(fill_value)
+    shape = as_shape(shape)
+    node = make("broadcast_to", (_scalar_node(fill_value, dtype),), shape=shape)
+    result = Tensor(node)
+    if requires_grad:
+        result = tensor(result, requires_grad=True)
+    return result
+
+
+def zeros(*shape, dtype=dtypes.float32) -> Tensor:
+    return full(_shape_args(shape), 0, dtype=dtype)
+
+
+def ones(*shape, dtype=dtypes.float32) -> Tensor:
+    return full(_shape_args(shape), 1, dtype=dtype)
+
+
+def full_like(x: TensorLike, fill_value, dtype=None) -> Tensor:
+    node = _node(x)
+    return full(node.shape, fill_value, dtype=dtype if dtype is not None else node.dtype)
+
+
+def zeros_like(x: TensorLike, dtype=None) -> Tensor:
+    return full_like(x, 0, dtype)
+
+
+def ones_like(x: TensorLike, dtype=None) -> Tensor:
+    return full_like(x, 1, dtype)
+
+
+def arange(start, stop=None, step=1, dtype=None) -> Tensor:
+    """`start, start + step, ...` below `stop`; int64 for ints, float32 if any is a float."""
+    if stop is None:
+        start, stop = 0, start
+    for v in (start, stop, step):
+        if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool):
+            raise TypeError(f"arange bounds must be numbers, got {v!r}")
+    if dtype is None:
+        floating = builtins.any(isinstance(v, (float, np.floating)) for v in (start, stop, step))
+        dtype = dtypes.DEFAULT_FLOAT if floating else dtypes.DEFAULT_INT
+    dtype = as_dtype(dtype)
+    try:
+        length = arange_length(start, stop, step)
+    except ValueError as err:
+        raise GraphBuildError(f"arange: {err}") from None
+    cast = float if dtype.is_floating_point else int
+    node = make_leaf("arange", TensorType(dtype, (length,)), identity=False,
+                     start=cast(start), stop=cast(stop), step=cast(step))
+    return Tensor(node)
+
+
+def eye(n: int, m: int | None = None, dtype=dtypes.float32) -> Tensor:
+    """An `n x m` matrix with ones on the diagonal."""
+    m = n if m is None else m
+    shape = as_shape((n, m))
+    if not all(isinstance(d, int) for d in shape):
+        raise TypeError("eye needs static sizes")
+    return Tensor(make_leaf("eye", TensorType(as_dtype(dtype), shape), identity=False, n=n, m=m))
+
+
+# --------------------------------------------------------------- elementwise
+
+def _unary(op: str, float_only: bool):
+    def function(x: TensorLike) -> Tensor:
+        node = _node(x)
+        if float_only and not node.dtype.is_floating_point:
+            node = _cast_node(node, dtypes.DEFAULT_FLOAT)
+        return _wrap(make(op, (node,)), x)
+
+    function.__name__ = op
+    function.__doc__ = f"Elementwise `{op}`."
+    return function
+
+
+neg = _unary("neg", False)
+abs = _unary("abs", False)  # noqa: A001 - PyTorch's name
+sign = _unary("sign", False)
+exp = _unary("exp", True)
+log = _unary("log", True)
+log1p = _unary("log1p", True)
+expm1 = _unary("expm1", True)
+sqrt = _unary("sqrt", True)
+rsqrt = _unary("rsqrt", True)
+sin = _unary("sin", True)
+cos = _unary("cos", True)
+tan = _unary("tan", True)
+tanh = _unary("tanh", True)
+sigmoid = _unary("sigmoid", True)
+relu = _unary("relu", False)
+floor = _unary("floor", False)
+ceil = _unary("ceil", False)
+round = _unary("round", False)  # noqa: A001
+erf = _unary("erf", True)
+stop_gradient = _unary("stop_gradient", False)
+
+
+def logical_not(x: TensorLike) -> Tensor:
+    return _wrap(make("logical_not", (_cast_node(_node(x), dtypes.bool_),)), x)
+
+
+def cast(x: TensorLike, dtype) -> Tensor:
+    """`x` converted to `dtype` (NumPy's conversion rules)."""
+    dtype = as_dtype(dtype)
+    node = _node(x)
+    result = _wrap(_cast_node(node, dtype), x)
+    if not dtype.is_floating_point:
+        result.requires_grad = False
+    return result
+
+
+def _binary(op: str, float_only: bool = False):
+    def function(x: TensorLike, y: TensorLike) -> Tensor:
+        nodes, _ = _promote((x, y), 2 if float_only else 0)
+        return _wrap(make(op, nodes), x, y)
+
+    function.__name__ = op
+    function.__doc__ = f"Elementwise `{op}` with broadcasting and PyTorch's type promotion."
+    return function
+
+
+add = _binary("add")
+sub = _binary("sub")
+mul = _binary("mul")
+div = _binary("div", float_only=True)
+floordiv = _binary("floordiv")
+mod = _binary("mod")
+pow = _binary("pow")  # noqa: A001
+maximum = _binary("maximum")
+minimum = _binary("minimum")
+atan2 = _binary("atan2", float_only=True)
+true_divide = div
+remainder = mod
+
+
+def _compare(op: str):
+    def function(x: TensorLike, y: TensorLike) -> Tensor:
+        nodes, _ = _promote((x, y))
+        result = Tensor(make(op, nodes))
+        return result
+
+    function.__name__ = op
+    function.__doc__ = f"Elementwise comparison `{op}`, giving bool."
+    return function
+
+
+eq = _compare("eq")
+ne = _compare("ne")
+lt = _compare("lt")
+le = _compare("le")
+gt = _compare("gt")
+ge = _compare("ge")
+
+
+def _logical(op: str):
+    def function(x: TensorLike, y: TensorLike) -> Tensor:
+        nodes, _ = _promote((x, y))
+        return Tensor(make(op, [_cast_node(n, dtypes.bool_) for n in nodes]))
+
+    function.__name__ = op
+    return function
+
+
+logical_and = _logical("logical_and")
+logical_or = _logical("logical_or")
+
+
+def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
+    """Elementwise `x if condition else y`."""
+    cond = _cast_node(_node(condition), dtypes.bool_)
+    nodes, _ = _promote((x, y))
+    return _wrap(make("where", (cond, *nodes)), x, y)
+
+
+# ----------------------------------------------------------------- reductions
+
+def _axis_args(axis, keepdims, dim, keepdim):
+    """Accept NumPy's `axis/keepdims` and PyTorch's `dim/keepdim` spellings."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give either axis or dim, not both")
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    return axis, bool(keepdims)
+
+
+def _reduction(op: str):
+    def function(x: TensorLike, axis=None, keepdims: bool = False, *, dim=None,
+                 keepdim=None) -> Tensor:
+        axis, keepdims = _axis_args(axis, keepdims, dim, keepdim)
+        node = _node(x)
+        if op in ("sum", "prod") and node.dtype.category < 2:
+            node = _cast_node(node, dtypes.int64)
+        if op == "mean" and not node.dtype.is_floating_point:
+            node = _cast_node(node, dtypes.DEFAULT_FLOAT)
+        try:
+            axes = normalize_axes(axis, node.ndim)
+        except (IndexError, TypeError, ValueError) as err:
+            raise GraphBuildError(f"{op}: {err} (operand: {node.type})") from None
+        return _wrap(make(op, (node,), axes=axes, keepdims=keepdims), x)
+
+    function.__name__ = op
+    function.__doc__ = f"`{op}` over `axis` (all axes when None), keeping them as size 1 if `keepdims`."
+    return function
+
+
+sum = _reduction("sum")  # noqa: A001
+mean = _reduction("mean")
+prod = _reduction("prod")
+max = _reduction("max")  # noqa: A001
+min = _reduction("min")  # noqa: A001
+
+
+def _argreduction(op: str):
+    def function(x: TensorLike, axis=None, keepdims: bool = False, *, dim=None,
+                 keepdim=None) -> Tensor:
+        axis, keepdims = _axis_args(axis, keepdims, dim, keepdim)
+        node = _node(x)
+        if axis is not None:
+            try:
+                axis = normalize_axis(axis, node.ndim)
+            except (IndexError, TypeError) as err:
+                raise GraphBuildError(f"{op}: {err} (operand: {node.type})") from None
+        return Tensor(make(op, (node,), axis=axis, keepdims=keepdims))
+
+    function.__name__ = op
+    function.__doc__ = f"`{op}` along `axis` (of the flattened tensor when None); ties go to the first."
+    return function
+
+
+argmax = _argreduction("argmax")
+argmin = _argreduction("argmin")
+
+
+# ------------------------------------------------------------------ shape ops
+
+def reshape(x: TensorLike, *shape) -> Tensor:
+    """The same elements in a new shape; one dimension may be -1 (inferred)."""
+    node = _node(x)
+    shape = _shape_args(shape)
+    if isinstance(shape, int):
+        shape = (shape,)
+    dims = list(shape)
+    unknown = [i for i, d in enumerate(dims) if isinstance(d, int) and d == -1]
+    if len(unknown) > 1:
+        raise GraphBuildError(f"reshape: only one dimension can be -1, got {list(shape)}")
+    if unknown:
+        rest = list(as_shape([d for i, d in enumerate(dims) if i != unknown[0]]))
+        known = numel(tuple(rest))
+        total = numel(node.shape)
+        if isinstance(total, int) and isinstance(known, int):
+            if known == 0 or total % known:
+                raise GraphBuildError(f"reshape: cannot reshape {format_shape(node.shape)}"
+                                      f" into {list(shape)}")
+            missing = total // known
+        else:
+            missing = simplify_dim(total / known)
+        dims[unknown[0]] = missing
+    dims = as_shape(dims)
+    if dims == node.shape:
+        return _wrap(node, x)
+    return _wrap(make("reshape", (node,), shape=dims), x)
+
+
+view = reshape
+
+
+def broadcast_to(x: TensorLike, shape) -> Tensor:
+    return _wrap(make("broadcast_to", (_node(x),), shape=as_shape(shape)), x)
+
+
+def permute(x: TensorLike, *dims) -> Tensor:
+    """Reorder dimensions: `permute(x, (2, 0, 1))`."""
+    node = _node(x)
+    dims = _shape_args(dims)
+    try:
+        perm = tuple(normalize_axis(d, node.ndim) for d in dims)
+    except (IndexError, TypeError) as err:
+        raise GraphBuildError(f"permute: {err} (operand: {node.type})") from None
+    if perm == tuple(range(node.ndim)):
+        return _wrap(node, x)
+    return _wrap(make("transpose", (node,), perm=perm), x)
+
+
+def transpose(x: TensorLike, dim0: int = -2, dim1: int = -1) -> Tensor:
+    """Swap two dimensions (the last two by default)."""
+    node = _node(x)
+    if node.ndim < 2:
+        return _wrap(node, x)
+    try:
+        a, b = normalize_axis(dim0, node.ndim), normalize_axis(dim1, node.ndim)
+    except (IndexError, TypeError) as err:
+        raise GraphBuildError(f"transpose: {err} (operand: {node.type})") from None
+    perm = list(range(node.ndim))
+    perm[a], perm[b] = perm[b], perm[a]
+    return permute(x, tuple(perm))
+
+
+def squeeze(x: TensorLike, axis=None) -> Tensor:
+    """Drop size-1 dimensions (all of them, or those in `axis` that have size 1)."""
+    node = _node(x)
+    axes = normalize_axes(axis, node.ndim) if axis is not None else range(node.ndim)
+    keep = tuple(d for i, d in enumerate(node.shape) if not (i in axes and d == 1))
+    if len(keep) == node.ndim:
+        return _wrap(node, x)
+    return _wrap(make("reshape", (node,), shape=keep), x)
+
+
+def unsqueeze(x: TensorLike, axis: int) -> Tensor:
+    """Insert a size-1 dimension at `axis` (in the result's numbering)."""
+    node = _node(x)
+    try:
+        axis = normalize_axis(axis, node.ndim + 1)
+    except (IndexError, TypeError) as err:
+        raise GraphBuildError(f"unsqueeze: {err} (operand: {node.type})") from None
+    shape = node.shape[:axis] + (1,) + node.shape[axis:]
+    return _wrap(make("reshape", (node,), shape=shape), x)
+
+
+def flip(x: TensorLike, axis=None) -> Tensor:
+    node = _node(x)
+    return _wrap(make("flip", (node,), axes=normalize_axes(axis, node.ndim)), x)
+
+
+def pad(x: TensorLike, widths, value=0) -> Tensor:
+    """Pad with a constant: `widths` is an int, a (before, after) pair, or one pair per dimension."""
+    node = _node(x)
+    if isinstance(widths, int):
+        widths = ((widths, widths),) * node.ndim
+    elif len(widths) == 2 and all(isinstance(w, int) for w in widths):
+        widths = (tuple(widths),) * node.ndim
+    widths = tuple((int(lo), int(hi)) for lo, hi in widths)
+    value = _scalar_node(value, node.dtype).attr("value")
+    return _wrap(make("pad", (node,), widths=widths, value=value), x)
+
+
+def cat(tensors: Sequence[TensorLike], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis (dtypes promoted)."""
+    axis = dim if dim is not None else axis
+    if not isinstance(tensors, (list, tuple)) or not tensors:
+        raise GraphBuildError("cat: expects a non-empty list or tuple of tensors")
+    nodes, _ = _promote(tensors)
+    try:
+        axis = normalize_axis(axis, nodes[0].ndim)
+    except (IndexError, TypeError) as err:
+        raise GraphBuildError(f"cat: {err}") from None
+    return _wrap(make("cat", nodes, axis=axis), *tensors)
+
+
+def stack(tensors: Sequence[TensorLike], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors of one shape along a new axis."""
+    axis = dim if dim is not None else axis
+    if not isinstance(tensors, (list, tuple)) or not tensors:
+        raise GraphBuildError("stack: expects a non-empty list or tuple of tensors")
+    return cat([unsqueeze(t, axis) for t in tensors], axis=axis)
+
+
+def getitem(x: TensorLike, index) -> Tensor:
+    """Basic indexing: ints, slices (with steps), None and Ellipsis; negative indices count back."""
+    node = _node(x)
+    if not isinstance(index, tuple):
+        index = (index,)
+    entries = []
+    consuming = builtins.sum(1 for i in index if i is not None and i is not Ellipsis)
+    if builtins.sum(1 for i in index if i is Ellipsis) > 1:
+        raise GraphBuildError("getitem: an index can only have one Ellipsis (...)")
+    for item in index:
+        if item is Ellipsis:
+            entries.extend([(None, None, None)] * builtins.max(0, node.ndim - consuming))
+        elif item is None:
+            entries.append(None)
+        elif isinstance(item, slice):
+            entries.append(tuple(_index_int(v, "slice bound") for v in (item.start, item.stop, item.step)))
+        elif isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
+            entries.append(int(item))
+        elif isinstance(item, Tensor) and item.ndim == 0 and item.dtype.category == 1 and not item.is_symbolic:
+            entries.append(int(item.item()))
+        else:
+            raise GraphBuildError(
+                f"getitem: unsupported index {item!r}; graphc supports ints, slices, None and"
+                " Ellipsis (basic indexing)")
+    if consuming > node.ndim:
+        raise GraphBuildError(f"getitem: too many indices ({consuming}) for a tensor of shape"
+                              f" {format_shape(node.shape)}")
+    return _wrap(make("getitem", (node,), index=tuple(entries)), x)
+
+
+def _index_int(value, what: str):
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise GraphBuildError(f"getitem: {what} must be an int or None, got {value!r}")
+    return int(value)
+
+
+# ---------------------------------------------------------------------- linalg
+
+def matmul(x: TensorLike, y: TensorLike) -> Tensor:
+    """Matrix product with NumPy's `@` semantics (batched, broadcasting, 1-D cases)."""
+    nodes, _ = _promote((x, y))
+    return _wrap(make("matmul", nodes), x, y)
+
+
+def dot(x: TensorLike, y: TensorLike) -> Tensor:
+    """Inner product of two 1-D tensors."""
+    a, b = _node(x), _node(y)
+    if a.ndim != 1 or b.ndim != 1:
+        raise GraphBuildError(f"dot: expects two 1-D tensors, got {a.type} and {b.type}")
+    if dims_equal(a.shape[0], b.shape[0]) is False:
+        raise GraphBuildError(f"dot: sizes differ: {a.type} and {b.type}")
+    return matmul(x, y)
+
+
+# ---------------------------------------------------------------- compositions
+
+def _stable_max(x: Tensor, axis: int) -> Tensor:
+    """max(x, axis) with non-finite maxima replaced by 0, outside of differentiation."""
+    m = stop_gradient(max(x, axis=axis, keepdims=True))
+    return where(abs(m) < math.inf, m, zeros_like(m))
+
+
+def logsumexp(x: TensorLike, axis=-1, keepdims: bool = False) -> Tensor:
+    """log(sum(exp(x))) along `axis`, computed without overflow."""
+    x = _tensor(x)
+    if not x.dtype.is_floating_point:
+        x = cast(x, dtypes.DEFAULT_FLOAT)
+    m = _stable_max(x, axis)
+    out = log(sum(exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else squeeze(out, axis)
+
+
+def softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along `axis`, computed without overflow."""
+    axis = dim if dim is not None else axis
+    x = _tensor(x)
+    if not x.dtype.is_floating_point:
+        x = cast(x, dtypes.DEFAULT_FLOAT)
+    e = exp(x - _stable_max(x, axis))
+    return e / sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Tensor:
+    """x - logsumexp(x) along `axis`."""
+    axis = dim if dim is not None else axis
+    return x - logsumexp(x, axis=axis, keepdims=True)

@@ -1,0 +1,115 @@
+"""A graph value: chosen inputs, outputs, and the nodes between them in topological order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+
+from graphc.node import Node
+from graphc.ops import OPS
+from graphc.shapes import format_shape, symbols_of
+
+
+class GraphError(ValueError):
+    """A graph is malformed: an unbound placeholder, a type mismatch, a bad order."""
+
+
+def as_node(value) -> Node:
+    if isinstance(value, Node):
+        return value
+    node = getattr(value, "_node", None)
+    if isinstance(node, Node):
+        return node
+    raise TypeError(f"expected a graphc tensor or node, got {type(value).__name__}")
+
+
+def topological_order(outputs: Iterable[Node], stop: Iterable[Node] = ()) -> list[Node]:
+    """Nodes reachable from `outputs`, each after its inputs; the walk ends at `stop`.
+
+    An explicit stack instead of recursion, so chains of any length work.
+    """
+    order: list[Node] = []
+    done: set[int] = {id(n) for n in stop}
+    on_stack: set[int] = set()
+    for root in outputs:
+        if id(root) in done:
+            continue
+        stack: list[tuple[Node, int]] = [(root, 0)]
+        on_stack.add(id(root))
+        while stack:
+            node, i = stack[-1]
+            if i < len(node.inputs):
+                stack[-1] = (node, i + 1)
+                child = node.inputs[i]
+                if id(child) not in done and id(child) not in on_stack:
+                    on_stack.add(id(child))
+                    stack.append((child, 0))
+            else:
+                stack.pop()
+                on_stack.discard(id(node))
+                done.add(id(node))
+                order.append(node)
+    return order
+
+
+class Graph:
+    """`Graph(inputs=[x, w], outputs=[y])`: the computation from inputs to outputs.
+
+    `nodes` lists the inputs first, then every other node after its operands.
+    """
+
+    def __init__(self, inputs: Sequence, outputs: Sequence):
+        self.inputs: tuple[Node, ...] = tuple(as_node(i) for i in inputs)
+        self.outputs: tuple[Node, ...] = tuple(as_node(o) for o in outputs)
+        if len(set(map(id, self.inputs))) != len(self.inputs):
+            raise GraphError("a graph's inputs must be distinct tensors")
+        self.nodes: list[Node] = list(self.inputs) + topological_order(self.outputs, self.inputs)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __iter__(self):
+        return iter(self.nodes)
+
+    @cached_property
+    def users(self) -> dict[Node, list[Node]]:
+        """For each node, the nodes that use it (once per use)."""
+        users: dict[Node, list[Node]] = {n: [] for n in self.nodes}
+        for node in self.nodes:
+            for i in node.inputs:
+                users[i].append(node)
+        return users
+
+    def verify(self) -> None:
+        """Check operand order, re-infer every type, and find unbound placeholders."""
+        seen: set[int] = set(map(id, self.inputs))
+        bound = set()
+        for node in self.inputs:
+            bound |= {d for d in node.shape if not isinstance(d, int) and d.is_Symbol}
+        for node in self.nodes[len(self.inputs):]:
+            where = f"{node.op} created at {node.location}"
+            for i in node.inputs:
+                if id(i) not in seen:
+                    raise GraphError(f"{where} uses a value that comes after it")
+            if node.op == "placeholder":
+                raise GraphError(f"placeholder {node.attr('name')!r} created at {node.location}"
+                                 " is used but is not an input of the graph")
+            rule = OPS[node.op].rule
+            if rule is not None:
+                inferred = rule(tuple(i.type for i in node.inputs), node.attr_dict)
+                if inferred != node.type:
+                    raise GraphError(f"{where} has type {node.type} but its operands give {inferred}")
+            unbound = symbols_of(node.shape) - bound
+            if unbound:
+                names = ", ".join(sorted(map(str, unbound)))
+                raise GraphError(f"{where} has shape {format_shape(node.shape)} whose symbols"
+                                 f" ({names}) no input binds")
+            seen.add(id(node))
+
+    def __str__(self) -> str:
+        from graphc.printer import format_graph
+
+        return format_graph(self)
+
+    def __repr__(self) -> str:
+        return f"<graphc.Graph: {len(self.inputs)} inputs, {len(self.outputs)} outputs, {len(self)} nodes>"

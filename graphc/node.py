@@ -1,0 +1,153 @@
+"""The IR node: immutable, hash-consed, and aware of where the user built it."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from graphc.dtypes import DType
+from graphc.shapes import Shape, format_shape
+
+
+@dataclass(frozen=True, slots=True)
+class TensorType:
+    """What a node produces: an element type and a (possibly symbolic) shape."""
+
+    dtype: DType
+    shape: Shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __str__(self) -> str:
+        return self.dtype.short + format_shape(self.shape)
+
+
+class Ref:
+    """Wraps an unhashable attribute value (an array) so it compares by identity."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Ref({type(self.value).__name__})"
+
+
+_PACKAGE_DIRS = tuple(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + pkg + os.sep
+    for pkg in ("graphc", "passes", "backends")
+)
+
+
+def user_location() -> str:
+    """`file:line` of the innermost stack frame outside graphc's own packages."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIRS):
+            return f"{filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "<unknown>"
+
+
+class Node:
+    """One operation in a graph: `(op, inputs, attrs, type)`.
+
+    Nodes are immutable and hash-consed: building a node equal to a live one
+    returns that node, so equality is identity. Leaves that carry identity
+    (placeholders, parameters, array constants) get a unique `uid` and are never
+    merged. `attrs` is a tuple of `(name, value)` pairs sorted by name.
+    """
+
+    __slots__ = ("op", "inputs", "attrs", "type", "uid", "location", "depends_on_placeholder",
+                 "__weakref__")
+
+    op: str
+    inputs: tuple[Node, ...]
+    attrs: tuple[tuple[str, Any], ...]
+    type: TensorType
+    uid: int  # 0 for structural nodes, unique for identity-carrying leaves
+    location: str
+    depends_on_placeholder: bool
+
+    def __setattr__(self, name, value):
+        raise AttributeError("graphc nodes are immutable")
+
+    @property
+    def dtype(self) -> DType:
+        return self.type.dtype
+
+    @property
+    def shape(self) -> Shape:
+        return self.type.shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self.type.shape)
+
+    def attr(self, name: str, default: Any = None) -> Any:
+        for key, value in self.attrs:
+            if key == name:
+                return value
+        return default
+
+    @property
+    def attr_dict(self) -> dict[str, Any]:
+        return dict(self.attrs)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"<{i.op}>" for i in self.inputs)
+        attrs = ", ".join(f"{k}={v!r}" for k, v in self.attrs)
+        inner = ", ".join(p for p in (args, attrs) if p)
+        return f"Node({self.op}({inner}) : {self.type})"
+
+
+def _exact(value):
+    """A key that tells apart values Python calls equal: 0.0 and -0.0, 1 and 1.0, NaNs."""
+    if isinstance(value, float):
+        return ("f", value.hex())
+    if isinstance(value, tuple):
+        return tuple(_exact(v) for v in value)
+    if isinstance(value, (bool, int)):
+        return (type(value).__name__, value)
+    return value
+
+
+_INTERNED: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_UIDS = itertools.count(1)
+_set = object.__setattr__
+
+
+def intern(op: str, inputs: tuple[Node, ...], attrs: tuple, type_: TensorType | None,
+           infer, *, identity: bool = False, location: str | None = None) -> Node:
+    """Return the unique node for `(op, inputs, attrs)`, creating it if needed.
+
+    `infer()` computes the node's type on a miss (and raises on bad input); it is
+    not called when an equal node already exists. With `identity=True` the node
+    is a fresh leaf that no other node equals.
+    """
+    key = None
+    if not identity:
+        key = (op, inputs, _exact(attrs), type_)
+        node = _INTERNED.get(key)
+        if node is not None:
+            return node
+    node = object.__new__(Node)
+    _set(node, "op", op)
+    _set(node, "inputs", inputs)
+    _set(node, "attrs", attrs)
+    _set(node, "type", type_ if type_ is not None else infer())
+    _set(node, "uid", next(_UIDS) if identity else 0)
+    _set(node, "location", location or user_location())
+    _set(node, "depends_on_placeholder",
+         op == "placeholder" or any(i.depends_on_placeholder for i in inputs))
+    if key is not None:
+        _INTERNED[key] = node
+    return node

@@ -1,0 +1,401 @@
+"""The op table: every primitive op, defined once, with its type rule.
+
+A rule takes the input types and the attributes and returns the output type, or
+raises ValueError/TypeError/IndexError with a message about the operands; `make`
+adds the op's name, the operand types and the user's line. The builders in
+`graphc.functional` do promotion and insert casts, so the rules here can insist
+that operands already agree on dtype.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from graphc import dtypes
+from graphc.dtypes import DType
+from graphc.node import Node, TensorType, intern, user_location
+from graphc.shapes import (
+    Shape,
+    broadcast_shapes,
+    dims_equal,
+    format_dim,
+    format_shape,
+    is_static,
+    numel,
+    simplify_dim,
+)
+
+Rule = Callable[[tuple[TensorType, ...], dict[str, Any]], TensorType]
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """One primitive op: its name, its family, how many inputs, and its type rule."""
+
+    name: str
+    kind: str  # leaf, unary, binary, compare, reduce, shape, linalg, other
+    arity: int | None  # None for variadic ops
+    rule: Rule | None  # None for leaves, whose type is given
+    doc: str
+
+
+OPS: dict[str, OpDef] = {}
+
+
+def _define(name: str, kind: str, arity: int | None, rule: Rule | None, doc: str) -> None:
+    assert name not in OPS, f"op {name} defined twice"
+    OPS[name] = OpDef(name, kind, arity, rule, doc)
+
+
+class GraphBuildError(ValueError):
+    """A node could not be built: wrong shapes, dtypes or attributes."""
+
+
+def describe(types) -> str:
+    return ", ".join(str(t) for t in types)
+
+
+def make(op: str, inputs: tuple[Node, ...] | list[Node], **attrs: Any) -> Node:
+    """Build (or find) the node `op(inputs, attrs)`; raise GraphBuildError naming the op."""
+    opdef = OPS[op]
+    inputs = tuple(inputs)
+    if opdef.arity is not None and len(inputs) != opdef.arity:
+        raise TypeError(f"{op} takes {opdef.arity} inputs, got {len(inputs)}")
+    attr_items = tuple(sorted(attrs.items()))
+    types = tuple(i.type for i in inputs)
+
+    def infer() -> TensorType:
+        try:
+            return opdef.rule(types, attrs)
+        except (ValueError, TypeError, IndexError) as err:
+            raise GraphBuildError(
+                f"{op}: {err} (operands: {describe(types) or 'none'}) at {user_location()}"
+            ) from None
+
+    return intern(op, inputs, attr_items, None, infer)
+
+
+def make_leaf(op: str, type_: TensorType, *, identity: bool, **attrs: Any) -> Node:
+    """Build a leaf node of a given type; identity leaves are never merged."""
+    assert OPS[op].kind == "leaf", op
+    return intern(op, (), tuple(sorted(attrs.items())), type_, None, identity=identity)
+
+
+# ---------------------------------------------------------------------------- leaves
+
+_define("placeholder", "leaf", 0, None, "A named input, given a value at each call.")
+_define("parameter", "leaf", 0, None, "A named array read by reference at each call.")
+_define("constant", "leaf", 0, None, "An immutable array owned by graphc.")
+_define("scalar", "leaf", 0, None, "A scalar literal; equal literals are one node.")
+_define("arange", "leaf", 0, None, "Evenly spaced values start, start+step, ... < stop.")
+_define("eye", "leaf", 0, None, "An n x m matrix with ones on the diagonal.")
+
+
+def arange_length(start, stop, step) -> int:
+    if step == 0:
+        raise ValueError("arange step must not be zero")
+    import math
+
+    return max(0, math.ceil((stop - start) / step))
+
+
+# ------------------------------------------------------------------------ elementwise
+
+def _same_dtype(types: tuple[TensorType, ...]) -> DType:
+    first = types[0].dtype
+    for t in types[1:]:
+        if t.dtype is not first:
+            raise TypeError(f"operands must have one dtype, got {describe(types)}")
+    return first
+
+
+def _unary_rule(allowed: str) -> Rule:
+    def rule(types, attrs):
+        (t,) = types
+        _check_category(t.dtype, allowed)
+        return t
+
+    return rule
+
+
+def _check_category(dtype: DType, allowed: str) -> None:
+    if allowed == "float" and not dtype.is_floating_point:
+        raise TypeError(f"expects a floating-point operand, got {dtype.name}")
+    if allowed == "number" and dtype is dtypes.bool_:
+        raise TypeError("expects a numeric operand, got bool")
+    if allowed == "bool" and dtype is not dtypes.bool_:
+        raise TypeError(f"expects a bool operand, got {dtype.name}")
+
+
+UNARY = {
+    "neg": ("number", "-x"),
+    "abs": ("number", "|x|"),
+    "sign": ("number", "-1, 0 or 1 by the sign of x (NaN stays NaN)"),
+    "exp": ("float", "e**x"),
+    "log": ("float", "natural logarithm"),
+    "log1p": ("float", "log(1 + x), accurate near 0"),
+    "expm1": ("float", "exp(x) - 1, accurate near 0"),
+    "sqrt": ("float", "square root"),
+    "rsqrt": ("float", "1 / sqrt(x)"),
+    "sin": ("float", "sine"),
+    "cos": ("float", "cosine"),
+    "tan": ("float", "tangent"),
+    "tanh": ("float", "hyperbolic tangent"),
+    "sigmoid": ("float", "1 / (1 + exp(-x))"),
+    "relu": ("number", "max(x, 0)"),
+    "floor": ("number", "round towards -inf"),
+    "ceil": ("number", "round towards +inf"),
+    "round": ("number", "round half to even"),
+    "erf": ("float", "the error function"),
+    "logical_not": ("bool", "not x"),
+    "stop_gradient": ("any", "x, with a zero derivative"),
+}
+for _name, (_allowed, _doc) in UNARY.items():
+    _define(_name, "unary", 1, _unary_rule(_allowed), _doc)
+
+
+def _cast_rule(types, attrs):
+    (t,) = types
+    return TensorType(attrs["dtype"], t.shape)
+
+
+_define("cast", "unary", 1, _cast_rule, "convert to another dtype")
+
+
+def _binary_rule(allowed: str, out: DType | None = None) -> Rule:
+    def rule(types, attrs):
+        dtype = _same_dtype(types)
+        _check_category(dtype, allowed)
+        return TensorType(out or dtype, broadcast_shapes(*(t.shape for t in types)))
+
+    return rule
+
+
+BINARY = {
+    "add": ("any", "x + y"),
+    "sub": ("number", "x - y"),
+    "mul": ("any", "x * y"),
+    "div": ("float", "true division"),
+    "floordiv": ("number", "floor division, as NumPy's //"),
+    "mod": ("number", "remainder with the divisor's sign, as NumPy's %"),
+    "pow": ("number", "x ** y"),
+    "maximum": ("any", "the larger of x and y; NaN if either is NaN"),
+    "minimum": ("any", "the smaller of x and y; NaN if either is NaN"),
+    "atan2": ("float", "the angle of the point (y=x0, x=x1)"),
+}
+for _name, (_allowed, _doc) in BINARY.items():
+    _define(_name, "binary", 2, _binary_rule(_allowed), _doc)
+
+COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+for _name, _sym in COMPARE.items():
+    _define(_name, "compare", 2, _binary_rule("any", dtypes.bool_), f"x {_sym} y")
+for _name in ("logical_and", "logical_or"):
+    _define(_name, "binary", 2, _binary_rule("bool"), _name.replace("_", " "))
+
+
+def _where_rule(types, attrs):
+    cond, a, b = types
+    _check_category(cond.dtype, "bool")
+    dtype = _same_dtype((a, b))
+    return TensorType(dtype, broadcast_shapes(cond.shape, a.shape, b.shape))
+
+
+_define("where", "other", 3, _where_rule, "x1 where the condition holds, else x2")
+
+
+# --------------------------------------------------------------------------- reductions
+
+def _reduced_shape(shape: Shape, axes: tuple[int, ...], keepdims: bool) -> Shape:
+    for a in axes:
+        if not 0 <= a < len(shape):
+            raise IndexError(f"axis {a} is out of range for shape {format_shape(shape)}")
+    if keepdims:
+        return tuple(1 if i in axes else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _reduce_rule(allowed: str) -> Rule:
+    def rule(types, attrs):
+        (t,) = types
+        _check_category(t.dtype, allowed)
+        return TensorType(t.dtype, _reduced_shape(t.shape, attrs["axes"], attrs["keepdims"]))
+
+    return rule
+
+
+REDUCE = {
+    "sum": ("number", "sum over axes"),
+    "prod": ("number", "product over axes"),
+    "mean": ("float", "mean over axes"),
+    "max": ("any", "largest element over axes"),
+    "min": ("any", "smallest element over axes"),
+}
+for _name, (_allowed, _doc) in REDUCE.items():
+    _define(_name, "reduce", 1, _reduce_rule(_allowed), _doc)
+
+
+def _arg_rule(types, attrs):
+    (t,) = types
+    axis = attrs["axis"]
+    if axis is None:
+        shape = (1,) * t.ndim if attrs["keepdims"] else ()
+    else:
+        shape = _reduced_shape(t.shape, (axis,), attrs["keepdims"])
+    return TensorType(dtypes.int64, shape)
+
+
+_define("argmax", "reduce", 1, _arg_rule, "index of the first largest element")
+_define("argmin", "reduce", 1, _arg_rule, "index of the first smallest element")
+
+
+# ------------------------------------------------------------------------- shape ops
+
+def _reshape_rule(types, attrs):
+    (t,) = types
+    shape = attrs["shape"]
+    if dims_equal(numel(t.shape), numel(shape)) is False:
+        raise ValueError(f"cannot reshape {format_shape(t.shape)} into {format_shape(shape)}")
+    return TensorType(t.dtype, shape)
+
+
+def _broadcast_to_rule(types, attrs):
+    (t,) = types
+    shape = attrs["shape"]
+    if len(shape) < t.ndim:
+        raise ValueError(f"cannot broadcast {format_shape(t.shape)} to fewer dimensions"
+                         f" {format_shape(shape)}")
+    out = broadcast_shapes(t.shape, shape)
+    if out != shape:
+        raise ValueError(f"cannot broadcast {format_shape(t.shape)} to {format_shape(shape)}")
+    return TensorType(t.dtype, shape)
+
+
+def _transpose_rule(types, attrs):
+    (t,) = types
+    perm = attrs["perm"]
+    if sorted(perm) != list(range(t.ndim)):
+        raise ValueError(f"permutation {list(perm)} does not fit {t.ndim} dimensions")
+    return TensorType(t.dtype, tuple(t.shape[p] for p in perm))
+
+
+def _flip_rule(types, attrs):
+    (t,) = types
+    for a in attrs["axes"]:
+        if not 0 <= a < t.ndim:
+            raise IndexError(f"axis {a} is out of range for {t.ndim} dimensions")
+    return t
+
+
+def _pad_rule(types, attrs):
+    (t,) = types
+    widths = attrs["widths"]
+    if len(widths) != t.ndim:
+        raise ValueError(f"pad widths {list(widths)} must give one (before, after) per dimension")
+    shape = []
+    for d, (lo, hi) in zip(t.shape, widths):
+        if lo < 0 or hi < 0:
+            raise ValueError(f"pad widths must be non-negative, got {list(widths)}")
+        shape.append(simplify_dim(d + lo + hi) if not isinstance(d, int) else d + lo + hi)
+    return TensorType(t.dtype, tuple(shape))
+
+
+def _cat_rule(types, attrs):
+    if not types:
+        raise ValueError("cat needs at least one tensor")
+    dtype = _same_dtype(types)
+    axis = attrs["axis"]
+    first = types[0]
+    total = 0
+    for t in types:
+        if t.ndim != first.ndim:
+            raise ValueError(f"tensors must have the same number of dimensions, got {describe(types)}")
+        for i, (a, b) in enumerate(zip(t.shape, first.shape)):
+            if i != axis and dims_equal(a, b) is not True:
+                raise ValueError(f"sizes must match except in dimension {axis}, got {describe(types)}")
+        total = total + t.shape[axis]
+    if not 0 <= axis < first.ndim:
+        raise IndexError(f"axis {axis} is out of range for {first.ndim} dimensions")
+    total = total if isinstance(total, int) else simplify_dim(total)
+    return TensorType(dtype, first.shape[:axis] + (total,) + first.shape[axis + 1:])
+
+
+def slice_length(dim, start, stop, step):
+    """Length of `range(dim)[start:stop:step]`, for int or symbolic `dim`."""
+    if step == 0:
+        raise ValueError("slice step cannot be zero")
+    if isinstance(dim, int):
+        return len(range(dim)[slice(start, stop, step)])
+    if step < 0:
+        raise ValueError(f"negative slice steps on a symbolic dimension ({dim}) are not supported")
+
+    def bound(v, default):
+        if v is None:
+            return default
+        return v if v >= 0 else dim + v
+
+    lo, hi = bound(start, 0), bound(stop, dim)
+    length = (hi - lo + step - 1) // step if step > 1 else hi - lo
+    return simplify_dim(sympy.sympify(length))
+
+
+def _getitem_rule(types, attrs):
+    (t,) = types
+    shape: list = []
+    axis = 0
+    for entry in attrs["index"]:
+        if entry is None:
+            shape.append(1)
+            continue
+        if axis >= t.ndim:
+            raise IndexError(f"too many indices for a tensor of shape {format_shape(t.shape)}")
+        dim = t.shape[axis]
+        if isinstance(entry, int):
+            if isinstance(dim, int) and not -dim <= entry < dim:
+                raise IndexError(f"index {entry} is out of bounds for dimension {axis}"
+                                 f" of size {dim}")
+        else:
+            shape.append(slice_length(dim, *entry))
+        axis += 1
+    shape.extend(t.shape[axis:])
+    return TensorType(t.dtype, tuple(shape))
+
+
+_define("reshape", "shape", 1, _reshape_rule, "the same elements in a new shape (row-major)")
+_define("broadcast_to", "shape", 1, _broadcast_to_rule, "repeat size-1 and missing dimensions")
+_define("transpose", "shape", 1, _transpose_rule, "permute dimensions")
+_define("flip", "shape", 1, _flip_rule, "reverse the order of elements along axes")
+_define("pad", "shape", 1, _pad_rule, "surround with a constant value")
+_define("cat", "shape", None, _cat_rule, "join tensors along an existing axis")
+_define("getitem", "shape", 1, _getitem_rule, "basic indexing: ints, slices, new axes")
+
+
+# ----------------------------------------------------------------------------- linalg
+
+def _matmul_rule(types, attrs):
+    a, b = types
+    dtype = _same_dtype(types)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("matmul needs operands with at least one dimension")
+    a_shape = (1,) + a.shape if a.ndim == 1 else a.shape
+    b_shape = b.shape + (1,) if b.ndim == 1 else b.shape
+    if dims_equal(a_shape[-1], b_shape[-2]) is not True:
+        raise ValueError(f"contracted dimensions differ: {format_dim(a_shape[-1])}"
+                         f" vs {format_dim(b_shape[-2])}")
+    batch = broadcast_shapes(a_shape[:-2], b_shape[:-2])
+    out = batch + ((a_shape[-2],) if a.ndim > 1 else ()) + ((b_shape[-1],) if b.ndim > 1 else ())
+    return TensorType(dtype, out)
+
+
+_define("matmul", "linalg", 2, _matmul_rule, "matrix product with NumPy @ semantics")
+
+
+def is_elementwise(op: str) -> bool:
+    return OPS[op].kind in ("unary", "binary", "compare") or op == "where"
+
+
+def static_value_shape(shape: Shape) -> bool:
+    return is_static(shape)

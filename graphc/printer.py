@@ -1,0 +1,101 @@
+"""The text form of a graph: one SSA line per node, designed to parse back.
+
+    graph(%x: f32[n], %w: f32[n]) {
+      %0 = mul %x, %w : f32[n]
+      %1 = sum %0 {axes=[0], keepdims=false} : f32[]
+      return %1
+    }
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+
+import numpy as np
+import sympy
+
+from graphc.dtypes import DType
+from graphc.graph import Graph
+from graphc.names import Namespace
+from graphc.node import Node, Ref
+from graphc.shapes import format_dim
+
+INLINE_LIMIT = 16  # constants with more elements than this print as a base64 blob
+
+
+def format_scalar(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return repr(value)
+
+
+def format_array(array: np.ndarray) -> str:
+    if array.size <= INLINE_LIMIT:
+        return "dense<" + _nested(array.tolist()) + ">"
+    data = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False)
+    return 'blob<"' + base64.b64encode(data.tobytes()).decode("ascii") + '">'
+
+
+def _nested(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_nested(v) for v in value) + "]"
+    return format_scalar(value)
+
+
+def format_attr(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, (bool, int, float, np.generic)):
+        return format_scalar(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, DType):
+        return value.short
+    if isinstance(value, sympy.Expr):
+        return format_dim(value)
+    if isinstance(value, tuple):
+        return "[" + ", ".join(format_attr(v) for v in value) + "]"
+    if isinstance(value, Ref) and isinstance(value.value, np.ndarray):
+        return format_array(value.value)
+    raise TypeError(f"attribute value {value!r} has no text form")
+
+
+def format_attrs(node: Node) -> str:
+    if not node.attrs:
+        return ""
+    return " {" + ", ".join(f"{k}={format_attr(v)}" for k, v in node.attrs) + "}"
+
+
+def value_names(graph: Graph) -> dict[Node, str]:
+    """`%name` for inputs (their sanitised names), `%0, %1, ...` for the rest."""
+    namespace = Namespace()
+    names: dict[Node, str] = {}
+    for k, node in enumerate(graph.inputs):
+        names[node] = "%" + namespace.fresh(node.attr("name") or f"in{k}")
+    counter = 0
+    for node in graph.nodes[len(graph.inputs):]:
+        names[node] = f"%{counter}"
+        counter += 1
+    return names
+
+
+def format_graph(graph: Graph) -> str:
+    names = value_names(graph)
+    params = ", ".join(f"{names[n]}: {n.type}" for n in graph.inputs)
+    lines = [f"graph({params}) {{"]
+    for node in graph.nodes[len(graph.inputs):]:
+        operands = ", ".join(names[i] for i in node.inputs)
+        operands = " " + operands if operands else ""
+        lines.append(f"  {names[node]} = {node.op}{operands}{format_attrs(node)} : {node.type}")
+    lines.append("  return " + ", ".join(names[o] for o in graph.outputs))
+    lines.append("}")
+    return "\n".join(lines)

@@ -1,0 +1,277 @@
+"""`graphc.Tensor`: the user's handle on a node, concrete (with a value) or symbolic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphc import dtypes
+from graphc.dtypes import DType
+from graphc.node import Node
+from graphc.shapes import format_dim
+
+
+class Size(tuple):
+    """A tensor's shape; prints as `graphc.Size([3, 2])` and equals the plain tuple."""
+
+    def __repr__(self) -> str:
+        return "graphc.Size([" + ", ".join(format_dim(d) for d in self) + "])"
+
+    __str__ = __repr__
+
+    def numel(self):
+        n = 1
+        for d in self:
+            n = n * d
+        return n
+
+
+# PyTorch's names for the backward functions of the ops whose name differs from its own.
+GRAD_FN_NAMES = {
+    "add": "AddBackward0", "sub": "SubBackward0", "mul": "MulBackward0", "div": "DivBackward0",
+    "matmul": "MmBackward0", "reshape": "ViewBackward0", "broadcast_to": "ExpandBackward0",
+    "getitem": "SliceBackward0", "cast": "ToCopyBackward0", "pad": "ConstantPadNdBackward0",
+    "log1p": "Log1PBackward0", "expm1": "Expm1Backward0", "pow": "PowBackward0",
+    "max": "MaxBackward1", "min": "MinBackward1", "sum": "SumBackward1", "mean": "MeanBackward1",
+}
+
+
+class Tensor:
+    """A value in a lazily built graph.
+
+    Operations build nodes; a tensor that depends on no placeholder is evaluated
+    on demand (printing, `.numpy()`, `.item()`) and its value cached.
+    """
+
+    __slots__ = ("_node", "requires_grad", "grad", "__weakref__")
+    __array_priority__ = 1000  # make `ndarray + Tensor` defer to Tensor.__radd__
+    __hash__ = object.__hash__  # == builds a tensor, so hash by identity
+
+    def __init__(self, node: Node, requires_grad: bool = False):
+        self._node = node
+        self.requires_grad = requires_grad
+        self.grad: Tensor | None = None
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def node(self) -> Node:
+        return self._node
+
+    @property
+    def shape(self) -> Size:
+        return Size(self._node.shape)
+
+    def size(self, dim: int | None = None):
+        return self.shape if dim is None else self.shape[dim]
+
+    @property
+    def dtype(self) -> DType:
+        return self._node.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._node.ndim
+
+    def dim(self) -> int:
+        return self._node.ndim
+
+    def numel(self):
+        return self.shape.numel()
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self.requires_grad or not self._node.inputs
+
+    @property
+    def is_symbolic(self) -> bool:
+        """True when the tensor depends on a placeholder and so has no value yet."""
+        return self._node.depends_on_placeholder
+
+    @property
+    def name(self) -> str | None:
+        return self._node.attr("name")
+
+    @property
+    def grad_fn(self) -> str | None:
+        """The name PyTorch gives the backward function that produced this tensor."""
+        if not self.requires_grad or not self._node.inputs:
+            return None
+        op = self._node.op
+        return GRAD_FN_NAMES.get(op) or "".join(p.title() for p in op.split("_")) + "Backward0"
+
+    # ------------------------------------------------------------------- values
+    def numpy(self) -> np.ndarray:
+        """The value as a NumPy array (shared with `from_numpy` arrays, read-only otherwise)."""
+        from graphc.evaluate import value_of
+
+        return value_of(self._node)
+
+    def item(self):
+        values = self.numpy()
+        if values.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {list(values.shape)}")
+        return values.reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        values = self.numpy()
+        if dtype is not None:
+            values = values.astype(dtype)
+        return np.array(values, copy=True) if copy else values
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        if self.is_symbolic:
+            raise TypeError("the truth value of a symbolic tensor is unknown until it is evaluated")
+        values = self.numpy()
+        if values.size != 1:
+            raise ValueError("the truth value of a tensor with more than one element is ambiguous")
+        return bool(values.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.category != 1:
+            raise TypeError(f"only integer tensors can be used as an index, not {self.dtype.name}")
+        return int(self.item())
+
+    # ----------------------------------------------------------------- printing
+    def __repr__(self) -> str:
+        if self.is_symbolic:
+            name = f"name={self.name!r}, " if self.name else ""
+            return f"Tensor({name}op={self._node.op}, shape={self.shape}, dtype={self.dtype!r})"
+        from graphc.formatting import format_tensor
+
+        suffixes = []
+        if self.grad_fn is not None:
+            suffixes.append(f"grad_fn=<{self.grad_fn}>")
+        elif self.requires_grad:
+            suffixes.append("requires_grad=True")
+        default = self.dtype in (dtypes.float32, dtypes.int64, dtypes.bool_)
+        return format_tensor(self.numpy(), self.dtype.name, suffixes, default)
+
+    __str__ = __repr__
+
+    # ------------------------------------------------------------ gradients flags
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark a leaf as needing gradients (an array constant becomes a parameter)."""
+        if requires_grad and not self.dtype.is_floating_point:
+            raise TypeError(f"only floating-point tensors can require gradients, not {self.dtype.name}")
+        if not self.is_leaf:
+            raise RuntimeError("requires_grad_() can only change leaf tensors")
+        if requires_grad and self._node.op == "constant":
+            self._node = F.parameter_node(self._node.attr("value").value)
+        self.requires_grad = requires_grad
+        return self
+
+    def detach(self) -> Tensor:
+        return Tensor(F.stop_gradient(self)._node, False)
+
+    # ---------------------------------------------------------------- operators
+    def __add__(self, other): return F.add(self, other)
+    def __radd__(self, other): return F.add(other, self)
+    def __sub__(self, other): return F.sub(self, other)
+    def __rsub__(self, other): return F.sub(other, self)
+    def __mul__(self, other): return F.mul(self, other)
+    def __rmul__(self, other): return F.mul(other, self)
+    def __truediv__(self, other): return F.div(self, other)
+    def __rtruediv__(self, other): return F.div(other, self)
+    def __floordiv__(self, other): return F.floordiv(self, other)
+    def __rfloordiv__(self, other): return F.floordiv(other, self)
+    def __mod__(self, other): return F.mod(self, other)
+    def __rmod__(self, other): return F.mod(other, self)
+    def __pow__(self, other): return F.pow(self, other)
+    def __rpow__(self, other): return F.pow(other, self)
+    def __matmul__(self, other): return F.matmul(self, other)
+    def __rmatmul__(self, other): return F.matmul(other, self)
+    def __neg__(self): return F.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return F.abs(self)
+    def __invert__(self): return F.logical_not(self)
+    def __and__(self, other): return F.logical_and(self, other)
+    def __rand__(self, other): return F.logical_and(other, self)
+    def __or__(self, other): return F.logical_or(self, other)
+    def __ror__(self, other): return F.logical_or(other, self)
+    def __eq__(self, other): return F.eq(self, other)  # type: ignore[override]
+    def __ne__(self, other): return F.ne(self, other)  # type: ignore[override]
+    def __lt__(self, other): return F.lt(self, other)
+    def __le__(self, other): return F.le(self, other)
+    def __gt__(self, other): return F.gt(self, other)
+    def __ge__(self, other): return F.ge(self, other)
+    def __getitem__(self, index): return F.getitem(self, index)
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - NumPy's and PyTorch's name
+        return F.permute(self, tuple(reversed(range(self.ndim))))
+
+    def reshape(self, *shape) -> Tensor:
+        return F.reshape(self, *shape)
+
+    view = reshape
+
+    def permute(self, *dims) -> Tensor:
+        return F.permute(self, *dims)
+
+    def to(self, dtype) -> Tensor:
+        return F.cast(self, dtype)
+
+    astype = to
+
+    def float(self) -> Tensor:
+        return F.cast(self, dtypes.float32)
+
+    def double(self) -> Tensor:
+        return F.cast(self, dtypes.float64)
+
+    def int(self) -> Tensor:
+        return F.cast(self, dtypes.int32)
+
+    def long(self) -> Tensor:
+        return F.cast(self, dtypes.int64)
+
+    def bool(self) -> Tensor:
+        return F.cast(self, dtypes.bool_)
+
+
+# Methods that call the function of the same name with the tensor first.
+_METHODS = (
+    "neg abs sign exp log log1p expm1 sqrt rsqrt sin cos tan tanh sigmoid relu floor ceil"
+    " round erf logical_not add sub mul div floordiv pow maximum minimum mod atan2 eq ne lt le"
+    " gt ge logical_and logical_or sum mean max min prod argmax argmin broadcast_to transpose"
+    " squeeze unsqueeze flip pad matmul dot softmax log_softmax logsumexp"
+).split()
+
+
+def _method(name: str):
+    def method(self, *args: Any, **kwargs: Any):
+        return getattr(F, name)(self, *args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = f"`graphc.{name}(self, ...)`"
+    return method
+
+
+for _name in _METHODS:
+    setattr(Tensor, _name, _method(_name))
+
+from graphc import functional as F  # noqa: E402 - functional builds Tensors
