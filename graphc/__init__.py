@@ -4,6 +4,7 @@ Build a static graph with a PyTorch-like API, derive gradients as graphs,
 and compile it with a backend (NumPy today).
 """
 
+from graphc.autograd import backward, grad, hessian, jacobian, jvp, value_and_grad, vjp
 from graphc.dot import to_dot
 from graphc.dtypes import DType, bool_, float16, float32, float64, int32, int64
 from graphc.evaluate import SymbolicTensorError

@@ -51,9 +51,27 @@ def value_of(node: Node, backend: str = "numpy") -> np.ndarray:
     return result
 
 
-def _cached_frontier(root: Node) -> list[Node]:
-    """Cached nodes where the walk back from `root` can stop."""
-    frontier, seen, stack = [], {id(root)}, list(root.inputs)
+def values_of(nodes: list[Node], backend: str = "numpy") -> list[np.ndarray]:
+    """Values of several nodes, computed by one compiled graph that shares their work."""
+    todo = [n for n in dict.fromkeys(nodes) if n not in _CACHE and n.op not in ("constant", "parameter")]
+    for n in todo:
+        if n.depends_on_placeholder:
+            value_of(n)  # raises SymbolicTensorError naming the placeholders
+    if len(todo) > 1:
+        from backends import compile as compile_graph
+
+        inputs = [n for n in _cached_frontier(*todo) if n not in todo]
+        executable = compile_graph(Graph(inputs, todo), backend)
+        for node, result in zip(todo, executable.run_unchecked(*(_CACHE[i] for i in inputs))):
+            result.flags.writeable = False
+            _CACHE[node] = result
+    return [value_of(n, backend) for n in nodes]
+
+
+def _cached_frontier(*roots: Node) -> list[Node]:
+    """Cached nodes where the walk back from `roots` can stop."""
+    frontier, seen = [], {id(r) for r in roots}
+    stack = [i for r in roots for i in r.inputs]
     while stack:
         node = stack.pop()
         if id(node) in seen:

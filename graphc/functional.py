@@ -19,6 +19,7 @@ from graphc.grad_mode import is_grad_enabled
 from graphc.node import Node, Ref, TensorType
 from graphc.ops import GraphBuildError, arange_length, make, make_leaf
 from graphc.shapes import (
+    as_dim,
     as_shape,
     dims_equal,
     format_shape,
@@ -37,10 +38,15 @@ _SCALARS = (bool, int, float, np.generic)
 # ------------------------------------------------------------------ wrapping
 
 def _wrap(node: Node, *sources: Any) -> Tensor:
-    """A tensor for `node`, requiring gradients when any tensor source does."""
-    requires = is_grad_enabled() and builtins.any(
-        isinstance(s, Tensor) and s.requires_grad for s in _flatten(sources))
-    return Tensor(node, requires)
+    """A tensor for `node`, requiring gradients when any tensor source does.
+
+    Under `no_grad`, a result computed from such sources is wrapped in
+    `stop_gradient`, so differentiating the graph later treats it as a constant.
+    """
+    needs = builtins.any(isinstance(s, Tensor) and s.requires_grad for s in _flatten(sources))
+    if needs and not is_grad_enabled():
+        return Tensor(make("stop_gradient", (node,)))
+    return Tensor(node, needs)
 
 
 def _flatten(sources):
@@ -119,7 +125,7 @@ def tensor(data: TensorLike, dtype=None, requires_grad: bool = False) -> Tensor:
     if requires_grad:
         if array.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, not {array.dtype}")
-        return Tensor(parameter_node(array), True)
+        return Tensor(parameter_node(array)).requires_grad_(True)
     array.flags.writeable = False
     node = make_leaf("constant", TensorType(dtypes.from_numpy(array.dtype), array.shape),
                      identity=True, value=Ref(array))
@@ -268,7 +274,12 @@ floor = _unary("floor", False)
 ceil = _unary("ceil", False)
 round = _unary("round", False)  # noqa: A001
 erf = _unary("erf", True)
-stop_gradient = _unary("stop_gradient", False)
+
+
+def stop_gradient(x: TensorLike) -> Tensor:
+    """`x` as a value that gradients do not flow through."""
+    return Tensor(make("stop_gradient", (_node(x),)))
+
 
 
 def logical_not(x: TensorLike) -> Tensor:
@@ -506,7 +517,7 @@ def pad(x: TensorLike, widths, value=0) -> Tensor:
         widths = ((widths, widths),) * node.ndim
     elif len(widths) == 2 and all(isinstance(w, int) for w in widths):
         widths = (tuple(widths),) * node.ndim
-    widths = tuple((int(lo), int(hi)) for lo, hi in widths)
+    widths = tuple((as_dim(lo), as_dim(hi)) for lo, hi in widths)
     value = _scalar_node(value, node.dtype).attr("value")
     return _wrap(make("pad", (node,), widths=widths, value=value), x)
 

@@ -297,9 +297,10 @@ def _pad_rule(types, attrs):
         raise ValueError(f"pad widths {list(widths)} must give one (before, after) per dimension")
     shape = []
     for d, (lo, hi) in zip(t.shape, widths):
-        if lo < 0 or hi < 0:
+        if any(isinstance(w, int) and w < 0 for w in (lo, hi)):
             raise ValueError(f"pad widths must be non-negative, got {list(widths)}")
-        shape.append(simplify_dim(d + lo + hi) if not isinstance(d, int) else d + lo + hi)
+        total = d + lo + hi
+        shape.append(total if isinstance(total, int) else simplify_dim(total))
     return TensorType(t.dtype, tuple(shape))
 
 

@@ -182,9 +182,27 @@ class Tensor:
         if requires_grad and self._node.op == "constant":
             self._node = F.parameter_node(self._node.attr("value").value)
         self.requires_grad = requires_grad
+        if requires_grad:
+            from graphc.autograd import register_leaf
+
+            register_leaf(self)
+        return self
+
+    def backward(self, gradient=None) -> None:
+        """Accumulate the gradient of this tensor into `.grad` of the leaves that require it."""
+        from graphc.autograd import backward
+
+        backward(self, gradient)
+
+    def zero_(self) -> Tensor:
+        """Set a leaf tensor to zeros (used as `w.grad.zero_()`)."""
+        if self._node.inputs:
+            raise RuntimeError("zero_() can only change leaf tensors")
+        self._node = F.zeros_like(self)._node
         return self
 
     def detach(self) -> Tensor:
+        """The same value, cut off from gradient computation."""
         return Tensor(F.stop_gradient(self)._node, False)
 
     # ---------------------------------------------------------------- operators

@@ -19,8 +19,9 @@ def _ints(values) -> str:
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
-def _pairs(widths) -> str:
-    return "(" + ", ".join(_ints(w) for w in widths) + ("," if len(widths) == 1 else "") + ")"
+def _pairs(widths, ctx) -> str:
+    pairs = [f"({ctx.dim(lo)}, {ctx.dim(hi)})" for lo, hi in widths]
+    return "(" + ", ".join(pairs) + ("," if len(pairs) == 1 else "") + ")"
 
 
 def _int_or_none(v) -> str:
@@ -139,7 +140,7 @@ LOWERING = {
     "broadcast_to": lambda a, n, ctx: f"np.broadcast_to({a[0]}, {_shape(n, ctx)})",
     "transpose": lambda a, n, ctx: f"np.transpose({a[0]}, {_ints(n.attr('perm'))})",
     "flip": lambda a, n, ctx: f"np.flip({a[0]}, axis={_ints(n.attr('axes'))})",
-    "pad": lambda a, n, ctx: (f"np.pad({a[0]}, {_pairs(n.attr('widths'))},"
+    "pad": lambda a, n, ctx: (f"np.pad({a[0]}, {_pairs(n.attr('widths'), ctx)},"
                               f" constant_values={ctx.ref(n.attr('value'))})"),
     "cat": lambda a, n, ctx: f"np.concatenate(({', '.join(a)},), axis={int(n.attr('axis'))})",
     "getitem": _getitem,

@@ -28,26 +28,36 @@ def cells(text: str | None = None) -> list[Cell]:
         body = lines[start + 1:end]
         while body and not body[0].strip():
             body.pop(0)
+        if body and body[0].startswith("!"):
+            continue
         split = _code_end(body)
         code = "\n".join(body[:split]).strip()
-        if code.startswith("!"):
-            continue
         tail = [re.sub(r"\btorch\.", "graphc.", line) for line in body[split:]]
         out.append(Cell(re.sub(r"\btorch\b", "graphc", code), tail))
     return out
 
 
+_OUTPUT = re.compile(r"^\(?(tensor\(|array\(|dtype\(|torch\.\w+)")
+
+
 def _code_end(body: list[str]) -> int:
-    """The code ends at the first blank line after at least one statement that parses."""
-    for i, line in enumerate(body):
-        if line.strip():
-            continue
+    """Code runs over blank lines while each next chunk parses and does not look like output."""
+    end = 0
+    i = 0
+    while i < len(body):
+        j = next((k for k in range(i, len(body)) if not body[k].strip()), len(body))
+        chunk = "\n".join(body[i:j])
+        if _OUTPUT.match(chunk.lstrip()):
+            break
         try:
-            if ast.parse("\n".join(body[:i])).body:
-                return i
+            ast.parse("\n".join(body[:j]))
         except SyntaxError:
-            continue
-    return len(body)
+            break
+        end = j
+        i = j
+        while i < len(body) and not body[i].strip():
+            i += 1
+    return end
 
 
 def run_cell(code: str, namespace: dict) -> str:

@@ -1,0 +1,160 @@
+"""Gradients as graphs: grad, value_and_grad, vjp, jvp, jacobian, hessian, and backward().
+
+Every function here returns tensors whose graphs can be printed, exported,
+differentiated again and compiled like any other.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+
+import numpy as np
+
+from graphc import functional as F
+from graphc.evaluate import values_of
+from graphc.graph import topological_order
+from graphc.node import Node
+from graphc.tensor import Tensor
+
+# Leaves created with requires_grad=True, so backward() can find their tensors.
+_LEAVES: weakref.WeakValueDictionary[Node, Tensor] = weakref.WeakValueDictionary()
+
+
+def register_leaf(t: Tensor) -> None:
+    _LEAVES[t._node] = t
+
+
+def _as_list(value) -> tuple[list, bool]:
+    if isinstance(value, (list, tuple)):
+        return list(value), False
+    return [value], True
+
+
+def _vjp(outputs: list[Tensor], inputs: list[Tensor], cotangents: list[Tensor],
+         allow_unused: bool, materialize_grads: bool) -> list[Tensor | None]:
+    from passes.autodiff import vjp_nodes
+
+    for out, cot in zip(outputs, cotangents):
+        if tuple(cot.shape) != tuple(out.shape):
+            raise ValueError(f"a cotangent of shape {list(cot.shape)} was given for an output of"
+                             f" shape {list(out.shape)}")
+    nodes = vjp_nodes([o._node for o in outputs],
+                      [F.cast(c, o.dtype)._node for o, c in zip(outputs, cotangents)],
+                      [i._node for i in inputs])
+    grads: list[Tensor | None] = []
+    for k, (inp, node) in enumerate(zip(inputs, nodes)):
+        if node is None:
+            if materialize_grads:
+                grads.append(F.zeros_like(inp))
+                continue
+            if not allow_unused:
+                name = f" {inp.name!r}" if inp.name else ""
+                raise ValueError(f"input {k}{name} is not used to compute the outputs; pass"
+                                 " allow_unused=True (None) or materialize_grads=True (zeros)")
+            grads.append(None)
+        else:
+            grads.append(Tensor(node))
+    return grads
+
+
+def grad(outputs, inputs, grad_outputs=None, *, allow_unused: bool = False,
+         materialize_grads: bool = False):
+    """Gradient graphs of the scalar `outputs` (or with explicit `grad_outputs`) w.r.t. `inputs`.
+
+    Returns one tensor per input (a single tensor if `inputs` is one tensor).
+    """
+    outs, _ = _as_list(outputs)
+    ins, single = _as_list(inputs)
+    if grad_outputs is None:
+        for o in outs:
+            if o.ndim != 0:
+                raise ValueError(f"grad of a non-scalar output (shape {list(o.shape)}) needs"
+                                 " grad_outputs=, the cotangent to pull back")
+        cots = [F.ones_like(o) for o in outs]
+    else:
+        cots = [c if isinstance(c, Tensor) else F.tensor(c) for c in _as_list(grad_outputs)[0]]
+    grads = _vjp(outs, ins, cots, allow_unused, materialize_grads)
+    return grads[0] if single else grads
+
+
+def value_and_grad(output: Tensor, inputs):
+    """`(output, grad(output, inputs))`."""
+    return output, grad(output, inputs)
+
+
+def vjp(outputs, inputs, cotangents, *, allow_unused: bool = True):
+    """Vector-Jacobian products: cotangents of `inputs` given those of `outputs`."""
+    outs, _ = _as_list(outputs)
+    ins, single = _as_list(inputs)
+    cots = [c if isinstance(c, Tensor) else F.tensor(c) for c in _as_list(cotangents)[0]]
+    grads = _vjp(outs, ins, cots, allow_unused, materialize_grads=True)
+    return grads[0] if single else grads
+
+
+def jvp(outputs, inputs, tangents):
+    """Jacobian-vector products (forward mode), by transposing the linear map of vjp.
+
+    `u -> J^T u` is linear in `u`, so pulling `tangents` back through it gives `J t`.
+    """
+    outs, single = _as_list(outputs)
+    ins, _ = _as_list(inputs)
+    tans = [t if isinstance(t, Tensor) else F.tensor(t) for t in _as_list(tangents)[0]]
+    dummies = [Tensor(F.parameter_node(np.zeros(_static(o.shape, "jvp"), o.dtype.numpy)))
+               for o in outs]
+    pulled = _vjp(outs, ins, dummies, allow_unused=True, materialize_grads=True)
+    results = _vjp(pulled, dummies, [F.cast(t, p.dtype) for t, p in zip(tans, pulled)],
+                   allow_unused=True, materialize_grads=True)
+    return results[0] if single else results
+
+
+def _static(shape, what: str) -> tuple[int, ...]:
+    if not all(isinstance(d, int) for d in shape):
+        raise ValueError(f"{what} needs static shapes, got {list(shape)}")
+    return tuple(shape)
+
+
+def jacobian(output: Tensor, inputs):
+    """d output / d input, of shape `output.shape + input.shape`, one vjp per output element."""
+    ins, single = _as_list(inputs)
+    out_shape = _static(output.shape, "jacobian")
+    size = int(np.prod(out_shape, dtype=np.int64))
+    flat = F.reshape(output, (size,))
+    rows: list[list[Tensor]] = [[] for _ in ins]
+    for k in range(size):
+        basis = np.zeros(size, dtype=output.dtype.numpy)
+        basis[k] = 1
+        for j, g in enumerate(vjp(flat, ins, [F.tensor(basis)])):
+            rows[j].append(g)
+    jacs = [F.reshape(F.stack(r), out_shape + tuple(i.shape)) for r, i in zip(rows, ins)]
+    return jacs[0] if single else jacs
+
+
+def hessian(output: Tensor, inputs):
+    """Second derivatives of a scalar: the jacobian of its gradient."""
+    ins, single = _as_list(inputs)
+    hs = [jacobian(grad(output, i, materialize_grads=True), i) for i in ins]
+    return hs[0] if single else hs
+
+
+def backward(output: Tensor, gradient=None) -> None:
+    """Accumulate d output / d leaf into `leaf.grad` for every leaf that requires gradients."""
+    if not output.requires_grad:
+        raise RuntimeError("backward() on a tensor that does not require gradients"
+                           " (no input had requires_grad=True)")
+    if gradient is None:
+        if output.ndim != 0:
+            raise RuntimeError(f"backward() of a non-scalar tensor (shape {list(output.shape)})"
+                               " needs a gradient argument")
+        gradient = F.ones_like(output)
+    elif not isinstance(gradient, Tensor):
+        gradient = F.tensor(gradient)
+    leaves = [_LEAVES[n] for n in topological_order([output._node])
+              if n in _LEAVES and _LEAVES[n].requires_grad]
+    grads = _vjp([output], leaves, [gradient], allow_unused=True, materialize_grads=False)
+    pairs = [(leaf, g) for leaf, g in zip(leaves, grads) if g is not None]
+    for (leaf, _), value in zip(pairs, values_of([g._node for _, g in pairs])):
+        if leaf.grad is None:
+            leaf.grad = F.tensor(value)
+        else:
+            leaf.grad = F.tensor(leaf.grad.numpy() + value)

@@ -1,0 +1,264 @@
+"""Vector-Jacobian rules: for each op, the cotangents of its inputs given that of its output.
+
+A rule is called as `rule(node, y, g, *xs)` where `y` is the node's value, `g` its
+cotangent and `xs` its inputs, all as tensors, and returns one cotangent (or None
+for "no gradient") per input. Rules are built from graphc's own operations, so a
+gradient is an ordinary graph.
+"""
+
+from __future__ import annotations
+
+import math
+
+import graphc.functional as F
+from graphc import dtypes
+from graphc.shapes import simplify_dim
+from graphc.tensor import Tensor
+
+# Ops whose derivative is zero almost everywhere or undefined, as in PyTorch:
+# they pass no gradient back.
+NON_DIFFERENTIABLE = frozenset({
+    "placeholder", "parameter", "constant", "scalar", "arange", "eye",
+    "sign", "floor", "ceil", "round", "logical_not", "logical_and", "logical_or",
+    "eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin", "floordiv", "stop_gradient",
+})
+
+
+def unbroadcast(g: Tensor, shape) -> Tensor:
+    """Sum `g` over the dimensions that broadcasting added or stretched, back to `shape`."""
+    if tuple(g.shape) == tuple(shape):
+        return g
+    lead = g.ndim - len(shape)
+    axes = list(range(lead))
+    for i, d in enumerate(shape):
+        if d == 1 and g.shape[lead + i] != 1:
+            axes.append(lead + i)
+    if axes:
+        g = F.sum(g, axis=tuple(axes), keepdims=True)
+    return F.reshape(g, tuple(shape))
+
+
+def _masked(g: Tensor, value: Tensor) -> Tensor:
+    """`value`, but exactly 0 where the cotangent is 0.
+
+    Used where a derivative can be infinite at finite points (sqrt, log, div, pow):
+    an untaken `where` branch then leaks no NaN into the gradient.
+    """
+    return F.where(g == 0, F.zeros_like(value), value)
+
+
+def _expand_reduced(node, g: Tensor, x: Tensor) -> Tensor:
+    """Put a reduction's cotangent back in the input's rank and shape."""
+    if not node.attr("keepdims"):
+        g = F.reshape(g, tuple(1 if i in node.attr("axes") else d for i, d in enumerate(x.shape)))
+    return F.broadcast_to(g, tuple(x.shape))
+
+
+def _count(node, x: Tensor):
+    """How many elements each output of a reduction summarises (a number or a tensor)."""
+    dims = [x.shape[a] for a in node.attr("axes")]
+    if all(isinstance(d, int) for d in dims):
+        return math.prod(dims)
+    return F.sum(F.ones_like(x), axis=node.attr("axes"), keepdims=True)
+
+
+def _extremum(node, y, g, x):
+    """max/min: the cotangent is shared evenly among the tied extreme elements."""
+    y_full = _expand_reduced(node, y, x)
+    hit = F.cast(x == y_full, x.dtype)
+    ties = F.sum(hit, axis=node.attr("axes"), keepdims=True)
+    return (_expand_reduced(node, g, x) * hit / F.broadcast_to(ties, tuple(x.shape)),)
+
+
+def _prod(node, y, g, x):
+    """d prod / d x_i = product of the others; exact with zeros (no division by them)."""
+    axes = node.attr("axes")
+    is_zero = x == 0
+    nonzero = F.where(is_zero, F.ones_like(x), x)
+    p = F.broadcast_to(F.prod(nonzero, axis=axes, keepdims=True), tuple(x.shape))
+    zeros = F.broadcast_to(F.sum(F.cast(is_zero, dtypes.int64), axis=axes, keepdims=True),
+                           tuple(x.shape))
+    others = F.where(zeros == 0, p / nonzero, F.where(is_zero & (zeros == 1), p, F.zeros_like(x)))
+    return (_expand_reduced(node, g, x) * others,)
+
+
+def _matmul(node, y, g, a, b):
+    a2 = F.unsqueeze(a, 0) if a.ndim == 1 else a
+    b2 = F.unsqueeze(b, -1) if b.ndim == 1 else b
+    g2 = g
+    if a.ndim == 1:
+        g2 = F.unsqueeze(g2, -2 if b.ndim > 1 else -1)
+    if b.ndim == 1:
+        g2 = F.unsqueeze(g2, -1)
+    da = unbroadcast(g2 @ F.transpose(b2), tuple(a2.shape))
+    db = unbroadcast(F.transpose(a2) @ g2, tuple(b2.shape))
+    return F.reshape(da, tuple(a.shape)), F.reshape(db, tuple(b.shape))
+
+
+def _pow(node, y, g, a, b):
+    da = F.where(b == 0, F.zeros_like(y), _masked(g, g * b * a ** (b - 1)))
+    log_a = F.log(F.where(a == 0, F.ones_like(a), a))
+    db = F.where((a == 0) & (b >= 0), F.zeros_like(y), _masked(g, g * y * log_a))
+    return unbroadcast(da, a.shape), unbroadcast(db, b.shape)
+
+
+def _maximum(node, y, g, a, b):
+    """Ties split the cotangent in half, as PyTorch."""
+    half = g / 2
+    zero = F.zeros_like(g)
+    da = F.where(a > b, g, F.where(a == b, half, zero))
+    db = F.where(b > a, g, F.where(a == b, half, zero))
+    return unbroadcast(da, a.shape), unbroadcast(db, b.shape)
+
+
+def _minimum(node, y, g, a, b):
+    return _maximum(node, y, g, b, a)[::-1]
+
+
+def _where(node, y, g, cond, a, b):
+    zero = F.zeros_like(g)
+    return None, unbroadcast(F.where(cond, g, zero), a.shape), unbroadcast(F.where(cond, zero, g), b.shape)
+
+
+def _cast(node, y, g, x):
+    if not x.dtype.is_floating_point or not y.dtype.is_floating_point:
+        return (None,)
+    return (F.cast(g, x.dtype),)
+
+
+def _transpose(node, y, g, x):
+    perm = node.attr("perm")
+    inverse = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inverse[p] = i
+    return (F.permute(g, tuple(inverse)),)
+
+
+def _pad(node, y, g, x):
+    index = []
+    for (lo, hi), d in zip(node.attr("widths"), x.shape):
+        index.append(slice(lo, -hi if hi else None))
+    return (g[tuple(index)],)
+
+
+def _cat(node, y, g, *xs):
+    axis = node.attr("axis")
+    out, start = [], 0
+    for x in xs:
+        size = x.shape[axis]
+        if not isinstance(size, int) or not isinstance(start, int):
+            raise NotImplementedError(
+                f"the gradient of cat along a symbolic dimension ({size}) is not supported")
+        index = (slice(None),) * axis + (slice(start, start + size),)
+        out.append(g[index])
+        start += size
+    return tuple(out)
+
+
+def _scatter_axis(g: Tensor, axis: int, dim, start, stop, step) -> Tensor:
+    """Place `g` (the slice `start:stop:step` of an axis of size `dim`) back among zeros."""
+    if not isinstance(dim, int):
+        if step != 1:
+            raise NotImplementedError(f"the gradient of a strided slice of a symbolic dimension"
+                                      f" ({dim}) is not supported")
+        lo = 0 if start is None else (start if start >= 0 else dim + start)
+        hi = 0 if stop is None else (dim - stop if stop >= 0 else -stop)
+        return _pad_axis(g, axis, simplify_dim(lo), simplify_dim(hi))
+    picked = range(dim)[slice(start, stop, step)]
+    if len(picked) == 0:
+        shape = list(g.shape)
+        shape[axis] = dim
+        return F.zeros(tuple(shape), dtype=g.dtype)
+    if picked.step < 0:
+        g = F.flip(g, axis)
+        picked = picked[::-1]
+    if picked.step > 1:  # interleave step-1 zeros after each element, drop the tail
+        spread = F.stack([g] + [F.zeros_like(g)] * (picked.step - 1), axis=axis + 1)
+        shape = list(g.shape)
+        shape[axis] = shape[axis] * picked.step
+        g = F.reshape(spread, tuple(shape))
+        g = g[(slice(None),) * axis + (slice(0, (len(picked) - 1) * picked.step + 1),)]
+    return _pad_axis(g, axis, picked[0], dim - 1 - picked[-1])
+
+
+def _pad_axis(g: Tensor, axis: int, lo: int, hi: int) -> Tensor:
+    if lo == 0 and hi == 0:
+        return g
+    widths = [(0, 0)] * g.ndim
+    widths[axis] = (lo, hi)
+    return F.pad(g, widths)
+
+
+def _getitem(node, y, g, x):
+    """Scatter the cotangent of a basic-indexing result back among zeros."""
+    index = node.attr("index")
+    per_axis = [e for e in index if e is not None]  # one entry per indexed axis of x
+    per_axis += [(None, None, None)] * (x.ndim - len(per_axis))
+    # Output dims: one per None (new axis), slice, and unindexed axis; ints drop theirs.
+    kinds = ["new" if e is None else "slice" for e in index if not isinstance(e, int)]
+    kinds += ["slice"] * (y.ndim - len(kinds))
+    sliced = iter([d for d, k in zip(y.shape, kinds) if k == "slice"])
+    g = F.reshape(g, tuple(1 if isinstance(e, int) else next(sliced) for e in per_axis))
+    for axis, entry in enumerate(per_axis):
+        dim = x.shape[axis]
+        if isinstance(entry, int):
+            if entry < 0 and not isinstance(dim, int):
+                raise NotImplementedError("the gradient of a negative index into a symbolic"
+                                          " dimension is not supported")
+            i = entry + dim if entry < 0 else entry
+            g = _scatter_axis(g, axis, dim, i, i + 1, 1)
+        elif entry != (None, None, None):
+            start, stop, step = entry
+            g = _scatter_axis(g, axis, dim, start, stop, 1 if step is None else step)
+    return (g,)
+
+
+def _sqrt(node, y, g, x):
+    return (_masked(g, g / (2 * y)),)
+
+
+VJP = {
+    "neg": lambda n, y, g, x: (-g,),
+    "abs": lambda n, y, g, x: (g * F.sign(x),),
+    "exp": lambda n, y, g, x: (g * y,),
+    "log": lambda n, y, g, x: (_masked(g, g / x),),
+    "log1p": lambda n, y, g, x: (_masked(g, g / (1 + x)),),
+    "expm1": lambda n, y, g, x: (g * (y + 1),),
+    "sqrt": _sqrt,
+    "rsqrt": lambda n, y, g, x: (_masked(g, g * -0.5 * y * y * y),),
+    "sin": lambda n, y, g, x: (g * F.cos(x),),
+    "cos": lambda n, y, g, x: (-g * F.sin(x),),
+    "tan": lambda n, y, g, x: (g * (1 + y * y),),
+    "tanh": lambda n, y, g, x: (g * (1 - y * y),),
+    "sigmoid": lambda n, y, g, x: (g * y * (1 - y),),
+    "relu": lambda n, y, g, x: (F.where(x > 0, g, F.zeros_like(g)),),
+    "erf": lambda n, y, g, x: (g * (2 / math.sqrt(math.pi)) * F.exp(-x * x),),
+    "cast": _cast,
+    "add": lambda n, y, g, a, b: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)),
+    "sub": lambda n, y, g, a, b: (unbroadcast(g, a.shape), unbroadcast(-g, b.shape)),
+    "mul": lambda n, y, g, a, b: (unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)),
+    "div": lambda n, y, g, a, b: (unbroadcast(_masked(g, g / b), a.shape),
+                                  unbroadcast(_masked(g, -g * y / b), b.shape)),
+    "mod": lambda n, y, g, a, b: (unbroadcast(g, a.shape),
+                                  unbroadcast(-g * F.floor(a / b), b.shape)),
+    "pow": _pow,
+    "maximum": _maximum,
+    "minimum": _minimum,
+    "atan2": lambda n, y, g, a, b: (
+        unbroadcast(_masked(g, g * b / (a * a + b * b)), a.shape),
+        unbroadcast(_masked(g, -g * a / (a * a + b * b)), b.shape)),
+    "where": _where,
+    "sum": lambda n, y, g, x: (_expand_reduced(n, g, x),),
+    "mean": lambda n, y, g, x: (_expand_reduced(n, g, x) / _count(n, x),),
+    "max": _extremum,
+    "min": _extremum,
+    "prod": _prod,
+    "reshape": lambda n, y, g, x: (F.reshape(g, tuple(x.shape)),),
+    "broadcast_to": lambda n, y, g, x: (unbroadcast(g, x.shape),),
+    "transpose": _transpose,
+    "flip": lambda n, y, g, x: (F.flip(g, n.attr("axes")),),
+    "pad": _pad,
+    "cat": _cat,
+    "getitem": _getitem,
+    "matmul": _matmul,
+}
