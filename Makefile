@@ -17,6 +17,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) examples/seed_basics.py
 	$(PY) examples/define_then_run.py
+	$(PY) examples/linear_regression.py
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

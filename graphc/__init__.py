@@ -94,6 +94,7 @@ from graphc.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_ena
 from graphc.graph import Graph, GraphError
 from graphc.node import Node, TensorType
 from graphc.ops import OPS, GraphBuildError
+from graphc.parser import ParseError, parse, parse_file
 from graphc.tensor import Size, Tensor
 
 bool = bool_  # noqa: A001 - graphc.bool, as torch.bool

@@ -15,7 +15,7 @@ _INPUT_OPS = ("placeholder", "parameter", "constant")
 class Function:
     """A compiled graph. Call it with arrays; get an array, or a list for a list of outputs."""
 
-    def __init__(self, inputs: Sequence[Tensor], outputs, backend: str = "numpy"):
+    def __init__(self, inputs: Sequence[Tensor], outputs, backend: str = "numpy", passes: str = "-O1"):
         from backends import compile as compile_graph
 
         if isinstance(inputs, Tensor):
@@ -28,6 +28,11 @@ class Function:
                                  " inputs must be placeholders or leaf tensors")
         self.graph = Graph(inputs, outputs)
         self.graph.verify()
+        self.passes = passes
+        if passes:
+            from passes import run as run_pipeline
+
+            self.graph = run_pipeline(self.graph, passes)
         self.backend = backend
         self.executable = compile_graph(self.graph, backend)
 
@@ -45,6 +50,9 @@ class Function:
         return f"<graphc.Function({names}) backend={self.backend}, {len(self.graph)} nodes>"
 
 
-def function(inputs: Sequence[Tensor], outputs, backend: str = "numpy") -> Function:
-    """Compile `outputs` (a tensor or a list of tensors) as a function of `inputs`."""
-    return Function(inputs, outputs, backend)
+def function(inputs: Sequence[Tensor], outputs, backend: str = "numpy", passes: str = "-O1") -> Function:
+    """Compile `outputs` (a tensor or a list of tensors) as a function of `inputs`.
+
+    `passes` is the pipeline run on the graph first (`""` runs none); `f.graph` is its result.
+    """
+    return Function(inputs, outputs, backend, passes)

@@ -70,10 +70,12 @@ def _scalar_node(value, dtype: DType) -> Node:
     if dtype is dtypes.bool_:
         value = bool(value)
     elif dtype.category == 1:
+        if not math.isfinite(value):
+            raise OverflowError(f"cannot convert {value!r} to {dtype.name}")
+        value = int(value)  # a float truncates towards zero, as in NumPy and PyTorch
         info = np.iinfo(dtype.numpy)
-        if not float(value).is_integer() or not info.min <= int(value) <= info.max:
+        if not info.min <= value <= info.max:
             raise OverflowError(f"value {value!r} does not fit in {dtype.name}")
-        value = int(value)
     else:
         value = float(value)
     return make_leaf("scalar", TensorType(dtype, ()), identity=False, value=value)
@@ -105,20 +107,20 @@ def tensor(data: TensorLike, dtype=None, requires_grad: bool = False) -> Tensor:
     """A concrete tensor from a scalar, a nested list or an array (copied), PyTorch-style."""
     if isinstance(data, Tensor):
         array = np.array(data.numpy())
-    elif isinstance(data, np.ndarray):
+    elif isinstance(data, (np.ndarray, np.generic)):  # NumPy arrays and scalars keep their dtype
         array = np.array(data)
     else:
         try:
             array = np.array(data)
         except ValueError as err:
             raise ValueError(f"cannot make a tensor from {_short(data)}: {err}") from None
-        if array.dtype.kind == "f":
-            array = array.astype(dtypes.DEFAULT_FLOAT.numpy)
-        elif array.dtype.kind in "iu":
-            array = array.astype(dtypes.DEFAULT_INT.numpy)
-        elif array.dtype.kind != "b":
+        if array.dtype.kind not in "biuf":
             raise TypeError(f"cannot make a tensor from {_short(data)}: elements must be"
                             " bools, ints or floats")
+        if dtype is None and array.dtype.kind == "f":  # with a dtype, convert once, not via float32
+            array = array.astype(dtypes.DEFAULT_FLOAT.numpy)
+        elif dtype is None and array.dtype.kind in "iu":
+            array = array.astype(dtypes.DEFAULT_INT.numpy)
     if dtype is not None:
         array = array.astype(as_dtype(dtype).numpy)
     dtypes.from_numpy(array.dtype)  # raises for unsupported dtypes
@@ -256,7 +258,7 @@ def _unary(op: str, float_only: bool):
 
 
 neg = _unary("neg", False)
-abs = _unary("abs", False)  # noqa: A001 - PyTorch's name
+abs = _unary("abs", False)
 sign = _unary("sign", False)
 exp = _unary("exp", True)
 log = _unary("log", True)
@@ -272,7 +274,7 @@ sigmoid = _unary("sigmoid", True)
 relu = _unary("relu", False)
 floor = _unary("floor", False)
 ceil = _unary("ceil", False)
-round = _unary("round", False)  # noqa: A001
+round = _unary("round", False)
 erf = _unary("erf", True)
 
 
@@ -312,7 +314,7 @@ mul = _binary("mul")
 div = _binary("div", float_only=True)
 floordiv = _binary("floordiv")
 mod = _binary("mod")
-pow = _binary("pow")  # noqa: A001
+pow = _binary("pow")
 maximum = _binary("maximum")
 minimum = _binary("minimum")
 atan2 = _binary("atan2", float_only=True)
@@ -339,10 +341,16 @@ gt = _compare("gt")
 ge = _compare("ge")
 
 
+def _truth(value: TensorLike) -> Node:
+    """`value != 0` as a bool node, without promoting it first (which could round it to 0)."""
+    if isinstance(value, _SCALARS):
+        return _scalar_node(bool(value), dtypes.bool_)
+    return _cast_node(_node(value), dtypes.bool_)
+
+
 def _logical(op: str):
     def function(x: TensorLike, y: TensorLike) -> Tensor:
-        nodes, _ = _promote((x, y))
-        return Tensor(make(op, [_cast_node(n, dtypes.bool_) for n in nodes]))
+        return Tensor(make(op, (_truth(x), _truth(y))))
 
     function.__name__ = op
     return function
@@ -392,11 +400,11 @@ def _reduction(op: str):
     return function
 
 
-sum = _reduction("sum")  # noqa: A001
+sum = _reduction("sum")
 mean = _reduction("mean")
 prod = _reduction("prod")
-max = _reduction("max")  # noqa: A001
-min = _reduction("min")  # noqa: A001
+max = _reduction("max")
+min = _reduction("min")
 
 
 def _argreduction(op: str):
@@ -501,7 +509,7 @@ def unsqueeze(x: TensorLike, axis: int) -> Tensor:
         axis = normalize_axis(axis, node.ndim + 1)
     except (IndexError, TypeError) as err:
         raise GraphBuildError(f"unsqueeze: {err} (operand: {node.type})") from None
-    shape = node.shape[:axis] + (1,) + node.shape[axis:]
+    shape = (*node.shape[:axis], 1, *node.shape[axis:])
     return _wrap(make("reshape", (node,), shape=shape), x)
 
 
@@ -517,7 +525,10 @@ def pad(x: TensorLike, widths, value=0) -> Tensor:
         widths = ((widths, widths),) * node.ndim
     elif len(widths) == 2 and all(isinstance(w, int) for w in widths):
         widths = (tuple(widths),) * node.ndim
-    widths = tuple((as_dim(lo), as_dim(hi)) for lo, hi in widths)
+    try:
+        widths = tuple((as_dim(lo), as_dim(hi)) for lo, hi in widths)
+    except (TypeError, ValueError) as err:
+        raise GraphBuildError(f"pad: {err} (operand: {node.type})") from None
     value = _scalar_node(value, node.dtype).attr("value")
     return _wrap(make("pad", (node,), widths=widths, value=value), x)
 
@@ -561,7 +572,8 @@ def getitem(x: TensorLike, index) -> Tensor:
             entries.append(tuple(_index_int(v, "slice bound") for v in (item.start, item.stop, item.step)))
         elif isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
             entries.append(int(item))
-        elif isinstance(item, Tensor) and item.ndim == 0 and item.dtype.category == 1 and not item.is_symbolic:
+        elif (isinstance(item, Tensor) and item.ndim == 0 and item.dtype.category == 1
+              and not item.is_symbolic):
             entries.append(int(item.item()))
         else:
             raise GraphBuildError(
@@ -630,6 +642,14 @@ def softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Tensor:
 
 
 def log_softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """x - logsumexp(x) along `axis`."""
+    """x - logsumexp(x) along `axis`, computed as (x - max) - log(sum(exp(x - max))).
+
+    Subtracting the max first keeps the small terms that `x - logsumexp(x)` would lose
+    when |x| is large.
+    """
     axis = dim if dim is not None else axis
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    x = _tensor(x)
+    if not x.dtype.is_floating_point:
+        x = cast(x, dtypes.DEFAULT_FLOAT)
+    shifted = x - _stable_max(x, axis)
+    return shifted - log(sum(exp(shifted), axis=axis, keepdims=True))

@@ -321,11 +321,12 @@ def _cat_rule(types, attrs):
     if not 0 <= axis < first.ndim:
         raise IndexError(f"axis {axis} is out of range for {first.ndim} dimensions")
     total = total if isinstance(total, int) else simplify_dim(total)
-    return TensorType(dtype, first.shape[:axis] + (total,) + first.shape[axis + 1:])
+    return TensorType(dtype, (*first.shape[:axis], total, *first.shape[axis + 1:]))
 
 
 def slice_length(dim, start, stop, step):
     """Length of `range(dim)[start:stop:step]`, for int or symbolic `dim`."""
+    step = 1 if step is None else step
     if step == 0:
         raise ValueError("slice step cannot be zero")
     if isinstance(dim, int):
@@ -381,8 +382,8 @@ def _matmul_rule(types, attrs):
     dtype = _same_dtype(types)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError("matmul needs operands with at least one dimension")
-    a_shape = (1,) + a.shape if a.ndim == 1 else a.shape
-    b_shape = b.shape + (1,) if b.ndim == 1 else b.shape
+    a_shape = (1, *a.shape) if a.ndim == 1 else a.shape
+    b_shape = (*b.shape, 1) if b.ndim == 1 else b.shape
     if dims_equal(a_shape[-1], b_shape[-2]) is not True:
         raise ValueError(f"contracted dimensions differ: {format_dim(a_shape[-1])}"
                          f" vs {format_dim(b_shape[-2])}")

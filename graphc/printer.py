@@ -81,16 +81,25 @@ def value_names(graph: Graph) -> dict[Node, str]:
     names: dict[Node, str] = {}
     for k, node in enumerate(graph.inputs):
         names[node] = "%" + namespace.fresh(node.attr("name") or f"in{k}")
-    counter = 0
-    for node in graph.nodes[len(graph.inputs):]:
+    for counter, node in enumerate(graph.nodes[len(graph.inputs):]):
         names[node] = f"%{counter}"
-        counter += 1
     return names
+
+
+def format_input(node: Node, name: str) -> str:
+    """`%x: f32[n]` for a placeholder; other inputs add their op and attributes so they parse back.
+
+    A placeholder whose name is not a valid identifier (or repeats) gets `{name="..."}`.
+    """
+    text = f"{name}: {node.type}"
+    if node.op == "placeholder":
+        return text if node.attr("name") == name[1:] else text + format_attrs(node)
+    return f"{text} = {node.op}{format_attrs(node)}"
 
 
 def format_graph(graph: Graph) -> str:
     names = value_names(graph)
-    params = ", ".join(f"{names[n]}: {n.type}" for n in graph.inputs)
+    params = ", ".join(format_input(n, names[n]) for n in graph.inputs)
     lines = [f"graph({params}) {{"]
     for node in graph.nodes[len(graph.inputs):]:
         operands = ", ".join(names[i] for i in node.inputs)

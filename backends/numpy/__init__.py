@@ -27,7 +27,7 @@ class NumpyExecutable:
         digest = hashlib.sha1(self.source.encode()).hexdigest()[:12]
         filename = f"<graphc-numpy-{digest}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
-        exec(builtins.compile(self.source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+        exec(builtins.compile(self.source, filename, "exec"), namespace)  # our own generated code
         self._fn = namespace["graphc_fn"]
 
     def __call__(self, *args) -> tuple:

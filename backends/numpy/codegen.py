@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
+from sympy.printing.pycode import PythonCodePrinter
 
 from backends.numpy import runtime
 from backends.numpy.lowering import LOWERING
@@ -13,7 +14,21 @@ from graphc.graph import Graph
 from graphc.names import Namespace, sanitize
 from graphc.node import Node
 
+REFERENCED = frozenset({"scalar", "constant", "parameter"})
 RESERVED = ("np", "rt", "owned", "int", "del", "return")
+
+
+class _DimPrinter(PythonCodePrinter):
+    """Prints a symbolic dimension as Python over ints: the floor or ceiling of a fraction
+    (from slicing with a step) becomes floor division, which needs no import and never rounds."""
+
+    def _print_floor(self, expr):
+        num, den = sympy.fraction(sympy.together(expr.args[0]))
+        return f"(({self._print(num)}) // ({self._print(den)}))"
+
+    def _print_ceiling(self, expr):
+        num, den = sympy.fraction(sympy.together(expr.args[0]))
+        return f"(-((-({self._print(num)})) // ({self._print(den)})))"
 
 
 @dataclass
@@ -34,12 +49,12 @@ class Context:
         if isinstance(d, int):
             return str(d)
         expr = d.subs({s: sympy.Symbol(n) for s, n in self.symbols.items()})
-        return f"int({expr})"
+        return f"int({_DimPrinter().doprint(expr)})"
 
 
 def generate(graph: Graph, fn_name: str = "graphc_fn") -> tuple[str, dict]:
     """Return `(source, globals)` for the graph's function."""
-    names = Namespace(RESERVED + (fn_name,))
+    names = Namespace((*RESERVED, fn_name))
     ctx = Context(names, {"np": np, "rt": runtime, "owned": runtime.owned})
     var: dict[Node, str] = {}
     args = []
@@ -47,25 +62,34 @@ def generate(graph: Graph, fn_name: str = "graphc_fn") -> tuple[str, dict]:
         var[node] = names.fresh(node.attr("name") or f"in{k}")
         args.append(var[node])
     body = []
-    for k, node in enumerate(graph.inputs):
+    for node in graph.inputs:
         for axis, d in enumerate(node.shape):
             if not isinstance(d, int) and d.is_Symbol and d not in ctx.symbols:
                 ctx.symbols[d] = names.fresh("s_" + sanitize(d.name))
                 body.append(f"{ctx.symbols[d]} = {var[node]}.shape[{axis}]")
     last_use = _last_uses(graph)
     outputs = set(graph.outputs)
+    borrowed = set(graph.inputs)  # nodes whose variable may be the caller's array or a leaf's value
     for node in graph.nodes[len(graph.inputs):]:
         rule = LOWERING[node.op]
         operands = [var[i] for i in node.inputs]
         expr = rule.format(*operands) if isinstance(rule, str) else rule(operands, node, ctx)
+        if node.op in REFERENCED:  # the value is a global of the function: use its name
+            var[node] = expr
+            borrowed.add(node)
+            continue
+        if expr in operands and node.inputs[operands.index(expr)] in borrowed:
+            borrowed.add(node)  # a pass-through (floor of an int, stop_gradient): the same array
         var[node] = names.fresh(node.op)
         line = f"{var[node]} = {expr}"
         dead = [var[i] for i in dict.fromkeys(node.inputs)
-                if last_use.get(i) is node and i not in outputs]
+                if last_use.get(i) is node and i not in outputs and i.op not in REFERENCED]
         if dead:
             line += f"; del {', '.join(dead)}"
         body.append(line)
-    results = ", ".join(f"owned({var[o]})" for o in graph.outputs)
+    # Results belong to the caller: copy borrowed arrays, and views or scalars (`owned`).
+    results = ", ".join(f"np.array({var[o]})" if o in borrowed else f"owned({var[o]})"
+                        for o in graph.outputs)
     body.append(f"return ({results},)" if len(graph.outputs) == 1 else f"return ({results})")
     lines = [f"def {fn_name}({', '.join(args)}):", '    with np.errstate(all="ignore"):']
     lines += ["        " + line for line in body]

@@ -44,7 +44,8 @@ def _reduce(func: str):
 
 def _argreduce(func: str):
     def lower(args, node: Node, ctx):
-        return f"{func}({args[0]}, axis={_int_or_none(node.attr('axis'))}, keepdims={bool(node.attr('keepdims'))})"
+        axis, keepdims = _int_or_none(node.attr("axis")), bool(node.attr("keepdims"))
+        return f"{func}({args[0]}, axis={axis}, keepdims={keepdims})"
     return lower
 
 
@@ -83,7 +84,8 @@ LOWERING = {
     "scalar": _scalar,
     "arange": lambda a, n, ctx: (f"np.arange({ctx.ref(n.attr('start'))}, {ctx.ref(n.attr('stop'))},"
                                  f" {ctx.ref(n.attr('step'))}, dtype={NP_DTYPE[n.dtype.name]})"),
-    "eye": lambda a, n, ctx: f"np.eye({int(n.attr('n'))}, {int(n.attr('m'))}, dtype={NP_DTYPE[n.dtype.name]})",
+    "eye": lambda a, n, ctx: (f"np.eye({int(n.attr('n'))}, {int(n.attr('m'))},"
+                              f" dtype={NP_DTYPE[n.dtype.name]})"),
     # unary
     "neg": "np.negative({0})",
     "abs": "np.abs({0})",
@@ -141,7 +143,7 @@ LOWERING = {
     "transpose": lambda a, n, ctx: f"np.transpose({a[0]}, {_ints(n.attr('perm'))})",
     "flip": lambda a, n, ctx: f"np.flip({a[0]}, axis={_ints(n.attr('axes'))})",
     "pad": lambda a, n, ctx: (f"np.pad({a[0]}, {_pairs(n.attr('widths'), ctx)},"
-                              f" constant_values={ctx.ref(n.attr('value'))})"),
+                              f" constant_values={ctx.ref(n.attr('value'))})" if n.ndim else a[0]),
     "cat": lambda a, n, ctx: f"np.concatenate(({', '.join(a)},), axis={int(n.attr('axis'))})",
     "getitem": _getitem,
     # linear algebra

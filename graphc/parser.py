@@ -1,0 +1,458 @@
+"""`graphc.parse(text)`: read the text form that `graphc.printer` writes back into a Graph.
+
+The grammar, one graph per file (`.gir`); `//` starts a comment that runs to the end of the line:
+
+    graph    := "graph" "(" [param ("," param)*] ")" "{" stmt* "return" value ("," value)* "}"
+    param    := value ":" type ["=" OP] [attrs]      (OP defaults to placeholder)
+    stmt     := value "=" OP [value ("," value)*] [attrs] ":" type
+    attrs    := "{" [NAME "=" attr ("," NAME "=" attr)*] "}"
+    attr     := none | true | false | number | string | dtype | dim | "[" attr,* "]"
+              | "dense" "<" nested list of scalars ">" | "blob" "<" base64 string ">"
+    type     := dtype "[" [dim ("," dim)*] "]"
+    dim      := an integer expression over symbols: + - * / ** ( ) floor ceiling Max Min Mod
+
+Every node goes through the interner, so parsing merges equal lines and drops lines that no
+output uses. Dimension expressions are parsed here, never handed to `eval`/`sympify`, so a
+file cannot run code.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy
+
+from graphc import dtypes
+from graphc.dtypes import DType
+from graphc.graph import Graph
+from graphc.node import Node, Ref, TensorType, intern
+from graphc.ops import OPS
+from graphc.shapes import simplify_dim, symbol
+
+
+class ParseError(ValueError):
+    """The text is not a valid graph; `line` and `column` (1-based) point at the problem."""
+
+    def __init__(self, message: str, filename: str, line: int, column: int, source_line: str):
+        self.message, self.filename, self.line, self.column = message, filename, line, column
+        caret = " " * (column - 1) + "^"
+        super().__init__(f"{filename}:{line}:{column}: {message}\n  {source_line}\n  {caret}")
+
+
+_TOKEN = re.compile(r"""
+    (?P<space>[ \t\r\n]+|//[^\n]*)
+  | (?P<value>%[A-Za-z0-9_.]+)
+  | (?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<string>"(?:[^"\\\n]|\\.)*")
+  | (?P<punct>\*\*|[-+*/(){}\[\]<>,:=])
+""", re.VERBOSE)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # value, number, name, string, punct, eof
+    text: str
+    pos: int
+
+
+def _describe(token: Token) -> str:
+    return "end of input" if token.kind == "eof" else repr(token.text)
+
+
+_DIM_FUNCTIONS = {"floor": sympy.floor, "ceiling": sympy.ceiling, "Max": sympy.Max,
+                  "Min": sympy.Min, "Mod": sympy.Mod, "Abs": sympy.Abs}
+_FLOAT_WORDS = {"nan": float("nan"), "inf": float("inf")}
+_NOTHING = object()
+
+
+@dataclass
+class _Array:
+    """A `dense<...>` or `blob<...>` literal, decoded once the node's type is known."""
+
+    kind: str
+    payload: Any
+    token: Token
+
+
+class _Parser:
+    def __init__(self, text: str, filename: str):
+        self.text, self.filename = text, filename
+        self.tokens = self._tokenize()
+        self.k = 0
+        self.values: dict[str, Node] = {}
+
+    # ------------------------------------------------------------------ tokens
+    def _tokenize(self) -> list[Token]:
+        tokens, pos = [], 0
+        while pos < len(self.text):
+            m = _TOKEN.match(self.text, pos)
+            if m is None:
+                self._fail_at(pos, f"unexpected character {self.text[pos]!r}")
+            if m.lastgroup != "space":
+                tokens.append(Token(m.lastgroup, m.group(), pos))
+            pos = m.end()
+        tokens.append(Token("eof", "", len(self.text)))
+        return tokens
+
+    def _fail_at(self, pos: int, message: str):
+        line = self.text.count("\n", 0, pos) + 1
+        start = self.text.rfind("\n", 0, pos) + 1
+        end = self.text.find("\n", pos)
+        source_line = self.text[start:end if end >= 0 else len(self.text)]
+        raise ParseError(message, self.filename, line, pos - start + 1, source_line)
+
+    def fail(self, message: str, token: Token | None = None):
+        self._fail_at((token or self.peek()).pos, message)
+
+    def peek(self, ahead: int = 0) -> Token:
+        return self.tokens[min(self.k + ahead, len(self.tokens) - 1)]
+
+    def next(self) -> Token:
+        token = self.peek()
+        self.k += 1
+        return token
+
+    def at(self, text: str) -> bool:
+        token = self.peek()
+        return token.text == text and token.kind in ("punct", "name")
+
+    def accept(self, text: str) -> bool:
+        if self.at(text):
+            self.k += 1
+            return True
+        return False
+
+    def expect(self, text: str, what: str | None = None) -> Token:
+        if not self.at(text):
+            self.fail(f"expected {what or repr(text)}, got {_describe(self.peek())}")
+        return self.next()
+
+    def expect_kind(self, kind: str, what: str) -> Token:
+        if self.peek().kind != kind:
+            self.fail(f"expected {what}, got {_describe(self.peek())}")
+        return self.next()
+
+    def location(self, token: Token) -> str:
+        return f"{self.filename}:{self.text.count(chr(10), 0, token.pos) + 1}"
+
+    # ------------------------------------------------------------------ graph
+    def graph(self) -> Graph:
+        self.expect("graph", "'graph'")
+        self.expect("(")
+        inputs: list[Node] = []
+        if not self.at(")"):
+            inputs.append(self.param())
+            while self.accept(","):
+                inputs.append(self.param())
+        self.expect(")", "',' or ')'")
+        self.expect("{")
+        while not self.at("return"):
+            if self.peek().kind != "value":
+                self.fail(f"expected a statement '%name = op ...' or 'return', got {_describe(self.peek())}")
+            self.statement()
+        self.next()
+        outputs = [self.use()]
+        while self.accept(","):
+            outputs.append(self.use())
+        self.expect("}", "',' or '}'")
+        if self.peek().kind != "eof":
+            self.fail(f"expected end of input after the graph, got {_describe(self.peek())}")
+        return Graph(inputs, outputs)
+
+    def define(self, token: Token, node: Node) -> None:
+        if token.text in self.values:
+            self.fail(f"value {token.text} is defined twice", token)
+        self.values[token.text] = node
+
+    def use(self) -> Node:
+        token = self.expect_kind("value", "a value name like %x or %0")
+        try:
+            return self.values[token.text]
+        except KeyError:
+            self.fail(f"use of undefined value {token.text}", token)
+
+    def param(self) -> Node:
+        name = self.expect_kind("value", "an input like %x: f32[n]")
+        self.expect(":")
+        type_ = self.type()
+        op_token = self.peek()
+        op = self.next().text if self.accept("=") else "placeholder"
+        if op not in ("placeholder", "parameter", "constant"):
+            self.fail(f"a graph input must be a placeholder, parameter or constant, not {op!r}", op_token)
+        attrs = self.attrs() if self.at("{") else {}
+        if op == "placeholder":
+            attrs.setdefault("name", name.text[1:])
+        node = self.leaf(op, type_, attrs, name)
+        self.define(name, node)
+        return node
+
+    def statement(self) -> None:
+        name = self.next()
+        self.expect("=")
+        op_token = self.expect_kind("name", "an op name")
+        opdef = OPS.get(op_token.text)
+        if opdef is None:
+            self.fail(f"unknown op {op_token.text!r}", op_token)
+        inputs = []
+        if self.peek().kind == "value":
+            inputs.append(self.use())
+            while self.accept(","):
+                inputs.append(self.use())
+        attrs = self.attrs() if self.at("{") else {}
+        self.expect(":", "':' and the result type" if inputs or attrs else "operands, attributes or ':'")
+        type_token = self.peek()
+        type_ = self.type()
+        if opdef.kind == "leaf":
+            if inputs:
+                self.fail(f"{opdef.name} takes no operands", op_token)
+            node = self.leaf(opdef.name, type_, attrs, op_token)
+        else:
+            node = self.op(opdef.name, tuple(inputs), attrs, type_, op_token, type_token)
+        self.define(name, node)
+
+    def leaf(self, op: str, type_: TensorType, attrs: dict, token: Token) -> Node:
+        identity = op in ("placeholder", "parameter", "constant")
+        if op in ("parameter", "constant"):
+            value = attrs.get("value")
+            if not isinstance(value, _Array):
+                self.fail(f"{op} needs a value=dense<...> or value=blob<\"...\"> attribute", token)
+            array = self.array(value, type_)
+            array.flags.writeable = op == "parameter"
+            attrs["value"] = Ref(array)
+        for key, value in attrs.items():
+            if isinstance(value, _Array):
+                self.fail(f"attribute {key} of {op} cannot hold an array", value.token)
+        return intern(op, (), tuple(sorted(attrs.items())), type_, None, identity=identity,
+                      location=self.location(token))
+
+    def op(self, op: str, inputs: tuple[Node, ...], attrs: dict, type_: TensorType,
+           op_token: Token, type_token: Token) -> Node:
+        opdef = OPS[op]
+        if opdef.arity is not None and len(inputs) != opdef.arity:
+            self.fail(f"{op} takes {opdef.arity} operands, got {len(inputs)}", op_token)
+        for key, value in attrs.items():
+            if isinstance(value, _Array):
+                self.fail(f"attribute {key} of {op} cannot hold an array", value.token)
+        try:
+            inferred = opdef.rule(tuple(i.type for i in inputs), attrs)
+        except KeyError as err:
+            self.fail(f"{op} needs the attribute {err.args[0]!r}", op_token)
+        except (ValueError, TypeError, IndexError) as err:
+            self.fail(f"{op}: {err}", op_token)
+        if inferred != type_:
+            self.fail(f"{op} gives {inferred} for these operands, but the line says {type_}", type_token)
+        return intern(op, inputs, tuple(sorted(attrs.items())), None, lambda: inferred,
+                      location=self.location(op_token))
+
+    # ------------------------------------------------------------------ types
+    def dtype(self) -> DType:
+        token = self.expect_kind("name", "a dtype (f32, f64, f16, i32, i64, bool)")
+        try:
+            return dtypes.from_name(token.text)
+        except ValueError:
+            self.fail(f"expected a dtype (f32, f64, f16, i32, i64, bool), got {token.text!r}", token)
+
+    def type(self) -> TensorType:
+        dtype = self.dtype()
+        self.expect("[", "'[' and a shape")
+        shape = []
+        if not self.at("]"):
+            shape.append(self.dim())
+            while self.accept(","):
+                shape.append(self.dim())
+        self.expect("]", "',' or ']'")
+        return TensorType(dtype, tuple(shape))
+
+    def dim(self):
+        token = self.peek()
+        value = self.dim_sum()
+        value = simplify_dim(value if not isinstance(value, sympy.Integer) else int(value))
+        if isinstance(value, int) and value < 0:
+            self.fail(f"a dimension must be non-negative, got {value}", token)
+        return value
+
+    # A small precedence-climbing parser for sympy's printed integer expressions.
+    def dim_sum(self):
+        value = self.dim_product()
+        while self.at("+") or self.at("-"):
+            if self.next().text == "+":
+                value = value + self.dim_product()
+            else:
+                value = value - self.dim_product()
+        return value
+
+    def dim_product(self):
+        value = self.dim_unary()
+        while self.at("*") or self.at("/"):
+            if self.next().text == "*":
+                value = value * self.dim_unary()
+            else:
+                value = value / self.dim_unary()
+        return value
+
+    def dim_unary(self):
+        if self.accept("-"):
+            return -self.dim_unary()
+        base = self.dim_atom()
+        if self.accept("**"):
+            return base ** self.dim_unary()
+        return base
+
+    def dim_atom(self):
+        token = self.next()
+        if token.kind == "number" and token.text.isdigit():
+            return sympy.Integer(int(token.text))
+        if token.text == "(" and token.kind == "punct":
+            value = self.dim_sum()
+            self.expect(")", "')'")
+            return value
+        if token.kind == "name":
+            if self.at("("):
+                func = _DIM_FUNCTIONS.get(token.text)
+                if func is None:
+                    self.fail(f"unknown function {token.text!r} in a dimension;"
+                              f" expected one of {', '.join(_DIM_FUNCTIONS)}", token)
+                self.next()
+                args = [self.dim_sum()]
+                while self.accept(","):
+                    args.append(self.dim_sum())
+                self.expect(")", "',' or ')'")
+                return func(*args)
+            return symbol(token.text)
+        self.fail(f"expected a dimension (an integer, a symbol or an expression), got {_describe(token)}",
+                  token)
+
+    # ------------------------------------------------------------------ attributes
+    def attrs(self) -> dict[str, Any]:
+        self.expect("{")
+        attrs: dict[str, Any] = {}
+        if not self.at("}"):
+            while True:
+                key = self.expect_kind("name", "an attribute name")
+                if key.text in attrs:
+                    self.fail(f"attribute {key.text} is given twice", key)
+                self.expect("=", "'=' after the attribute name")
+                attrs[key.text] = self.attr(dims=key.text == "shape")
+                if not self.accept(","):
+                    break
+        self.expect("}", "',' or '}'")
+        return attrs
+
+    def attr(self, dims: bool = False):
+        token = self.peek()
+        if self.accept("["):
+            items = []
+            if not self.at("]"):
+                items.append(self.attr(dims))
+                while self.accept(","):
+                    items.append(self.attr(dims))
+            self.expect("]", "',' or ']'")
+            return tuple(items)
+        if token.kind == "string":
+            self.next()
+            return json.loads(token.text)
+        if not dims:
+            if token.kind == "name" and token.text in ("dense", "blob") and self.peek(1).text == "<":
+                return self.array_literal()
+            literal = self.scalar_literal()
+            if literal is not _NOTHING:
+                return literal
+            if token.kind == "name" and token.text in ("f16", "f32", "f64", "i32", "i64", "bool"):
+                self.next()
+                return dtypes.from_name(token.text)
+        value = self.dim_sum()
+        return int(value) if isinstance(value, sympy.Integer) else simplify_dim(value)
+
+    def scalar_literal(self):
+        """none/true/false or a float (nan, inf and -inf included); _NOTHING if not at one."""
+        token, sign = self.peek(), 1.0
+        words = {"none": None, "true": True, "false": False}
+        if token.kind == "name" and token.text in words:
+            self.next()
+            return words[token.text]
+        ahead = 0
+        if token.text == "-" and token.kind == "punct":
+            sign, ahead = -1.0, 1
+        number = self.peek(ahead)
+        if number.kind == "name" and number.text in _FLOAT_WORDS:
+            self.k += ahead + 1
+            return sign * _FLOAT_WORDS[number.text]
+        if number.kind == "number" and not number.text.isdigit():
+            self.k += ahead + 1
+            return sign * float(number.text)
+        return _NOTHING
+
+    def scalar(self):
+        """One element of a dense literal."""
+        if self.at("none"):
+            self.fail("expected a number, true, false, nan or inf, got 'none'")
+        literal = self.scalar_literal()
+        if literal is not _NOTHING:
+            return literal
+        negative = self.accept("-")
+        token = self.expect_kind("number", "a number, true, false, nan or inf")
+        return -int(token.text) if negative else int(token.text)
+
+    def array_literal(self) -> _Array:
+        token = self.next()
+        self.expect("<")
+        if token.text == "blob":
+            payload = self.expect_kind("string", "a base64 string in quotes")
+        else:
+            payload = self.nested()
+        self.expect(">", "'>'")
+        return _Array(token.text, payload, token)
+
+    def nested(self):
+        if self.accept("["):
+            items = []
+            if not self.at("]"):
+                items.append(self.nested())
+                while self.accept(","):
+                    items.append(self.nested())
+            self.expect("]", "',' or ']'")
+            return items
+        return self.scalar()
+
+    def array(self, literal: _Array, type_: TensorType) -> np.ndarray:
+        shape = type_.shape
+        if not all(isinstance(d, int) for d in shape):
+            self.fail(f"an array value needs a static shape, not {type_}", literal.token)
+        np_dtype = type_.dtype.numpy
+        if literal.kind == "blob":
+            try:
+                data = base64.b64decode(json.loads(literal.payload.text), validate=True)
+            except (binascii.Error, ValueError) as err:
+                self.fail(f"invalid base64 data: {err}", literal.payload)
+            expected = int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize
+            if len(data) != expected:
+                self.fail(f"blob holds {len(data)} bytes but {type_} needs {expected}", literal.payload)
+            return np.frombuffer(data, dtype=np_dtype.newbyteorder("<")).astype(np_dtype).reshape(shape)
+        try:
+            array = np.array(literal.payload, dtype=np_dtype)
+        except (ValueError, OverflowError, TypeError) as err:
+            self.fail(f"dense value does not fit {type_}: {err}", literal.token)
+        if array.size != int(np.prod(shape, dtype=np.int64)):
+            self.fail(f"dense value of shape {list(array.shape)} does not fit {type_}", literal.token)
+        return array.reshape(shape)
+
+
+def parse(text: str, filename: str = "<string>") -> Graph:
+    """The graph that `text` (as written by `print(graph)`) describes.
+
+    Raises ParseError with the line, the column and what was expected.
+    """
+    return _Parser(text, filename).graph()
+
+
+def parse_file(path: str) -> Graph:
+    """Parse a `.gir` file."""
+    with open(path, encoding="utf-8") as f:
+        return parse(f.read(), str(path))

@@ -1,0 +1,62 @@
+"""`canonicalize`: one spelling for expressions that mean the same, so they become one node.
+
+Operands of commutative ops are put in a stable order (by a structural hash, with literals
+last), and `gt`/`ge` become `lt`/`le` with the operands swapped. Both are exact: IEEE
+addition, multiplication and comparisons do not depend on operand order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from graphc.graph import Graph
+from graphc.node import Node
+from graphc.printer import format_attrs
+from passes.registry import register
+from passes.rewrite import build, with_inputs
+
+COMMUTATIVE = frozenset({"add", "mul", "eq", "ne", "logical_and", "logical_or"})
+MIRRORED = {"gt": "lt", "ge": "le"}
+LITERALS = frozenset({"scalar", "constant", "arange", "eye"})
+
+
+def structural_hashes(graph: Graph) -> dict[Node, bytes]:
+    """A hash per node that does not depend on the order of commutative operands (or of
+    mirrored comparisons) nor on how the graph was built; inputs hash by position."""
+    hashes: dict[Node, bytes] = {}
+    for k, node in enumerate(graph.inputs):
+        hashes[node] = hashlib.blake2b(f"input {k} {node.type}".encode(), digest_size=12).digest()
+    for node in graph.nodes[len(graph.inputs):]:
+        children = [hashes[i] for i in node.inputs]
+        op = MIRRORED.get(node.op, node.op)
+        if op != node.op:
+            children.reverse()
+        if op in COMMUTATIVE:
+            children.sort()
+        h = hashlib.blake2b(f"{op} {node.type}{format_attrs(node)}".encode(), digest_size=12)
+        for c in children:
+            h.update(c)
+        hashes[node] = h.digest()
+    return hashes
+
+
+@register("canonicalize")
+def canonicalize(graph: Graph) -> Graph:
+    """Order commutative operands stably (literals last); turn gt/ge into lt/le."""
+    hashes = structural_hashes(graph)
+    new: dict[Node, Node] = {n: n for n in graph.inputs}
+    key: dict[Node, tuple] = {}  # new node -> its sort key
+    for node in graph.nodes:
+        if node not in new:
+            inputs = tuple(new[i] for i in node.inputs)
+            op = MIRRORED.get(node.op, node.op)
+            if op != node.op or (op in COMMUTATIVE and key[inputs[1]] < key[inputs[0]]):
+                inputs = inputs[::-1]
+            new[node] = with_inputs(node, inputs) if op == node.op else build(
+                op, inputs, node.attr_dict, node.location)
+        literal = node.op in LITERALS or (node.op == "broadcast_to" and node.inputs[0].op in LITERALS)
+        key[new[node]] = (literal, hashes[node])
+    outputs = [new[o] for o in graph.outputs]
+    if all(a is b for a, b in zip(outputs, graph.outputs)):
+        return graph
+    return Graph(graph.inputs, outputs)

@@ -1,0 +1,86 @@
+"""`fold-constants`: evaluate subgraphs that depend on no input, with the NumPy backend.
+
+A node is constant when it depends only on literals (scalars, constants, arange, eye), not on
+placeholders or parameters (whose arrays may change between calls). The constant nodes that
+feed the rest of the graph are computed in one compiled NumPy function and replaced: a 0-d
+result by a scalar, a result with one repeated value by a broadcast scalar, others by a
+constant array. Results with more than `max-elements` elements are not materialised; their
+operands are folded instead, and broadcasts are left as they are (they are cheaper than their
+values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from graphc.graph import Graph
+from graphc.node import Node, Ref, TensorType
+from graphc.ops import make_leaf
+from graphc.shapes import is_static, numel
+from passes.registry import register
+from passes.rewrite import build, map_graph, scalar
+
+LITERALS = ("scalar", "constant", "arange", "eye")
+
+
+def constant_nodes(graph: Graph) -> set[Node]:
+    """The nodes whose value is fixed when the graph is built."""
+    constant: set[Node] = set()
+    inputs = set(graph.inputs)
+    for node in graph.nodes:
+        if node in inputs or not is_static(node.shape):
+            continue
+        if node.op in LITERALS or (node.inputs and all(i in constant for i in node.inputs)):
+            constant.add(node)
+    return constant
+
+
+def fold_targets(graph: Graph, constant: set[Node], max_elements: int) -> list[Node]:
+    """The constant, non-literal nodes worth computing: those used by the rest of the graph
+    (or returned), or, where such a node is too large or a broadcast, its operands."""
+    frontier: list[Node] = [i for n in graph.nodes if n not in constant for i in n.inputs]
+    frontier += list(graph.outputs)
+    targets, seen = [], set()
+    while frontier:
+        node = frontier.pop()
+        if node in seen or node not in constant or node.op in LITERALS:
+            continue
+        seen.add(node)
+        if node.op == "broadcast_to" or numel(node.shape) > max_elements:
+            frontier.extend(node.inputs)
+        else:
+            targets.append(node)
+    return targets
+
+
+def literal(value: np.ndarray, like: Node) -> Node:
+    """A leaf holding `value` (of `like`'s type): scalar, broadcast scalar or constant array."""
+    if value.ndim == 0:
+        return scalar(value.item(), like.dtype)
+    flat = value.reshape(-1)
+    if flat.size and (flat.view(np.uint8).reshape(flat.size, -1) == flat[:1].view(np.uint8)).all():
+        return build("broadcast_to", (scalar(flat[0].item(), like.dtype),), {"shape": like.shape},
+                     like.location)
+    array = np.array(value, dtype=like.dtype.numpy)
+    array.flags.writeable = False
+    return make_leaf("constant", TensorType(like.dtype, like.shape), identity=True, value=Ref(array))
+
+
+@register("fold-constants")
+@dataclass
+class FoldConstants:
+    """Evaluate subgraphs that depend on no input, up to a size cap."""
+
+    max_elements: int = field(default=4096, metadata={"help": "largest result to materialise"})
+
+    def __call__(self, graph: Graph) -> Graph:
+        from backends import compile as compile_graph
+
+        targets = fold_targets(graph, constant_nodes(graph), self.max_elements)
+        if not targets:
+            return graph
+        values = compile_graph(Graph([], targets), "numpy").run_unchecked()
+        replacement = {t: literal(np.asarray(v), t) for t, v in zip(targets, values)}
+        return map_graph(graph, replace=replacement)

@@ -1,0 +1,38 @@
+"""Pass tests run with verify-each on, and every graph a test builds must round-trip as text."""
+
+from __future__ import annotations
+
+import pytest
+
+import passes.manager
+from graphc.graph import Graph
+from graphc.parser import parse
+
+ROUND_TRIP_LIMIT = 3000  # larger graphs are left to the dedicated scaling tests
+
+
+@pytest.fixture(autouse=True)
+def verify_each(monkeypatch):
+    monkeypatch.setattr(passes.manager, "VERIFY_EACH_DEFAULT", True)
+
+
+@pytest.fixture(autouse=True)
+def every_graph_round_trips(monkeypatch):
+    """Record the graphs built during the test and check `print(parse(print(g))) == print(g)`."""
+    built: list[Graph] = []
+    original = Graph.__init__
+
+    def recording_init(self, inputs, outputs):
+        original(self, inputs, outputs)
+        if len(self.nodes) <= ROUND_TRIP_LIMIT:
+            built.append(self)
+
+    monkeypatch.setattr(Graph, "__init__", recording_init)
+    yield
+    monkeypatch.setattr(Graph, "__init__", original)
+    seen: set[str] = set()
+    for graph in built:
+        text = str(graph)
+        if text not in seen:
+            seen.add(text)
+            assert str(parse(text)) == text, f"this graph does not round-trip:\n{text}"
