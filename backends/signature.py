@@ -63,6 +63,8 @@ class Signature:
             if not np.can_cast(source, want, "same_kind"):
                 raise TypeError(f"argument {self.names[k]!r} must have dtype {want};"
                                 f" cannot safely cast {value!r} to it")
+            if want.kind in "iu" and not isinstance(value, (bool, np.bool_)):
+                self._check_range(k, int(value), int(value), want)
             return np.asarray(value, dtype=want)
         if isinstance(value, (list, tuple)):
             try:
@@ -72,9 +74,18 @@ class Signature:
             if array.dtype.kind not in "biuf" or not np.can_cast(array.dtype, want, "same_kind"):
                 raise TypeError(f"argument {self.names[k]!r} must have dtype {want};"
                                 f" cannot safely cast a list of {array.dtype} to it")
+            if want.kind in "iu" and array.dtype.kind in "iu" and array.size:
+                self._check_range(k, int(array.min()), int(array.max()), want)
             return array.astype(want)
         raise TypeError(f"argument {self.names[k]!r} must be an array of {want},"
                         f" got {type(value).__name__}")
+
+    def _check_range(self, k: int, low: int, high: int, want: np.dtype) -> None:
+        """Refuse integers that `want` cannot hold, rather than letting them wrap around."""
+        info = np.iinfo(want)
+        if low < info.min or high > info.max:
+            bad = low if low < info.min else high
+            raise OverflowError(f"argument {self.names[k]!r}: value {bad} does not fit in {want}")
 
     def _shape_error(self, k: int, array: np.ndarray, symbols: dict | None = None):
         expected = format_shape(self.inputs[k].shape)

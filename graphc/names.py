@@ -23,12 +23,14 @@ class Namespace:
 
     def __init__(self, reserved: tuple[str, ...] = ()):
         self._used: set[str] = set(reserved)
+        self._next: dict[str, int] = {}  # per base name, the next suffix to try
 
     def fresh(self, hint: str) -> str:
         base = sanitize(hint)
-        name, k = base, 1
+        name, k = base, self._next.get(base, 1)
         while name in self._used:
             name = f"{base}_{k}"
             k += 1
+        self._next[base] = k
         self._used.add(name)
         return name

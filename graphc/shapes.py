@@ -87,6 +87,8 @@ def dims_equal(a: Dim, b: Dim) -> bool | None:
     """True if provably equal, False if provably different, None if unknown."""
     if isinstance(a, int) and isinstance(b, int):
         return a == b
+    if a == b:
+        return True
     diff = simplify_dim(sympy.sympify(a) - b)
     if isinstance(diff, int):
         return diff == 0
@@ -108,6 +110,9 @@ def broadcast_shapes(*shapes: Shape) -> Shape:
     different symbols are assumed equal only if sympy proves it, otherwise the
     shapes are reported incompatible, since no static answer exists.
     """
+    first = shapes[0] if shapes else ()
+    if all(s == first for s in shapes[1:]):
+        return first
     ndim = max((len(s) for s in shapes), default=0)
     out: list[Dim] = []
     for axis in range(ndim):
@@ -117,11 +122,11 @@ def broadcast_shapes(*shapes: Shape) -> Shape:
             if i < 0:
                 continue
             d = s[i]
-            if d == 1:
+            if isinstance(d, int) and d == 1:
                 continue
-            if result == 1:
+            if isinstance(result, int) and result == 1:
                 result = d
-            elif dims_equal(result, d) is not True:
+            elif result != d and dims_equal(result, d) is not True:
                 raise ValueError(
                     "shapes " + ", ".join(format_shape(s) for s in shapes)
                     + f" cannot be broadcast together (dimension {format_dim(result)}"

@@ -24,6 +24,7 @@ def structural_hashes(graph: Graph) -> dict[Node, bytes]:
     """A hash per node that does not depend on the order of commutative operands (or of
     mirrored comparisons) nor on how the graph was built; inputs hash by position."""
     hashes: dict[Node, bytes] = {}
+    type_text: dict = {}  # printing a symbolic shape is slow; most nodes share a few types
     for k, node in enumerate(graph.inputs):
         hashes[node] = hashlib.blake2b(f"input {k} {node.type}".encode(), digest_size=12).digest()
     for node in graph.nodes[len(graph.inputs):]:
@@ -33,7 +34,10 @@ def structural_hashes(graph: Graph) -> dict[Node, bytes]:
             children.reverse()
         if op in COMMUTATIVE:
             children.sort()
-        h = hashlib.blake2b(f"{op} {node.type}{format_attrs(node)}".encode(), digest_size=12)
+        text = type_text.get(node.type)
+        if text is None:
+            text = type_text[node.type] = str(node.type)
+        h = hashlib.blake2b(f"{op} {text}{format_attrs(node)}".encode(), digest_size=12)
         for c in children:
             h.update(c)
         hashes[node] = h.digest()

@@ -104,15 +104,20 @@ def _pow(node, y, g, a, b):
 
 def _maximum(node, y, g, a, b):
     """Ties split the cotangent in half, as PyTorch."""
-    half = g / 2
-    zero = F.zeros_like(g)
-    da = F.where(a > b, g, F.where(a == b, half, zero))
-    db = F.where(b > a, g, F.where(a == b, half, zero))
-    return unbroadcast(da, a.shape), unbroadcast(db, b.shape)
+    return _pick(g, a > b, b > a, a == b, a.shape, b.shape)
 
 
 def _minimum(node, y, g, a, b):
-    return _maximum(node, y, g, b, a)[::-1]
+    return _pick(g, a < b, b < a, a == b, a.shape, b.shape)
+
+
+def _pick(g, a_wins, b_wins, tie, a_shape, b_shape):
+    """The cotangent to whichever operand was chosen, half to each on a tie."""
+    half = g / 2
+    zero = F.zeros_like(g)
+    da = F.where(a_wins, g, F.where(tie, half, zero))
+    db = F.where(b_wins, g, F.where(tie, half, zero))
+    return unbroadcast(da, a_shape), unbroadcast(db, b_shape)
 
 
 def _where(node, y, g, cond, a, b):
