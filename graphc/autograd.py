@@ -7,7 +7,6 @@ differentiated again and compiled like any other.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
 
 import numpy as np
 

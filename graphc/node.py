@@ -66,8 +66,16 @@ class Node:
     merged. `attrs` is a tuple of `(name, value)` pairs sorted by name.
     """
 
-    __slots__ = ("op", "inputs", "attrs", "type", "uid", "location", "depends_on_placeholder",
-                 "__weakref__")
+    __slots__ = (
+        "__weakref__",
+        "attrs",
+        "depends_on_placeholder",
+        "inputs",
+        "location",
+        "op",
+        "type",
+        "uid",
+    )
 
     op: str
     inputs: tuple[Node, ...]

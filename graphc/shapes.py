@@ -33,7 +33,7 @@ def as_dim(value) -> Dim:
     """Normalise one user-given dimension: an int, a symbol name, or a sympy expression."""
     if isinstance(value, bool):
         raise TypeError(f"a dimension must be an int or a symbol name, got {value!r}")
-    if isinstance(value, int) or hasattr(value, "__index__") and not isinstance(value, sympy.Basic):
+    if isinstance(value, int) or (hasattr(value, "__index__") and not isinstance(value, sympy.Basic)):
         value = int(value)
         if value < 0:
             raise ValueError(f"a dimension must be non-negative, got {value}")

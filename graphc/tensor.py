@@ -27,14 +27,35 @@ class Size(tuple):
         return n
 
 
-# PyTorch's names for the backward functions of the ops whose name differs from its own.
+# PyTorch's names for the backward functions of ops whose name differs from graphc's.
 GRAD_FN_NAMES = {
-    "add": "AddBackward0", "sub": "SubBackward0", "mul": "MulBackward0", "div": "DivBackward0",
-    "matmul": "MmBackward0", "reshape": "ViewBackward0", "broadcast_to": "ExpandBackward0",
-    "getitem": "SliceBackward0", "cast": "ToCopyBackward0", "pad": "ConstantPadNdBackward0",
-    "log1p": "Log1PBackward0", "expm1": "Expm1Backward0", "pow": "PowBackward0",
-    "max": "MaxBackward1", "min": "MinBackward1", "sum": "SumBackward1", "mean": "MeanBackward1",
+    "reshape": "ViewBackward0", "broadcast_to": "ExpandBackward0", "cast": "ToCopyBackward0",
+    "pad": "ConstantPadNdBackward0", "log1p": "Log1PBackward0", "expm1": "Expm1Backward0",
+    "cat": "CatBackward0", "atan2": "Atan2Backward0", "mod": "RemainderBackward0",
 }
+
+
+def grad_fn_name(node: Node) -> str:
+    """The name PyTorch shows in `grad_fn=<...>` for the op that made `node`."""
+    op = node.op
+    if op in ("sum", "mean", "max", "min"):
+        full = len(node.attr("axes")) == node.inputs[0].ndim and not node.attr("keepdims")
+        if op in ("max", "min"):
+            return f"{op.title()}Backward{1 if full else 0}"
+        return f"{op.title()}Backward{0 if full else 1}"
+    if op == "matmul":
+        ranks = (node.inputs[0].ndim, node.inputs[1].ndim)
+        return {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (2, 2): "MmBackward0"}.get(
+            ranks, "BmmBackward0")
+    if op == "getitem":
+        index = node.attr("index")
+        return "SelectBackward0" if all(isinstance(i, int) for i in index) else "SliceBackward0"
+    if op == "transpose":
+        moved = sum(1 for i, p in enumerate(node.attr("perm")) if i != p)
+        return "TransposeBackward0" if moved == 2 else "PermuteBackward0"
+    if op == "pow":
+        return "PowBackward0" if node.inputs[1].op == "scalar" else "PowBackward1"
+    return GRAD_FN_NAMES.get(op) or "".join(p.title() for p in op.split("_")) + "Backward0"
 
 
 class Tensor:
@@ -44,7 +65,7 @@ class Tensor:
     on demand (printing, `.numpy()`, `.item()`) and its value cached.
     """
 
-    __slots__ = ("_node", "requires_grad", "grad", "__weakref__")
+    __slots__ = ("__weakref__", "_node", "grad", "requires_grad")
     __array_priority__ = 1000  # make `ndarray + Tensor` defer to Tensor.__radd__
     __hash__ = object.__hash__  # == builds a tensor, so hash by identity
 
@@ -101,8 +122,7 @@ class Tensor:
         """The name PyTorch gives the backward function that produced this tensor."""
         if not self.requires_grad or not self._node.inputs:
             return None
-        op = self._node.op
-        return GRAD_FN_NAMES.get(op) or "".join(p.title() for p in op.split("_")) + "Backward0"
+        return grad_fn_name(self._node)
 
     # ------------------------------------------------------------------- values
     def numpy(self) -> np.ndarray:
@@ -114,7 +134,8 @@ class Tensor:
     def item(self):
         values = self.numpy()
         if values.size != 1:
-            raise ValueError(f"item() needs a tensor with one element, this one has shape {list(values.shape)}")
+            raise ValueError(f"item() needs a tensor with one element, this one has shape"
+                             f" {list(values.shape)}")
         return values.reshape(()).item()
 
     def tolist(self):
@@ -273,11 +294,13 @@ class Tensor:
 
 # Methods that call the function of the same name with the tensor first.
 _METHODS = (
-    "neg abs sign exp log log1p expm1 sqrt rsqrt sin cos tan tanh sigmoid relu floor ceil"
-    " round erf logical_not add sub mul div floordiv pow maximum minimum mod atan2 eq ne lt le"
-    " gt ge logical_and logical_or sum mean max min prod argmax argmin broadcast_to transpose"
-    " squeeze unsqueeze flip pad matmul dot softmax log_softmax logsumexp"
-).split()
+    "neg", "abs", "sign", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan",
+    "tanh", "sigmoid", "relu", "floor", "ceil", "round", "erf", "logical_not", "add", "sub", "mul",
+    "div", "floordiv", "pow", "maximum", "minimum", "mod", "atan2", "eq", "ne", "lt", "le", "gt",
+    "ge", "logical_and", "logical_or", "sum", "mean", "max", "min", "prod", "argmax", "argmin",
+    "broadcast_to", "transpose", "squeeze", "unsqueeze", "flip", "pad", "matmul", "dot", "softmax",
+    "log_softmax", "logsumexp",
+)
 
 
 def _method(name: str):

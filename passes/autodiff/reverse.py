@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import graphc.functional as F
 from graphc.graph import topological_order
 from graphc.node import Node
 from graphc.tensor import Tensor
@@ -20,20 +21,30 @@ class DifferentiationError(ValueError):
 
 def vjp_nodes(outputs: Sequence[Node], cotangents: Sequence[Node],
               wrt: Sequence[Node]) -> list[Node | None]:
-    """Cotangents of `wrt` given cotangents of `outputs`; None where there is no path."""
+    """Cotangents of `wrt` given cotangents of `outputs`.
+
+    As in PyTorch, an input gets None when the outputs do not depend on it through
+    floating-point values (only through `stop_gradient`, a comparison, an integer
+    cast, or not at all), and zeros when they do, but only through ops with a zero
+    derivative (floor, sign, round).
+    """
     order = topological_order(outputs)
     wrt_ids = {id(n) for n in wrt}
-    # Only nodes between some `wrt` and the outputs need a cotangent.
+    # Only floating-point nodes between some `wrt` and the outputs carry gradients.
     relevant: set[int] = set()
     for node in order:
-        if id(node) in wrt_ids or any(id(i) in relevant for i in node.inputs):
+        if id(node) in wrt_ids or (node.op != "stop_gradient" and node.dtype.is_floating_point
+                                   and any(id(i) in relevant for i in node.inputs)):
             relevant.add(id(node))
     pending: dict[int, list[Tensor]] = {}
     for out, cot in zip(outputs, cotangents):
         if id(out) in relevant:
             pending.setdefault(id(out), []).append(Tensor(cot))
+    connected = set(pending)  # relevant nodes the outputs depend on
     result: dict[int, Node] = {}
     for node in reversed(order):
+        if id(node) in connected:
+            connected.update(id(i) for i in node.inputs if id(i) in relevant)
         contributions = pending.pop(id(node), None)
         if contributions is None:
             continue
@@ -41,8 +52,6 @@ def vjp_nodes(outputs: Sequence[Node], cotangents: Sequence[Node],
         if id(node) in wrt_ids:
             result[id(node)] = g._node
         if node.op in NON_DIFFERENTIABLE or not node.inputs:
-            continue
-        if not node.dtype.is_floating_point:
             continue
         rule = VJP.get(node.op)
         if rule is None:
@@ -60,7 +69,10 @@ def vjp_nodes(outputs: Sequence[Node], cotangents: Sequence[Node],
                     f"internal error: the {node.op} rule gave a {gi._node.type} cotangent for a"
                     f" {i.type} input (node created at {node.location})")
             pending.setdefault(id(i), []).append(gi)
-    return [result.get(id(n)) for n in wrt]
+    return [result[id(n)] if id(n) in result
+            else F.zeros_like(Tensor(n))._node if id(n) in connected
+            else None
+            for n in wrt]
 
 
 def _sum(terms: list[Tensor]) -> Tensor:

@@ -140,10 +140,8 @@ def _transpose(node, y, g, x):
 
 
 def _pad(node, y, g, x):
-    index = []
-    for (lo, hi), d in zip(node.attr("widths"), x.shape):
-        index.append(slice(lo, -hi if hi else None))
-    return (g[tuple(index)],)
+    index = tuple(slice(lo, -hi if hi else None) for lo, hi in node.attr("widths"))
+    return (g[index],)
 
 
 def _cat(node, y, g, *xs):

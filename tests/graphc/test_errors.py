@@ -61,7 +61,7 @@ def test_error_inside_a_user_helper_names_the_helper_line():
         layer(graphc.ones(5, 4))
     # The innermost user frame is the `return x @ w` line, not the call of layer.
     assert_names_user_code(info, "matmul", "f32[5, 4]", "f32[3, 2]")
-    assert info.traceback[-1].lineno + 1 != layer.__code__.co_firstlineno
+    assert f"{FILE}:{layer.__code__.co_firstlineno + 1}" in str(info.value)
 
 
 def test_where_with_unbroadcastable_condition():
@@ -182,8 +182,8 @@ def test_cat_along_an_out_of_range_axis():
 def test_stack_with_mismatched_shapes():
     with pytest.raises(graphc.GraphBuildError) as info:
         graphc.stack([graphc.ones(2, 3), graphc.ones(3, 2)])
-    assert "f32[1, 2, 3]" in str(info.value) or "f32[2, 3]" in str(info.value)
-    assert raised_at(info) in str(info.value)
+    # The user called stack, with these shapes: not cat of the unsqueezed operands.
+    assert_names_user_code(info, "stack", "f32[2, 3]", "f32[3, 2]")
 
 
 def test_broadcast_to_an_incompatible_shape():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ def cells(text: str | None = None) -> list[Cell]:
     lines = (text if text is not None else SEED.read_text()).splitlines()
     starts = [i for i, line in enumerate(lines) if _HEADER.match(line)] + [len(lines)]
     out = []
-    for start, end in zip(starts, starts[1:]):
+    for start, end in itertools.pairwise(starts):
         body = lines[start + 1:end]
         while body and not body[0].strip():
             body.pop(0)
