@@ -92,6 +92,8 @@ def format_input(node: Node, name: str) -> str:
     A placeholder whose name is not a valid identifier (or repeats) gets `{name="..."}`.
     """
     text = f"{name}: {node.type}"
+    if node.inputs:  # a computed node cut off as an input (eager evaluation): a value given at the call
+        return text
     if node.op == "placeholder":
         return text if node.attr("name") == name[1:] else text + format_attrs(node)
     return f"{text} = {node.op}{format_attrs(node)}"

@@ -38,13 +38,16 @@ def unbroadcast(g: Tensor, shape) -> Tensor:
     return F.reshape(g, tuple(shape))
 
 
-def _masked(g: Tensor, value: Tensor) -> Tensor:
-    """`value`, but exactly 0 where the cotangent is 0.
+def _scaled(g: Tensor, derivative: Tensor) -> Tensor:
+    """`g * derivative`, but exactly 0 where `g` is 0 and the derivative is not finite.
 
     Used where a derivative can be infinite at finite points (sqrt, log, div, pow):
-    an untaken `where` branch then leaks no NaN into the gradient.
+    an untaken `where` branch then leaks no NaN (0 * inf) into the gradient. The
+    product stays a product in `g`, so higher derivatives through `g` are right
+    even where `g` happens to be 0.
     """
-    return F.where(g == 0, F.zeros_like(value), value)
+    singular = (g == 0) & F.logical_not(F.abs(derivative) < math.inf)
+    return g * F.where(singular, 0.0, derivative)
 
 
 def _expand_reduced(node, g: Tensor, x: Tensor) -> Tensor:
@@ -96,9 +99,9 @@ def _matmul(node, y, g, a, b):
 
 
 def _pow(node, y, g, a, b):
-    da = F.where(b == 0, F.zeros_like(y), _masked(g, g * b * a ** (b - 1)))
+    da = F.where(b == 0, F.zeros_like(y), _scaled(g, b * a ** (b - 1)))
     log_a = F.log(F.where(a == 0, F.ones_like(a), a))
-    db = F.where((a == 0) & (b >= 0), F.zeros_like(y), _masked(g, g * y * log_a))
+    db = F.where((a == 0) & (b >= 0), F.zeros_like(y), _scaled(g, y * log_a))
     return unbroadcast(da, a.shape), unbroadcast(db, b.shape)
 
 
@@ -145,16 +148,25 @@ def _pad(node, y, g, x):
 
 
 def _cat(node, y, g, *xs):
+    """Split the cotangent; pieces after one of symbolic size are located from the end."""
     axis = node.attr("axis")
-    out, start = [], 0
-    for x in xs:
-        size = x.shape[axis]
-        if not isinstance(size, int) or not isinstance(start, int):
-            raise NotImplementedError(
-                f"the gradient of cat along a symbolic dimension ({size}) is not supported")
-        index = (slice(None),) * axis + (slice(start, start + size),)
-        out.append(g[index])
-        start += size
+    sizes = [x.shape[axis] for x in xs]
+    symbolic = [k for k, size in enumerate(sizes) if not isinstance(size, int)]
+    if len(symbolic) > 1:
+        raise NotImplementedError("the gradient of cat along an axis where several pieces have"
+                                  f" symbolic sizes ({', '.join(map(str, sizes))}) is not supported")
+    split = symbolic[0] if symbolic else len(xs)
+    out = []
+    for k, size in enumerate(sizes):
+        if k < split:
+            start = sum(sizes[:k])
+            bounds = slice(start, start + size)
+        elif k == split:
+            bounds = slice(sum(sizes[:k]), -sum(sizes[k + 1:]) or None)
+        else:
+            end = -sum(sizes[k + 1:])
+            bounds = slice(end - size, end or None)
+        out.append(g[(slice(None),) * axis + (bounds,)])
     return tuple(out)
 
 
@@ -205,11 +217,7 @@ def _getitem(node, y, g, x):
     for axis, entry in enumerate(per_axis):
         dim = x.shape[axis]
         if isinstance(entry, int):
-            if entry < 0 and not isinstance(dim, int):
-                raise NotImplementedError("the gradient of a negative index into a symbolic"
-                                          " dimension is not supported")
-            i = entry + dim if entry < 0 else entry
-            g = _scatter_axis(g, axis, dim, i, i + 1, 1)
+            g = _scatter_axis(g, axis, dim, entry, entry + 1 or None, 1)
         elif entry != (None, None, None):
             start, stop, step = entry
             g = _scatter_axis(g, axis, dim, start, stop, 1 if step is None else step)
@@ -217,18 +225,18 @@ def _getitem(node, y, g, x):
 
 
 def _sqrt(node, y, g, x):
-    return (_masked(g, g / (2 * y)),)
+    return (_scaled(g, 0.5 / y),)
 
 
 VJP = {
     "neg": lambda n, y, g, x: (-g,),
     "abs": lambda n, y, g, x: (g * F.sign(x),),
-    "exp": lambda n, y, g, x: (g * y,),
-    "log": lambda n, y, g, x: (_masked(g, g / x),),
-    "log1p": lambda n, y, g, x: (_masked(g, g / (1 + x)),),
-    "expm1": lambda n, y, g, x: (g * (y + 1),),
+    "exp": lambda n, y, g, x: (_scaled(g, y),),
+    "log": lambda n, y, g, x: (_scaled(g, 1 / x),),
+    "log1p": lambda n, y, g, x: (_scaled(g, 1 / (1 + x)),),
+    "expm1": lambda n, y, g, x: (_scaled(g, y + 1),),
     "sqrt": _sqrt,
-    "rsqrt": lambda n, y, g, x: (_masked(g, g * -0.5 * y * y * y),),
+    "rsqrt": lambda n, y, g, x: (_scaled(g, -0.5 * y * y * y),),
     "sin": lambda n, y, g, x: (g * F.cos(x),),
     "cos": lambda n, y, g, x: (-g * F.sin(x),),
     "tan": lambda n, y, g, x: (g * (1 + y * y),),
@@ -240,16 +248,16 @@ VJP = {
     "add": lambda n, y, g, a, b: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)),
     "sub": lambda n, y, g, a, b: (unbroadcast(g, a.shape), unbroadcast(-g, b.shape)),
     "mul": lambda n, y, g, a, b: (unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)),
-    "div": lambda n, y, g, a, b: (unbroadcast(_masked(g, g / b), a.shape),
-                                  unbroadcast(_masked(g, -g * y / b), b.shape)),
+    "div": lambda n, y, g, a, b: (unbroadcast(_scaled(g, 1 / b), a.shape),
+                                  unbroadcast(_scaled(g, -y / b), b.shape)),
     "mod": lambda n, y, g, a, b: (unbroadcast(g, a.shape),
                                   unbroadcast(-g * F.floor(a / b), b.shape)),
     "pow": _pow,
     "maximum": _maximum,
     "minimum": _minimum,
     "atan2": lambda n, y, g, a, b: (
-        unbroadcast(_masked(g, g * b / (a * a + b * b)), a.shape),
-        unbroadcast(_masked(g, -g * a / (a * a + b * b)), b.shape)),
+        unbroadcast(_scaled(g, b / (a * a + b * b)), a.shape),
+        unbroadcast(_scaled(g, -a / (a * a + b * b)), b.shape)),
     "where": _where,
     "sum": lambda n, y, g, x: (_expand_reduced(n, g, x),),
     "mean": lambda n, y, g, x: (_expand_reduced(n, g, x) / _count(n, x),),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import operator
+import os
 
 import numpy as np
 import pytest
@@ -722,7 +723,7 @@ def test_indexing_cases(index):
 @pytest.mark.parametrize("index", [3, -4, (0, 4), (0, 0, 5), (0, 0, -6), (0, 0, 0, 0), (Ellipsis, Ellipsis),
                                    (slice(None, None, 0),), 1.0, [0, 1]])
 def test_bad_indices_raise(index):
-    check_raises(lambda t: t[index], np.zeros((3, 4, 5), F32), error=(graphc.GraphBuildError, IndexError))
+    check_raises(lambda t: t[index], np.zeros((3, 4, 5), F32))
 
 
 @SETTINGS
@@ -856,7 +857,7 @@ def test_a_broadcast_error_names_the_op_and_the_shapes():
     x, y = graphc.placeholder("x", (3,)), graphc.placeholder("y", (4,))
     with pytest.raises(graphc.GraphBuildError, match=r"add.*\[3\].*\[4\]") as err:
         x + y
-    assert "test_ops.py" in str(err.value)
+    assert os.path.basename(__file__) in str(err.value)  # where the user built the node
 
 
 # --------------------------------------------------------------- symbolic shapes
@@ -864,15 +865,20 @@ def test_a_broadcast_error_names_the_op_and_the_shapes():
 def test_one_function_serves_every_size_of_a_symbolic_dimension():
     x = graphc.placeholder("x", ("n", 3))
     b = graphc.placeholder("b", (3,))
-    outs = [graphc.relu(x * 2 + b), graphc.sum(x, 0), graphc.max(x, 1, keepdims=True), x @ x.T,
-            graphc.softmax(x, 1), graphc.mean(x, 1), x[:, 1:], x.reshape(-1), graphc.cat([x, x], 0)]
+    outs = [graphc.relu(x * 2 + b), graphc.sum(x, 0), graphc.max(x, 1, keepdims=True), x @ x.T, x.T @ x,
+            graphc.softmax(x, 1), graphc.mean(x, 1), x[:, 1:], x.reshape(-1), graphc.cat([x, x], 0),
+            graphc.cat([x, x], 1).reshape(-1, 3), graphc.flip(x, 0), graphc.pad(x, 1),
+            graphc.stack([x, x], 1), graphc.broadcast_to(x[:, None], ("n", 2, 3)), graphc.ones_like(x)]
     f = graphc.function([x, b], outs)
     rng = np.random.default_rng(0)
     for n in (0, 1, 2, 7):
         a, bias = rng.standard_normal((n, 3)).astype(F32), rng.standard_normal(3).astype(F32)
         expected = [np.maximum(a * 2 + bias, 0), a.sum(0), a.max(1, keepdims=True) if n else np.empty((0, 1)),
-                    a @ a.T, scipy.special.softmax(a, 1), a.mean(1) if n else np.empty(0), a[:, 1:],
-                    a.reshape(-1), np.concatenate([a, a])]
+                    a @ a.T, a.T @ a, scipy.special.softmax(a, 1), a.mean(1) if n else np.empty(0), a[:, 1:],
+                    a.reshape(-1), np.concatenate([a, a]), np.concatenate([a, a], 1).reshape(-1, 3),
+                    np.flip(a, 0), np.pad(a, 1), np.stack([a, a], 1), np.broadcast_to(a[:, None], (n, 2, 3)),
+                    np.ones((n, 3))]
+        assert len(expected) == len(outs)
         for got, want in zip(f(a, bias), expected):
             assert_same(got, np.asarray(want), F32)
 

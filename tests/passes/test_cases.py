@@ -3,7 +3,9 @@
     // RUN: simplify
     graph(...) { ... }
     // EXPECT:
-    graph(...) { ... }
+    // graph(...) { ... }
+
+The expected result is commented out, so `graphc opt cases/X.gir -p PIPELINE` runs a case as is.
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ def load_case(path: pathlib.Path) -> tuple[str, str, str]:
     assert first.startswith("// RUN: "), f"{path.name} must start with '// RUN: PIPELINE'"
     source, marker, expected = rest.partition("// EXPECT:\n")
     assert marker, f"{path.name} has no '// EXPECT:' line"
-    return first[len("// RUN: "):], source, expected.strip()
+    lines = expected.strip().splitlines()
+    assert all(line.startswith("// ") for line in lines), f"{path.name}: expected lines start with '// '"
+    return first[len("// RUN: "):], source, "\n".join(line[3:] for line in lines)
 
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_case(path):
-    pipeline, source, expected = load_case(path)
-    result = passes.run(parse(source, path.name), pipeline)
+    pipeline, _, expected = load_case(path)
+    result = passes.run(parse(path.read_text(), path.name), pipeline)
     assert str(result) == expected
 
 

@@ -132,7 +132,7 @@ def test_the_reproducer_replays_the_failure(scratch_registry, tmp_path, capsys):
     assert "produced an invalid graph: placeholder 'stray'" in str(err)
     assert err.command.endswith(
         "-p 'leak-placeholder,dce,fixpoint(cse,leak-placeholder,dce),canonicalize' --verify-each")
-    status = cli_main(shlex.split(err.command)[1:] + ["--reproducer-dir", str(tmp_path / "again")])
+    status = cli_main([*shlex.split(err.command)[1:], "--reproducer-dir", str(tmp_path / "again")])
     assert status == 1
     stderr = capsys.readouterr().err
     assert "pass 'leak-placeholder' (application 1 of pipeline" in stderr

@@ -115,5 +115,5 @@ def test_a_broken_plugin_raises_naming_itself(scratch_registry, monkeypatch):
 
     monkeypatch.setattr(registry, "_plugins_loaded", False)
     monkeypatch.setattr(registry, "entry_points", lambda group: [FakeEntryPoint("broken", load)])
-    with pytest.raises(ImportError, match="graphc pass plugin 'broken'.*boom"):
+    with pytest.raises(ImportError, match=r"graphc pass plugin 'broken'.*boom"):
         passes.all_passes()

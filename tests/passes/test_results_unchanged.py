@@ -60,7 +60,7 @@ def random_graph(seed: int) -> Graph:
         elif choice == 2:
             v = a - b
         elif choice == 3:
-            v = -(-a)
+            v = gc.neg(gc.neg(a))
         elif choice == 4:
             v = a / 1.0
         elif choice == 5:
