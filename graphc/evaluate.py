@@ -1,7 +1,10 @@
 """On-demand evaluation of concrete tensors: compile the needed subgraph and run it.
 
-Values are cached per node, and a later evaluation starts from the cached nodes,
-so printing a long chain of eager operations one step at a time stays linear.
+Values of nodes that read only immutable data are cached per node, and a later
+evaluation starts from the cached nodes, so printing a long chain of eager
+operations one step at a time stays linear. Nodes that read a parameter (an array
+the user may change, as with `from_numpy`) are cached by their Tensor instead, so
+an expression built after a change sees the new values, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -46,9 +49,14 @@ def value_of(node: Node, backend: str = "numpy") -> np.ndarray:
     inputs = _cached_frontier(node)
     executable = compile_graph(Graph(inputs, [node]), backend)
     (result,) = executable.run_unchecked(*(_CACHE[i] for i in inputs))
-    result.flags.writeable = False
-    _CACHE[node] = result
+    _remember(node, result)
     return result
+
+
+def _remember(node: Node, result: np.ndarray) -> None:
+    result.flags.writeable = False
+    if not node.reads_parameter:
+        _CACHE[node] = result
 
 
 def values_of(nodes: list[Node], backend: str = "numpy") -> list[np.ndarray]:
@@ -62,9 +70,10 @@ def values_of(nodes: list[Node], backend: str = "numpy") -> list[np.ndarray]:
 
         inputs = [n for n in _cached_frontier(*todo) if n not in todo]
         executable = compile_graph(Graph(inputs, todo), backend)
-        for node, result in zip(todo, executable.run_unchecked(*(_CACHE[i] for i in inputs))):
-            result.flags.writeable = False
-            _CACHE[node] = result
+        results = dict(zip(todo, executable.run_unchecked(*(_CACHE[i] for i in inputs))))
+        for node, result in results.items():
+            _remember(node, result)
+        return [results[n] if n in results else value_of(n, backend) for n in nodes]
     return [value_of(n, backend) for n in nodes]
 
 

@@ -73,6 +73,7 @@ class Node:
         "inputs",
         "location",
         "op",
+        "reads_parameter",
         "type",
         "uid",
     )
@@ -84,6 +85,7 @@ class Node:
     uid: int  # 0 for structural nodes, unique for identity-carrying leaves
     location: str
     depends_on_placeholder: bool
+    reads_parameter: bool  # depends on a leaf whose array the user may change
 
     def __setattr__(self, name, value):
         raise AttributeError("graphc nodes are immutable")
@@ -156,6 +158,7 @@ def intern(op: str, inputs: tuple[Node, ...], attrs: tuple, type_: TensorType | 
     _set(node, "location", location or user_location())
     _set(node, "depends_on_placeholder",
          op == "placeholder" or any(i.depends_on_placeholder for i in inputs))
+    _set(node, "reads_parameter", op == "parameter" or any(i.reads_parameter for i in inputs))
     if key is not None:
         _INTERNED[key] = node
     return node

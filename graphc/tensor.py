@@ -65,12 +65,13 @@ class Tensor:
     on demand (printing, `.numpy()`, `.item()`) and its value cached.
     """
 
-    __slots__ = ("__weakref__", "_node", "grad", "requires_grad")
+    __slots__ = ("__weakref__", "_node", "_value", "grad", "requires_grad")
     __array_priority__ = 1000  # make `ndarray + Tensor` defer to Tensor.__radd__
     __hash__ = object.__hash__  # == builds a tensor, so hash by identity
 
     def __init__(self, node: Node, requires_grad: bool = False):
         self._node = node
+        self._value: np.ndarray | None = None  # this tensor's value, once computed
         self.requires_grad = requires_grad
         self.grad: Tensor | None = None
 
@@ -129,7 +130,12 @@ class Tensor:
         """The value as a NumPy array (shared with `from_numpy` arrays, read-only otherwise)."""
         from graphc.evaluate import value_of
 
-        return value_of(self._node)
+        if self._value is None:
+            value = value_of(self._node)
+            if not self._node.reads_parameter or self._node.op == "parameter":
+                return value
+            self._value = value
+        return self._value
 
     def item(self):
         values = self.numpy()
@@ -202,6 +208,7 @@ class Tensor:
             raise RuntimeError("requires_grad_() can only change leaf tensors")
         if requires_grad and self._node.op == "constant":
             self._node = F.parameter_node(self._node.attr("value").value)
+            self._value = None
         self.requires_grad = requires_grad
         if requires_grad:
             from graphc.autograd import register_leaf
@@ -220,6 +227,7 @@ class Tensor:
         if self._node.inputs:
             raise RuntimeError("zero_() can only change leaf tensors")
         self._node = F.zeros_like(self)._node
+        self._value = None
         return self
 
     def detach(self) -> Tensor:
