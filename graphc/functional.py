@@ -17,7 +17,7 @@ from graphc import dtypes
 from graphc.dtypes import DType, as_dtype, result_type, scalar_dtype
 from graphc.grad_mode import is_grad_enabled
 from graphc.node import Node, Ref, TensorType
-from graphc.ops import GraphBuildError, arange_length, make, make_leaf
+from graphc.ops import arange_length, build_error, checking, make, make_leaf
 from graphc.shapes import (
     as_dim,
     as_shape,
@@ -224,10 +224,8 @@ def arange(start, stop=None, step=1, dtype=None) -> Tensor:
         floating = builtins.any(isinstance(v, (float, np.floating)) for v in (start, stop, step))
         dtype = dtypes.DEFAULT_FLOAT if floating else dtypes.DEFAULT_INT
     dtype = as_dtype(dtype)
-    try:
+    with checking("arange"):
         length = arange_length(start, stop, step)
-    except ValueError as err:
-        raise GraphBuildError(f"arange: {err}") from None
     cast = float if dtype.is_floating_point else int
     node = make_leaf("arange", TensorType(dtype, (length,)), identity=False,
                      start=cast(start), stop=cast(stop), step=cast(step))
@@ -389,10 +387,8 @@ def _reduction(op: str):
             node = _cast_node(node, dtypes.int64)
         if op == "mean" and not node.dtype.is_floating_point:
             node = _cast_node(node, dtypes.DEFAULT_FLOAT)
-        try:
+        with checking(op, node.type):
             axes = normalize_axes(axis, node.ndim)
-        except (IndexError, TypeError, ValueError) as err:
-            raise GraphBuildError(f"{op}: {err} (operand: {node.type})") from None
         return _wrap(make(op, (node,), axes=axes, keepdims=keepdims), x)
 
     function.__name__ = op
@@ -413,10 +409,8 @@ def _argreduction(op: str):
         axis, keepdims = _axis_args(axis, keepdims, dim, keepdim)
         node = _node(x)
         if axis is not None:
-            try:
+            with checking(op, node.type):
                 axis = normalize_axis(axis, node.ndim)
-            except (IndexError, TypeError) as err:
-                raise GraphBuildError(f"{op}: {err} (operand: {node.type})") from None
         return Tensor(make(op, (node,), axis=axis, keepdims=keepdims))
 
     function.__name__ = op
@@ -439,15 +433,15 @@ def reshape(x: TensorLike, *shape) -> Tensor:
     dims = list(shape)
     unknown = [i for i, d in enumerate(dims) if isinstance(d, int) and d == -1]
     if len(unknown) > 1:
-        raise GraphBuildError(f"reshape: only one dimension can be -1, got {list(shape)}")
+        raise build_error("reshape", f"only one dimension can be -1, got {list(shape)}", [node.type])
     if unknown:
         rest = list(as_shape([d for i, d in enumerate(dims) if i != unknown[0]]))
         known = numel(tuple(rest))
         total = numel(node.shape)
         if isinstance(total, int) and isinstance(known, int):
             if known == 0 or total % known:
-                raise GraphBuildError(f"reshape: cannot reshape {format_shape(node.shape)}"
-                                      f" into {list(shape)}")
+                raise build_error("reshape", f"cannot reshape {format_shape(node.shape)}"
+                                  f" into {list(shape)}", [node.type])
             missing = total // known
         else:
             missing = simplify_dim(total / known)
@@ -469,10 +463,8 @@ def permute(x: TensorLike, *dims) -> Tensor:
     """Reorder dimensions: `permute(x, (2, 0, 1))`."""
     node = _node(x)
     dims = _shape_args(dims)
-    try:
+    with checking("permute", node.type):
         perm = tuple(normalize_axis(d, node.ndim) for d in dims)
-    except (IndexError, TypeError) as err:
-        raise GraphBuildError(f"permute: {err} (operand: {node.type})") from None
     if perm == tuple(range(node.ndim)):
         return _wrap(node, x)
     return _wrap(make("transpose", (node,), perm=perm), x)
@@ -483,10 +475,8 @@ def transpose(x: TensorLike, dim0: int = -2, dim1: int = -1) -> Tensor:
     node = _node(x)
     if node.ndim < 2:
         return _wrap(node, x)
-    try:
+    with checking("transpose", node.type):
         a, b = normalize_axis(dim0, node.ndim), normalize_axis(dim1, node.ndim)
-    except (IndexError, TypeError) as err:
-        raise GraphBuildError(f"transpose: {err} (operand: {node.type})") from None
     perm = list(range(node.ndim))
     perm[a], perm[b] = perm[b], perm[a]
     return permute(x, tuple(perm))
@@ -495,7 +485,8 @@ def transpose(x: TensorLike, dim0: int = -2, dim1: int = -1) -> Tensor:
 def squeeze(x: TensorLike, axis=None) -> Tensor:
     """Drop size-1 dimensions (all of them, or those in `axis` that have size 1)."""
     node = _node(x)
-    axes = normalize_axes(axis, node.ndim) if axis is not None else range(node.ndim)
+    with checking("squeeze", node.type):
+        axes = normalize_axes(axis, node.ndim) if axis is not None else range(node.ndim)
     keep = tuple(d for i, d in enumerate(node.shape) if not (i in axes and d == 1))
     if len(keep) == node.ndim:
         return _wrap(node, x)
@@ -505,17 +496,17 @@ def squeeze(x: TensorLike, axis=None) -> Tensor:
 def unsqueeze(x: TensorLike, axis: int) -> Tensor:
     """Insert a size-1 dimension at `axis` (in the result's numbering)."""
     node = _node(x)
-    try:
+    with checking("unsqueeze", node.type):
         axis = normalize_axis(axis, node.ndim + 1)
-    except (IndexError, TypeError) as err:
-        raise GraphBuildError(f"unsqueeze: {err} (operand: {node.type})") from None
     shape = (*node.shape[:axis], 1, *node.shape[axis:])
     return _wrap(make("reshape", (node,), shape=shape), x)
 
 
 def flip(x: TensorLike, axis=None) -> Tensor:
     node = _node(x)
-    return _wrap(make("flip", (node,), axes=normalize_axes(axis, node.ndim)), x)
+    with checking("flip", node.type):
+        axes = normalize_axes(axis, node.ndim)
+    return _wrap(make("flip", (node,), axes=axes), x)
 
 
 def pad(x: TensorLike, widths, value=0) -> Tensor:
@@ -525,10 +516,8 @@ def pad(x: TensorLike, widths, value=0) -> Tensor:
         widths = ((widths, widths),) * node.ndim
     elif len(widths) == 2 and all(isinstance(w, int) for w in widths):
         widths = (tuple(widths),) * node.ndim
-    try:
+    with checking("pad", node.type):
         widths = tuple((as_dim(lo), as_dim(hi)) for lo, hi in widths)
-    except (TypeError, ValueError) as err:
-        raise GraphBuildError(f"pad: {err} (operand: {node.type})") from None
     value = _scalar_node(value, node.dtype).attr("value")
     return _wrap(make("pad", (node,), widths=widths, value=value), x)
 
@@ -537,12 +526,10 @@ def cat(tensors: Sequence[TensorLike], axis: int = 0, *, dim: int | None = None)
     """Join tensors along an existing axis (dtypes promoted)."""
     axis = dim if dim is not None else axis
     if not isinstance(tensors, (list, tuple)) or not tensors:
-        raise GraphBuildError("cat: expects a non-empty list or tuple of tensors")
+        raise build_error("cat", "expects a non-empty list or tuple of tensors")
     nodes, _ = _promote(tensors)
-    try:
+    with checking("cat", *(n.type for n in nodes)):
         axis = normalize_axis(axis, nodes[0].ndim)
-    except (IndexError, TypeError) as err:
-        raise GraphBuildError(f"cat: {err}") from None
     return _wrap(make("cat", nodes, axis=axis), *tensors)
 
 
@@ -550,7 +537,16 @@ def stack(tensors: Sequence[TensorLike], axis: int = 0, *, dim: int | None = Non
     """Join tensors of one shape along a new axis."""
     axis = dim if dim is not None else axis
     if not isinstance(tensors, (list, tuple)) or not tensors:
-        raise GraphBuildError("stack: expects a non-empty list or tuple of tensors")
+        raise build_error("stack", "expects a non-empty list or tuple of tensors")
+    nodes = [_node(t) for t in tensors]
+    types = [n.type for n in nodes]
+    with checking("stack", *types):
+        normalize_axis(axis, nodes[0].ndim + 1)
+        if builtins.any(dims_equal(len(n.shape), len(nodes[0].shape)) is not True
+                        or builtins.any(dims_equal(a, b) is not True
+                                        for a, b in zip(n.shape, nodes[0].shape))
+                        for n in nodes):
+            raise ValueError("stack needs tensors of one shape")
     return cat([unsqueeze(t, axis) for t in tensors], axis=axis)
 
 
@@ -562,36 +558,36 @@ def getitem(x: TensorLike, index) -> Tensor:
     entries = []
     consuming = builtins.sum(1 for i in index if i is not None and i is not Ellipsis)
     if builtins.sum(1 for i in index if i is Ellipsis) > 1:
-        raise GraphBuildError("getitem: an index can only have one Ellipsis (...)")
+        raise build_error("getitem", "an index can only have one Ellipsis (...)", [node.type])
     for item in index:
         if item is Ellipsis:
             entries.extend([(None, None, None)] * builtins.max(0, node.ndim - consuming))
         elif item is None:
             entries.append(None)
         elif isinstance(item, slice):
-            entries.append(tuple(_index_int(v, "slice bound") for v in (item.start, item.stop, item.step)))
+            with checking("getitem", node.type):
+                entries.append(tuple(_index_int(v) for v in (item.start, item.stop, item.step)))
         elif isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
             entries.append(int(item))
         elif (isinstance(item, Tensor) and item.ndim == 0 and item.dtype.category == 1
               and not item.is_symbolic):
             entries.append(int(item.item()))
         else:
-            raise GraphBuildError(
-                f"getitem: unsupported index {item!r}; graphc supports ints, slices, None and"
-                " Ellipsis (basic indexing)")
+            raise build_error("getitem", f"unsupported index {_short(item)}; graphc supports ints,"
+                              " slices, None and Ellipsis (basic indexing)", [node.type])
     if consuming > node.ndim:
-        raise GraphBuildError(f"getitem: too many indices ({consuming}) for a tensor of shape"
-                              f" {format_shape(node.shape)}")
+        raise build_error("getitem", f"too many indices ({consuming}) for a tensor of shape"
+                          f" {format_shape(node.shape)}", [node.type])
     return _wrap(make("getitem", (node,), index=tuple(entries)), x)
 
 
-def _index_int(value, what: str):
+def _index_int(value):
     if value is None:
         return None
     if isinstance(value, Tensor):
         value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise GraphBuildError(f"getitem: {what} must be an int or None, got {value!r}")
+        raise TypeError(f"slice bounds must be ints or None, got {value!r}")
     return int(value)
 
 
@@ -607,9 +603,9 @@ def dot(x: TensorLike, y: TensorLike) -> Tensor:
     """Inner product of two 1-D tensors."""
     a, b = _node(x), _node(y)
     if a.ndim != 1 or b.ndim != 1:
-        raise GraphBuildError(f"dot: expects two 1-D tensors, got {a.type} and {b.type}")
+        raise build_error("dot", "expects two 1-D tensors", [a.type, b.type])
     if dims_equal(a.shape[0], b.shape[0]) is False:
-        raise GraphBuildError(f"dot: sizes differ: {a.type} and {b.type}")
+        raise build_error("dot", "sizes differ", [a.type, b.type])
     return matmul(x, y)
 
 
@@ -621,11 +617,17 @@ def _stable_max(x: Tensor, axis: int) -> Tensor:
     return where(abs(m) < math.inf, m, zeros_like(m))
 
 
+def _float_operand(op: str, x: TensorLike, axis) -> Tensor:
+    """`x` as a floating-point tensor, after checking `axis` against it."""
+    x = _tensor(x)
+    with checking(op, x._node.type):
+        normalize_axes(axis, x.ndim)
+    return x if x.dtype.is_floating_point else cast(x, dtypes.DEFAULT_FLOAT)
+
+
 def logsumexp(x: TensorLike, axis=-1, keepdims: bool = False) -> Tensor:
     """log(sum(exp(x))) along `axis`, computed without overflow."""
-    x = _tensor(x)
-    if not x.dtype.is_floating_point:
-        x = cast(x, dtypes.DEFAULT_FLOAT)
+    x = _float_operand("logsumexp", x, axis)
     m = _stable_max(x, axis)
     out = log(sum(exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else squeeze(out, axis)
@@ -634,9 +636,7 @@ def logsumexp(x: TensorLike, axis=-1, keepdims: bool = False) -> Tensor:
 def softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis`, computed without overflow."""
     axis = dim if dim is not None else axis
-    x = _tensor(x)
-    if not x.dtype.is_floating_point:
-        x = cast(x, dtypes.DEFAULT_FLOAT)
+    x = _float_operand("softmax", x, axis)
     e = exp(x - _stable_max(x, axis))
     return e / sum(e, axis=axis, keepdims=True)
 
@@ -648,8 +648,6 @@ def log_softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Ten
     when |x| is large.
     """
     axis = dim if dim is not None else axis
-    x = _tensor(x)
-    if not x.dtype.is_floating_point:
-        x = cast(x, dtypes.DEFAULT_FLOAT)
+    x = _float_operand("log_softmax", x, axis)
     shifted = x - _stable_max(x, axis)
     return shifted - log(sum(exp(shifted), axis=axis, keepdims=True))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import sys
@@ -40,6 +41,7 @@ class Ref:
         return f"Ref({type(self.value).__name__})"
 
 
+_SKIPPED_FILES = (contextlib.__file__,)  # `with checking(...)` exits through contextlib
 _PACKAGE_DIRS = tuple(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + pkg + os.sep
     for pkg in ("graphc", "passes", "backends")
@@ -51,7 +53,7 @@ def user_location() -> str:
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(_PACKAGE_DIRS):
+        if not filename.startswith(_PACKAGE_DIRS) and filename not in _SKIPPED_FILES:
             return f"{filename}:{frame.f_lineno}"
         frame = frame.f_back
     return "<unknown>"

@@ -9,6 +9,7 @@ that operands already agree on dtype.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,23 @@ def describe(types) -> str:
     return ", ".join(str(t) for t in types)
 
 
+def build_error(op: str, message: str, types=()) -> GraphBuildError:
+    """An error naming the op, its operand types and the user's line."""
+    return GraphBuildError(f"{op}: {message} (operands: {describe(types) or 'none'})"
+                           f" at {user_location()}")
+
+
+@contextlib.contextmanager
+def checking(op: str, *types):
+    """Report IndexError/TypeError/ValueError raised inside as a build error of `op`."""
+    try:
+        yield
+    except GraphBuildError:
+        raise
+    except (IndexError, TypeError, ValueError) as err:
+        raise build_error(op, str(err), types) from None
+
+
 def make(op: str, inputs: tuple[Node, ...] | list[Node], **attrs: Any) -> Node:
     """Build (or find) the node `op(inputs, attrs)`; raise GraphBuildError naming the op."""
     opdef = OPS[op]
@@ -72,9 +90,7 @@ def make(op: str, inputs: tuple[Node, ...] | list[Node], **attrs: Any) -> Node:
         try:
             return opdef.rule(types, attrs)
         except (ValueError, TypeError, IndexError) as err:
-            raise GraphBuildError(
-                f"{op}: {err} (operands: {describe(types) or 'none'}) at {user_location()}"
-            ) from None
+            raise build_error(op, str(err), types) from None
 
     return intern(op, inputs, attr_items, None, infer)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -93,7 +94,7 @@ def _near_a_kink(expr, point: dict) -> bool:
     return False
 
 
-@settings(max_examples=40, deadline=None, database=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(tree=TREES, xs=st.lists(st.floats(-2, 2), min_size=3, max_size=3),
        ys=st.lists(st.floats(-2, 2), min_size=3, max_size=3))
 def test_gradient_of_a_random_composition_equals_sympy_diff(tree, xs, ys):
@@ -113,6 +114,13 @@ def test_gradient_of_a_random_composition_equals_sympy_diff(tree, xs, ys):
             expected = float(want.subs(point).evalf())
             assert math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-9), (
                 f"{what} of {expr} at x={xv}, y={yv}: graphc {got}, sympy {expected}")
+
+
+@pytest.mark.parametrize("op", sorted(UNARY) + sorted(BINARY))
+def test_each_op_alone_matches_sympy(op):
+    tree = (op, ("sin", "x")) if op in UNARY else (op, ("sin", "x"), ("mul", "y", -0.7))
+    test_gradient_of_a_random_composition_equals_sympy_diff.hypothesis.inner_test(
+        tree, [0.4, -1.1, 1.7], [0.2, 0.9, -0.6])
 
 
 def test_a_deep_composition_matches_sympy():
