@@ -1,4 +1,4 @@
-"""Pass tests run with verify-each on, and every graph a test builds must round-trip as text."""
+"""Every test runs with verify-each on, and every graph a test builds must round-trip as text."""
 
 from __future__ import annotations
 
