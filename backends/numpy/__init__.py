@@ -20,12 +20,12 @@ class NumpyExecutable:
 
     backend = "numpy"
 
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, lowering: dict | None = None):
         self.graph = graph
         self.signature = Signature(graph)
-        self.source, namespace = generate(graph)
+        self.source, namespace = generate(graph, lowering=lowering)
         digest = hashlib.sha1(self.source.encode()).hexdigest()[:12]
-        filename = f"<graphc-numpy-{digest}>"
+        filename = f"<graphc-{self.backend}-{digest}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
         exec(builtins.compile(self.source, filename, "exec"), namespace)  # our own generated code
         self._fn = namespace["graphc_fn"]

@@ -52,7 +52,7 @@ class Context:
         return f"int({_DimPrinter().doprint(expr)})"
 
 
-def generate(graph: Graph, fn_name: str = "graphc_fn") -> tuple[str, dict]:
+def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = None) -> tuple[str, dict]:
     """Return `(source, globals)` for the graph's function."""
     names = Namespace((*RESERVED, fn_name))
     ctx = Context(names, {"np": np, "rt": runtime, "owned": runtime.owned})
@@ -71,7 +71,7 @@ def generate(graph: Graph, fn_name: str = "graphc_fn") -> tuple[str, dict]:
     outputs = set(graph.outputs)
     borrowed = set(graph.inputs)  # nodes whose variable may be the caller's array or a leaf's value
     for node in graph.nodes[len(graph.inputs):]:
-        rule = LOWERING[node.op]
+        rule = (lowering or LOWERING)[node.op]
         operands = [var[i] for i in node.inputs]
         expr = rule.format(*operands) if isinstance(rule, str) else rule(operands, node, ctx)
         if node.op in REFERENCED:  # the value is a global of the function: use its name

@@ -1,0 +1,87 @@
+"""The LLVM backend: fused kernels compiled to machine code for this CPU.
+
+`fuse` groups the graph's elementwise work and reductions into kernels; each kernel
+becomes one vectorised loop nest (backends/llvm/kernel.py), and the rest of the
+graph (matmul through BLAS, cat, pad, views of materialised values) runs through
+NumPy in a generated Python driver, the same code generator the NumPy backend uses.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+
+from backends.llvm import jit
+from backends.llvm.kernel import build, layout
+from backends.llvm.runtime import KernelCall
+from backends.llvm.scalar import can_lower
+from backends.numpy import NumpyExecutable
+from backends.numpy.lowering import LOWERING as NUMPY_LOWERING
+from graphc.graph import Graph
+from graphc.node import Node
+from graphc.printer import format_graph
+
+_ENGINE = jit.Engine()
+
+
+def fusible(node: Node) -> bool:
+    """The fusion predicate of this backend: ops it compiles inside kernels."""
+    return can_lower(node)
+
+
+class LLVMExecutable(NumpyExecutable):
+    """A fused graph: LLVM kernels, called from a generated Python driver."""
+
+    backend = "llvm"
+
+    def __init__(self, graph: Graph):
+        from passes.fuse import fuse
+
+        fused = fuse(graph, fusible=fusible)
+        kernels = [n for n in fused.nodes if n.op == "kernel"]
+        module = ir.Module("graphc")
+        module.triple = jit.target_machine().triple
+        layouts = {}
+        for k, node in enumerate(kernels):
+            body = node.attr("body")
+            layouts[node] = spec = layout(body, f"kernel{k}")
+            build(body, spec, module)
+        self.llvm_ir = str(module)
+        self._module = jit.optimize(self.llvm_ir)
+        engine = _ENGINE.load(self._module)
+        self.kernels = {node: KernelCall(node, spec, engine.get_function_address(spec.name))
+                        for node, spec in layouts.items()}
+        self.layouts = layouts
+        super().__init__(fused, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel})
+        self.driver = self.source
+        self.source = format_graph(fused)
+
+    def _lower_kernel(self, args: list[str], node: Node, ctx) -> str:
+        """A call of the compiled kernel on NumPy views of its operands."""
+        call = ctx.ref(self.kernels[node], self.layouts[node].name)
+        body = node.attr("body")
+        exprs = {b: a for b, a in zip(body.inputs, args)}
+        for n in body.nodes:
+            if n.op in ("broadcast_to", "reshape", "transpose", "getitem", "flip"):
+                rule = NUMPY_LOWERING[n.op]
+                inner = [exprs[n.inputs[0]]]
+                exprs[n] = rule.format(*inner) if isinstance(rule, str) else rule(inner, n, ctx)
+        operands = ", ".join(exprs[o] for o in self.layouts[node].operands)
+        return f"{call}({operands})"
+
+    def emit(self, what: str = "llvm") -> str:
+        """The compiled code as text: "llvm", "llvm-opt", "asm", "python" (the driver), "graph"."""
+        if what == "llvm":
+            return self.llvm_ir
+        if what == "llvm-opt":
+            return str(self._module)
+        if what == "asm":
+            return jit.assembly(self._module)
+        if what == "python":
+            return self.driver
+        if what == "graph":
+            return self.source
+        raise ValueError(f"emit() takes 'llvm', 'llvm-opt', 'asm', 'python' or 'graph', not {what!r}")
+
+
+def compile(graph: Graph) -> LLVMExecutable:  # noqa: A001
+    return LLVMExecutable(graph)

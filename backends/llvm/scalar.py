@@ -1,0 +1,207 @@
+"""How each elementwise op becomes LLVM IR on scalars (the loop vectoriser widens them).
+
+A table from op name to a function `(b, node, args) -> value`, where `b` is an
+IRBuilder, `node` the IR node (for dtypes and attributes) and `args` the operand
+values. Semantics follow NumPy: NaN propagates through maximum/minimum, integer
+arithmetic wraps, bools are i1 in registers and one byte in memory.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+
+from graphc import dtypes
+from graphc.dtypes import DType
+from graphc.node import Node
+
+I1, I8, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64)
+F32, F64 = ir.FloatType(), ir.DoubleType()
+REGISTER = {"bool": I1, "int32": I32, "int64": I64, "float32": F32, "float64": F64}
+MEMORY = {**REGISTER, "bool": I8}
+
+# Dtypes the LLVM backend computes in; float16 stays with NumPy.
+SUPPORTED = frozenset(REGISTER)
+
+
+def register_type(dtype: DType) -> ir.Type:
+    return REGISTER[dtype.name]
+
+
+def memory_type(dtype: DType) -> ir.Type:
+    return MEMORY[dtype.name]
+
+
+def constant(dtype: DType, value) -> ir.Constant:
+    """An IR constant of `dtype` (values enter as typed constants, never as text)."""
+    if dtype is dtypes.bool_:
+        return ir.Constant(I1, int(bool(value)))
+    if dtype.category == 1:
+        return ir.Constant(register_type(dtype), int(value))
+    return ir.Constant(register_type(dtype), float(value))
+
+
+def intrinsic(b: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
+    """Call `llvm.<name>` overloaded on the first argument's type."""
+    ty = args[0].type
+    suffix = {I1: "i1", I8: "i8", I32: "i32", I64: "i64", F32: "f32", F64: "f64"}[ty]
+    module = b.module
+    full = f"llvm.{name}.{suffix}"
+    fn = module.globals.get(full)
+    if fn is None:
+        fn = ir.Function(module, ir.FunctionType(ty, [a.type for a in args]), full)
+    return b.call(fn, args)
+
+
+def _is_float(node: Node) -> bool:
+    return node.inputs[0].dtype.is_floating_point if node.inputs else node.dtype.is_floating_point
+
+
+def _transcendental(name: str):
+    def lower(b, node, args):
+        from backends.llvm import math as llvm_math
+
+        return llvm_math.emit(b, name, *args)
+    return lower
+
+
+def _neg(b, node, args):
+    (x,) = args
+    return b.fneg(x) if _is_float(node) else b.neg(x)
+
+
+def _abs(b, node, args):
+    (x,) = args
+    if _is_float(node):
+        return intrinsic(b, "fabs", [x])
+    return b.select(b.icmp_signed("<", x, ir.Constant(x.type, 0)), b.neg(x), x)
+
+
+def _sign(b, node, args):
+    (x,) = args
+    zero = ir.Constant(x.type, 0.0 if _is_float(node) else 0)
+    one = ir.Constant(x.type, 1.0 if _is_float(node) else 1)
+    if _is_float(node):
+        pos, neg = b.fcmp_ordered(">", x, zero), b.fcmp_ordered("<", x, zero)
+        return b.select(pos, one, b.select(neg, b.fneg(one), x))  # keeps NaN and signed zero
+    pos, neg = b.icmp_signed(">", x, zero), b.icmp_signed("<", x, zero)
+    return b.sub(b.zext(pos, x.type), b.zext(neg, x.type))
+
+
+def _round(name: str):
+    def lower(b, node, args):
+        return intrinsic(b, name, args) if _is_float(node) else args[0]
+    return lower
+
+
+def _relu(b, node, args):
+    (x,) = args
+    if _is_float(node):
+        return intrinsic(b, "maximum", [x, ir.Constant(x.type, 0.0)])
+    return intrinsic(b, "smax", [x, ir.Constant(x.type, 0)])
+
+
+def _sigmoid(b, node, args):
+    from backends.llvm import math as llvm_math
+
+    return llvm_math.emit(b, "sigmoid", *args)
+
+
+def _rsqrt(b, node, args):
+    (x,) = args
+    return b.fdiv(ir.Constant(x.type, 1.0), intrinsic(b, "sqrt", [x]))
+
+
+def _cast(b, node, args):
+    (x,) = args
+    src, dst = node.inputs[0].dtype, node.dtype
+    if src is dst:
+        return x
+    to = register_type(dst)
+    if dst is dtypes.bool_:
+        zero = ir.Constant(x.type, 0.0 if src.is_floating_point else 0)
+        return b.fcmp_unordered("!=", x, zero) if src.is_floating_point else b.icmp_unsigned("!=", x, zero)
+    if src is dtypes.bool_:
+        return b.uitofp(x, to) if dst.is_floating_point else b.zext(x, to)
+    if src.is_floating_point and dst.is_floating_point:
+        return b.fpext(x, to) if dst.itemsize > src.itemsize else b.fptrunc(x, to)
+    if src.is_floating_point:
+        return b.fptosi(x, to)
+    if dst.is_floating_point:
+        return b.sitofp(x, to)
+    return b.sext(x, to) if dst.itemsize > src.itemsize else b.trunc(x, to)
+
+
+def _arith(float_op: str, int_op: str, bool_op: str | None = None):
+    def lower(b, node, args):
+        dtype = node.inputs[0].dtype
+        if dtype is dtypes.bool_ and bool_op:
+            return getattr(b, bool_op)(*args)
+        return getattr(b, float_op if dtype.is_floating_point else int_op)(*args)
+    return lower
+
+
+def _extremum(float_name: str, int_name: str, bool_op: str):
+    def lower(b, node, args):
+        dtype = node.inputs[0].dtype
+        if dtype is dtypes.bool_:
+            return getattr(b, bool_op)(*args)
+        return intrinsic(b, float_name if dtype.is_floating_point else int_name, args)
+    return lower
+
+
+def _compare(symbol: str):
+    def lower(b, node, args):
+        dtype = node.inputs[0].dtype
+        if dtype.is_floating_point:
+            if symbol == "!=":
+                return b.fcmp_unordered(symbol, *args)  # NaN != NaN is true
+            return b.fcmp_ordered(symbol, *args)
+        if dtype is dtypes.bool_:
+            return b.icmp_unsigned(symbol, *args)
+        return b.icmp_signed(symbol, *args)
+    return lower
+
+
+LOWERING = {
+    "neg": _neg,
+    "abs": _abs,
+    "sign": _sign,
+    "sqrt": lambda b, n, a: intrinsic(b, "sqrt", a),
+    "rsqrt": _rsqrt,
+    "relu": _relu,
+    "floor": _round("floor"),
+    "ceil": _round("ceil"),
+    "round": _round("roundeven"),
+    "logical_not": lambda b, n, a: b.not_(a[0]),
+    "stop_gradient": lambda b, n, a: a[0],
+    "cast": _cast,
+    "add": _arith("fadd", "add", "or_"),
+    "sub": _arith("fsub", "sub"),
+    "mul": _arith("fmul", "mul", "and_"),
+    "div": _arith("fdiv", "sdiv"),
+    "maximum": _extremum("maximum", "smax", "or_"),
+    "minimum": _extremum("minimum", "smin", "and_"),
+    "eq": _compare("=="),
+    "ne": _compare("!="),
+    "lt": _compare("<"),
+    "le": _compare("<="),
+    "gt": _compare(">"),
+    "ge": _compare(">="),
+    "logical_and": lambda b, n, a: b.and_(*a),
+    "logical_or": lambda b, n, a: b.or_(*a),
+    "where": lambda b, n, a: b.select(*a),
+    "sigmoid": _sigmoid,
+}
+for _name in ("exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "erf", "pow", "atan2"):
+    LOWERING[_name] = _transcendental(_name)
+
+
+def can_lower(node: Node) -> bool:
+    """True when this backend compiles `node` inside a kernel (else NumPy runs it)."""
+    if node.op not in LOWERING:
+        return False
+    types = [node.dtype] + [i.dtype for i in node.inputs]
+    if any(t.name not in SUPPORTED for t in types):
+        return False
+    # Integer pow needs NumPy's error for negative exponents; keep it there.
+    return not (node.op == "pow" and not node.dtype.is_floating_point)
