@@ -99,9 +99,9 @@ def jvp(outputs, inputs, tangents):
     outs, single = _as_list(outputs)
     ins, _ = _as_list(inputs)
     tans = [t if isinstance(t, Tensor) else F.tensor(t) for t in _as_list(tangents)[0]]
-    # The pullback is linear in `u`, so any point will do, but not u = 0: rules guard
-    # against 0 * inf with `where(u == 0, 0, ...)`, whose derivative in u vanishes there.
-    dummies = [Tensor(F.parameter_node(np.ones(_static(o.shape, "jvp"), o.dtype.numpy)))
+    # The pullback is linear in `u`, so any point will do; u = 1, from a leaf of its own
+    # (so no other node of the graph is it), broadcast to each output's shape, symbolic or not.
+    dummies = [F.broadcast_to(Tensor(F.parameter_node(np.ones((), o.dtype.numpy))), tuple(o.shape))
                for o in outs]
     pulled = _vjp(outs, ins, dummies, allow_unused=True, materialize_grads=True)
     results = _vjp(pulled, dummies, [F.cast(t, p.dtype) for t, p in zip(tans, pulled)],

@@ -5,6 +5,14 @@
       %1 = sum %0 {axes=[0], keepdims=false} : f32[]
       return %1
     }
+
+A kernel's body is an attribute holding a nested graph (docs/kernels.md):
+
+      %0 = kernel %x, %w {body=graph(%a0: f32[n], %a1: f32[n]) {
+          %0 = mul %a0, %a1 : f32[n]
+          %1 = sum %0 {axes=[0], keepdims=false} : f32[]
+          return %1
+        }, kind="reduce"} : f32[]
 """
 
 from __future__ import annotations
@@ -66,6 +74,8 @@ def format_attr(value) -> str:
         return "[" + ", ".join(format_attr(v) for v in value) + "]"
     if isinstance(value, Ref) and isinstance(value.value, np.ndarray):
         return format_array(value.value)
+    if isinstance(value, Graph):  # a kernel's body, indented one level more than its statement
+        return format_graph(value).replace("\n", "\n  ")
     raise TypeError(f"attribute value {value!r} has no text form")
 
 

@@ -46,8 +46,8 @@ def _scaled(g: Tensor, derivative: Tensor) -> Tensor:
     product stays a product in `g`, so higher derivatives through `g` are right
     even where `g` happens to be 0.
     """
-    singular = (g == 0) & F.logical_not(F.abs(derivative) < math.inf)
-    return g * F.where(singular, 0.0, derivative)
+    keep = (g != 0) | (F.abs(derivative) < math.inf)  # false for an infinite or NaN derivative
+    return g * F.where(keep, derivative, 0.0)
 
 
 def _expand_reduced(node, g: Tensor, x: Tensor) -> Tensor:
@@ -74,14 +74,28 @@ def _extremum(node, y, g, x):
 
 
 def _prod(node, y, g, x):
-    """d prod / d x_i = product of the others; exact with zeros (no division by them)."""
+    """d prod / d x_i = the product of the others, with no division by zeros.
+
+    The product of the others is split into the product of the zero entries and that
+    of the nonzero ones, each written as a polynomial in the entries it holds, so
+    that differentiating this gradient again (a hessian) is right with zeros too.
+    """
     axes = node.attr("axes")
+
+    def over_slice(t: Tensor, reduce) -> Tensor:
+        return F.broadcast_to(reduce(t, axis=axes, keepdims=True), tuple(x.shape))
+
     is_zero = x == 0
-    nonzero = F.where(is_zero, F.ones_like(x), x)
-    p = F.broadcast_to(F.prod(nonzero, axis=axes, keepdims=True), tuple(x.shape))
-    zeros = F.broadcast_to(F.sum(F.cast(is_zero, dtypes.int64), axis=axes, keepdims=True),
-                           tuple(x.shape))
-    others = F.where(zeros == 0, p / nonzero, F.where(is_zero & (zeros == 1), p, F.zeros_like(x)))
+    one, zero = F.ones_like(x), F.zeros_like(x)
+    nonzero = F.where(is_zero, one, x)
+    zeros = over_slice(F.cast(is_zero, dtypes.int64), F.sum)
+    nonzero_product = over_slice(nonzero, F.prod)  # of the nonzero entries
+    zero_product = over_slice(F.where(is_zero, x, one), F.prod)  # of the zero entries (0 or 1)
+    # For a zero entry, the product of the other zeros: 1, the other zero, or (3 or more)
+    # a product of at least two zeros, whose first and second derivatives vanish.
+    other_zero = over_slice(F.where(is_zero, x, zero), F.sum) - x
+    other_zeros = F.where(zeros == 1, one, F.where(zeros == 2, other_zero, zero))
+    others = F.where(is_zero, other_zeros * nonzero_product, zero_product * nonzero_product / nonzero)
     return (_expand_reduced(node, g, x) * others,)
 
 
@@ -143,8 +157,19 @@ def _transpose(node, y, g, x):
 
 
 def _pad(node, y, g, x):
-    index = tuple(slice(lo, -hi if hi else None) for lo, hi in node.attr("widths"))
-    return (g[index],)
+    """Cut the padding off; a symbolic width is measured from the other, static, side."""
+    index = []
+    for (lo, hi), d in zip(node.attr("widths"), x.shape):
+        if isinstance(lo, int) and isinstance(hi, int):
+            index.append(slice(lo, -hi or None))
+        elif isinstance(d, int) and isinstance(hi, int):
+            index.append(slice(-(d + hi), -hi or None) if d else slice(0, 0))
+        elif isinstance(d, int) and isinstance(lo, int):
+            index.append(slice(lo, lo + d))
+        else:
+            raise NotImplementedError(f"the gradient of pad by symbolic widths ({lo}, {hi}) of a"
+                                      f" dimension of size {d} is not supported")
+    return (g[tuple(index)],)
 
 
 def _cat(node, y, g, *xs):

@@ -51,6 +51,21 @@ def with_zeros(rng, shape):
     return x
 
 
+def off_integers(rng, shape):
+    """Values at least 0.1 from any integer, where floor and int casts jump."""
+    return rng.integers(-3, 4, shape) + rng.uniform(0.1, 0.9, shape)
+
+
+def dividend(rng, shape):
+    """Multiples of 0.5 plus (0.05, 0.45): over any divisor below, a quotient at least 0.025
+    from an integer, where mod jumps, whatever pairs broadcasting makes."""
+    return rng.integers(-6, 6, shape) * 0.5 + rng.uniform(0.05, 0.45, shape)
+
+
+def divisor(rng, shape):
+    return rng.choice([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0], shape)
+
+
 def distinct(rng, shape):
     """Values at least 0.1 apart, so that no max/min is within a finite-difference step of a tie."""
     n = math.prod(shape)
@@ -97,7 +112,7 @@ UNARY = [
     Case("erf", G.erf, S2),
     # float64 -> float32 -> float64: a coarse step, as float32 rounds at 1e-7
     Case("cast", lambda x: G.cast(G.cast(x, G.float32) ** 2, F64), S2, eps=1e-2, tol=1e-3),
-    Case("cast-to-int-stops", lambda x: x * G.cast(G.cast(x * 3, G.int64), F64), S2, uniform(0.1, 0.9)),
+    Case("cast-to-int-stops", lambda x: x * G.cast(G.cast(x, G.int64), F64), S2, off_integers),
 ]
 
 BROADCASTS = [((2, 3), (2, 3)), ((3, 1), (4,)), ((2, 3), ()), ((), (2, 3)), ((2, 1, 3), (4, 1))]
@@ -106,7 +121,7 @@ BINARY_FNS = {
     "sub": (G.sub, normal, normal),
     "mul": (G.mul, normal, normal),
     "div": (G.div, normal, away_from_zero),
-    "mod": (G.mod, uniform(-3, 3), away_from_zero),
+    "mod": (G.mod, dividend, divisor),
     "pow": (G.pow, positive, uniform(-2, 2)),
     "maximum": (G.maximum, normal, normal),
     "minimum": (G.minimum, normal, normal),
@@ -119,7 +134,7 @@ BINARY += [
     Case("pow-int-exponent-negative-base", lambda x: x ** 3 + x ** 2 - x ** -1, S2, away_from_zero),
     Case("pow-scalar-base", lambda x: 2.0 ** x, S2),
     Case("pow-tensor-int-exponent", lambda x, n: x ** G.floor(n), ((3, 1), (4,)),
-         (away_from_zero, uniform(-3, 4))),
+         (away_from_zero, off_integers)),
     Case("where", lambda a, b: G.where(a > 0, a * b, b), ((3, 1), (4,))),
     Case("where-constant-condition",
          lambda a, b: G.where(G.tensor([[True], [False], [True]]), a, b * b), ((4,), (3, 4))),
@@ -264,11 +279,51 @@ class Checker:
         return out
 
 
+class SecondOrderChecker(Checker):
+    """Hessian-vector products: the gradient of <gradient, v>, against differences of the gradient."""
+
+    def __init__(self, case: Case):
+        super().__init__(case)
+        grads = G.grad(G.sum(self.case.fn(*self.xs) * self.w), self.xs)
+        self.vs = [G.placeholder(f"v{k}", x.shape, dtype=F64) for k, x in enumerate(self.xs)]
+        directional = sum((G.sum(g * v) for g, v in zip(grads, self.vs)), start=G.tensor(0.0, dtype=F64))
+        hvps = G.grad(directional, self.xs, materialize_grads=True)
+        self.hvps = G.function([*self.xs, self.w, *self.vs], hvps)
+
+    def check(self, rng: np.random.Generator) -> None:
+        case = self.case
+        eps = case.eps * 10
+        for binding in case.bindings:
+            values = [s(rng, _concrete(shape, binding)) for s, shape in zip(case.samplers(), case.shapes)]
+            values = [np.asarray(v, dtype=np.float64) for v in values]
+            w = rng.standard_normal(np.shape(self.out(*values)))
+            vs = [rng.standard_normal(v.shape) for v in values]
+            hvps = self.hvps(*values, w, *vs)
+            hi = self.grads(*(x + eps * v for x, v in zip(values, vs)), w)
+            lo = self.grads(*(x - eps * v for x, v in zip(values, vs)), w)
+            for k, hvp in enumerate(hvps):
+                np.testing.assert_allclose(
+                    hvp, (hi[k] - lo[k]) / (2 * eps), rtol=case.tol * 10, atol=case.tol * 10,
+                    err_msg=f"{case.name}: hessian-vector product for x{k} at {binding or 'static shapes'}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_hessian_vector_product_matches_finite_differences(case):
+    checker = SecondOrderChecker(case)
+
+    @settings(max_examples=3, deadline=None, database=None)
+    @given(st.integers(0, 2**32 - 1))
+    def at_random_points(seed):
+        checker.check(np.random.default_rng(seed))
+
+    at_random_points()
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_gradient_matches_finite_differences(case):
     checker = Checker(case)
 
-    @settings(max_examples=4, deadline=None, database=None)
+    @settings(max_examples=8, deadline=None, database=None)
     @given(st.integers(0, 2**32 - 1))
     def at_random_points(seed):
         checker.check(np.random.default_rng(seed))
@@ -411,3 +466,32 @@ def test_gradients_keep_the_input_dtype():
     g = G.grad(G.sum(G.cast(x, F64) ** 2), x)
     assert g.dtype == G.float32
     np.testing.assert_allclose(G.function([x], g)(np.array([1, 2, 3], np.float32)), [2, 4, 6])
+
+
+@pytest.mark.parametrize("values", [[2.0, -1.0, 3.0, 0.5], [2.0, 0.0, 3.0, 0.5], [0.0, 0.0, 3.0, 0.5],
+                                    [0.0, 0.0, 0.0, 0.5], [0.0, 0.0, 0.0, 0.0]])
+def test_hessian_of_prod_is_exact_with_zeros(values):
+    x = G.placeholder("x", (4,), dtype=F64)
+    h = G.function([x], G.hessian(G.prod(x), x))(np.array(values))
+    # d2 prod / dx_i dx_j = the product of the entries other than i and j (0 on the diagonal).
+    expected = np.array([[0.0 if i == j else np.prod(np.delete(values, [i, j])) for j in range(4)]
+                         for i in range(4)])
+    np.testing.assert_array_equal(h, expected)
+
+
+def test_second_derivatives_through_symbolic_slices_pads_and_cats():
+    x = G.placeholder("x", ("n",), dtype=F64)
+    loss = G.sum(x[-1] ** 3 + G.pad(x[1:], (2, 0)) ** 2) + G.sum(G.cat([x, x[:2]]) ** 3)
+    g = G.grad(loss, x)
+    hdiag = G.grad(G.sum(g), x)
+    f = G.function([x], [g, hdiag])
+    for v in (np.array([1.0, 2.0, 3.0]), np.array([0.5, -1.0, 2.0, 1.5, -0.25])):
+        # loss = (n+1) * x[-1]**3 + sum(x[1:]**2) + sum(x**3) + x[0]**3 + x[1]**3 (the scalar broadcasts)
+        n = len(v)
+        grad = 3 * v ** 2 + np.r_[0.0, 2 * v[1:]] + np.r_[3 * v[:2] ** 2, np.zeros(n - 2)]
+        grad[-1] += 3 * (n + 1) * v[-1] ** 2
+        hess = 6 * v + np.r_[0.0, np.full(n - 1, 2.0)] + np.r_[6 * v[:2], np.zeros(n - 2)]
+        hess[-1] += 6 * (n + 1) * v[-1]
+        got_g, got_h = f(v)
+        np.testing.assert_allclose(got_g, grad, rtol=1e-12)
+        np.testing.assert_allclose(got_h, hess, rtol=1e-12)
