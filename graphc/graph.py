@@ -65,6 +65,16 @@ class Graph:
             raise GraphError("a graph's inputs must be distinct tensors")
         self.nodes: list[Node] = list(self.inputs) + topological_order(self.outputs, self.inputs)
 
+    def __eq__(self, other) -> bool:
+        """Graphs with the same inputs and outputs are equal: nodes are hash-consed, so this is
+        structural equality (a kernel's body attribute relies on it to hash-cons kernels)."""
+        if not isinstance(other, Graph):
+            return NotImplemented
+        return self.inputs == other.inputs and self.outputs == other.outputs
+
+    def __hash__(self) -> int:
+        return hash((self.inputs, self.outputs))
+
     def __len__(self) -> int:
         return len(self.nodes)
 

@@ -38,7 +38,7 @@ class OpDef:
     """One primitive op: its name, its family, how many inputs, and its type rule."""
 
     name: str
-    kind: str  # leaf, unary, binary, compare, reduce, shape, linalg, other
+    kind: str  # leaf, unary, binary, compare, reduce, shape, linalg, kernel, other
     arity: int | None  # None for variadic ops
     rule: Rule | None  # None for leaves, whose type is given
     doc: str
@@ -409,6 +409,18 @@ def _matmul_rule(types, attrs):
 
 
 _define("matmul", "linalg", 2, _matmul_rule, "matrix product with NumPy @ semantics")
+
+
+# ----------------------------------------------------------------------------- fusion
+
+def _kernel_rule(types, attrs):
+    from graphc.kernel import kernel_type  # what a body may hold lives with the kernel helpers
+
+    return kernel_type(types, attrs)
+
+
+_define("kernel", "kernel", None, _kernel_rule,
+        "a fused loop nest: its `body` graph applied to the inputs (docs/kernels.md)")
 
 
 def is_elementwise(op: str) -> bool:

@@ -8,6 +8,9 @@ The grammar, one graph per file (`.gir`); `//` starts a comment that runs to the
     attrs    := "{" [NAME "=" attr ("," NAME "=" attr)*] "}"
     attr     := none | true | false | number | string | dtype | dim | "[" attr,* "]"
               | "dense" "<" nested list of scalars ">" | "blob" "<" base64 string ">"
+              | body
+    body     := "graph" "(" [value ":" type ("," value ":" type)*] ")" "{" stmt* "return" value "}"
+                (a kernel's body: its own value names, inputs %a0, %a1, ... in order)
     type     := dtype "[" [dim ("," dim)*] "]"
     dim      := an integer expression over symbols: + - * / ** ( ) floor ceiling Max Min Mod
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import json
 import re
 from dataclasses import dataclass
@@ -31,6 +35,7 @@ import sympy
 from graphc import dtypes
 from graphc.dtypes import DType
 from graphc.graph import Graph
+from graphc.kernel import kernel_input
 from graphc.node import Node, Ref, TensorType, intern
 from graphc.ops import OPS
 from graphc.shapes import simplify_dim, symbol
@@ -86,6 +91,7 @@ class _Parser:
         self.text, self.filename = text, filename
         self.tokens = self._tokenize()
         self.k = 0
+        self.line_ends = [m.start() for m in re.finditer("\n", text)]  # so `location` is O(log n)
         self.values: dict[str, Node] = {}
 
     # ------------------------------------------------------------------ tokens
@@ -140,17 +146,24 @@ class _Parser:
         return self.next()
 
     def location(self, token: Token) -> str:
-        return f"{self.filename}:{self.text.count(chr(10), 0, token.pos) + 1}"
+        return f"{self.filename}:{bisect.bisect_left(self.line_ends, token.pos) + 1}"
 
     # ------------------------------------------------------------------ graph
     def graph(self) -> Graph:
+        graph = self.graph_literal(lambda k: self.param())
+        if self.peek().kind != "eof":
+            self.fail(f"expected end of input after the graph, got {_describe(self.peek())}")
+        return graph
+
+    def graph_literal(self, param) -> Graph:
+        """`graph(params) { statements; return values }`; `param(k)` reads input k."""
         self.expect("graph", "'graph'")
         self.expect("(")
         inputs: list[Node] = []
         if not self.at(")"):
-            inputs.append(self.param())
+            inputs.append(param(0))
             while self.accept(","):
-                inputs.append(self.param())
+                inputs.append(param(len(inputs)))
         self.expect(")", "',' or ')'")
         self.expect("{")
         while not self.at("return"):
@@ -162,9 +175,25 @@ class _Parser:
         while self.accept(","):
             outputs.append(self.use())
         self.expect("}", "',' or '}'")
-        if self.peek().kind != "eof":
-            self.fail(f"expected end of input after the graph, got {_describe(self.peek())}")
         return Graph(inputs, outputs)
+
+    def body(self) -> Graph:
+        """A kernel's body: a nested graph with its own value names, over `%a0, %a1, ...`."""
+        outer, self.values = self.values, {}
+        try:
+            return self.graph_literal(self.body_param)
+        finally:
+            self.values = outer
+
+    def body_param(self, k: int) -> Node:
+        name = self.expect_kind("value", f"the body input %a{k}")
+        if name.text != f"%a{k}":
+            self.fail(f"a kernel body's inputs are %a0, %a1, ... in order: expected %a{k},"
+                      f" got {name.text}", name)
+        self.expect(":")
+        node = kernel_input(k, self.type())
+        self.define(name, node)
+        return node
 
     def define(self, token: Token, node: Node) -> None:
         if token.text in self.values:
@@ -358,6 +387,8 @@ class _Parser:
         if token.kind == "string":
             self.next()
             return json.loads(token.text)
+        if token.kind == "name" and token.text == "graph" and self.peek(1).text == "(":
+            return self.body()
         if not dims:
             if token.kind == "name" and token.text in ("dense", "blob") and self.peek(1).text == "<":
                 return self.array_literal()

@@ -6,7 +6,7 @@
 Passes register under kebab-case names (`passes.register`); `passes.all_passes()` lists them.
 """
 
-from passes import canonicalize, cse, dce, fold_constants, simplify  # importing registers them
+from passes import canonicalize, cse, dce, fold_constants, fuse, simplify  # importing registers them
 from passes.manager import Instrumentation, PassError, PassManager, Record, run
 from passes.pattern import RewriteError, apply_rules, const, op, rule
 from passes.pipeline import NAMED_PIPELINES, PipelineError, format_pipeline, parse_pipeline

@@ -38,6 +38,7 @@ class Context:
     names: Namespace
     namespace: dict = field(default_factory=dict)
     symbols: dict = field(default_factory=dict)  # sympy Symbol -> identifier
+    functions: list = field(default_factory=list)  # sources defined before the graph's (kernels)
 
     def ref(self, value, hint: str = "k") -> str:
         """Put `value` in the function's globals and return the name that refers to it."""
@@ -52,9 +53,14 @@ class Context:
         return f"int({_DimPrinter().doprint(expr)})"
 
 
-def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = None) -> tuple[str, dict]:
-    """Return `(source, globals)` for the graph's function."""
-    names = Namespace((*RESERVED, fn_name))
+def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = None,
+             names: Namespace | None = None) -> tuple[str, dict]:
+    """Return `(source, globals)` for the graph's function, after the functions it calls.
+
+    A kernel's body is generated into the same source with the caller's `names` (which
+    already hold `fn_name`), so its identifiers and globals never clash with the caller's.
+    """
+    names = names or Namespace((*RESERVED, fn_name))
     ctx = Context(names, {"np": np, "rt": runtime, "owned": runtime.owned})
     var: dict[Node, str] = {}
     args = []
@@ -93,7 +99,7 @@ def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = N
     body.append(f"return ({results},)" if len(graph.outputs) == 1 else f"return ({results})")
     lines = [f"def {fn_name}({', '.join(args)}):", '    with np.errstate(all="ignore"):']
     lines += ["        " + line for line in body]
-    return "\n".join(lines) + "\n", ctx.namespace
+    return "\n".join([*ctx.functions, *lines]) + "\n", ctx.namespace
 
 
 def _last_uses(graph: Graph) -> dict[Node, Node]:

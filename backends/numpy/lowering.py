@@ -77,6 +77,17 @@ def _scalar(args, node: Node, ctx) -> str:
     return ctx.ref(node.dtype.numpy.type(node.attr("value")), "k")
 
 
+def _kernel(args, node: Node, ctx) -> str:
+    """A kernel's body becomes a function of its own, defined before the graph's, called here."""
+    from backends.numpy.codegen import generate  # codegen imports this table
+
+    fn = ctx.names.fresh("kernel_fn")
+    source, namespace = generate(node.attr("body"), fn, names=ctx.names)
+    ctx.functions.append(source)
+    ctx.namespace.update(namespace)
+    return f"{fn}({', '.join(args)})[0]"
+
+
 LOWERING = {
     # leaves (placeholders are function arguments)
     "constant": _leaf_value,
@@ -148,4 +159,6 @@ LOWERING = {
     "getitem": _getitem,
     # linear algebra
     "matmul": "np.matmul({0}, {1})",
+    # fusion
+    "kernel": _kernel,
 }

@@ -12,7 +12,7 @@ import graphc.functional as F
 from graphc.graph import topological_order
 from graphc.node import Node
 from graphc.tensor import Tensor
-from passes.autodiff.rules import NON_DIFFERENTIABLE, VJP
+from passes.autodiff.rules import DIFFERENTIATE_BEFORE_FUSING, NON_DIFFERENTIABLE, VJP
 
 
 class DifferentiationError(ValueError):
@@ -51,6 +51,10 @@ def vjp_nodes(outputs: Sequence[Node], cotangents: Sequence[Node],
         g = _sum(contributions)
         if id(node) in wrt_ids:
             result[id(node)] = g._node
+        if node.op in DIFFERENTIATE_BEFORE_FUSING:
+            raise DifferentiationError(
+                f"cannot differentiate through the {node.op} created at {node.location}:"
+                " differentiate before fusing (take the gradient of the unfused graph, then fuse)")
         if node.op in NON_DIFFERENTIABLE or not node.inputs:
             continue
         rule = VJP.get(node.op)

@@ -23,6 +23,10 @@ NON_DIFFERENTIABLE = frozenset({
     "eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin", "floordiv", "stop_gradient",
 })
 
+# Ops that only passes after differentiation create: autodiff rejects them with an error
+# that says so. Fusion's kernels are one; differentiate first, then fuse the gradient graph.
+DIFFERENTIATE_BEFORE_FUSING = frozenset({"kernel"})
+
 
 def unbroadcast(g: Tensor, shape) -> Tensor:
     """Sum `g` over the dimensions that broadcasting added or stretched, back to `shape`."""

@@ -149,10 +149,21 @@ def no_inputs_scalar_only() -> Graph:
     return Graph([], [gc.full((), 2.5) * 4])
 
 
+def fused_kernels() -> Graph:
+    """What the `fuse` pass makes: kernels of both kinds over views and scalars, around matmul."""
+    from passes.fuse import fuse
+
+    x, w = _ph("x", ("n", 3)), _ph("w", (3,))
+    z = gc.exp(x) * 2.0
+    outs = [gc.sum(gc.sin(x) * w, 1), z - gc.max(z, 1, keepdims=True),
+            gc.relu(gc.matmul(x, w) + 1), gc.transpose(x) * gc.full((3, 1), 0.5)]
+    return fuse(Graph([x, w], outs))
+
+
 CORPUS = {f.__name__: f for f in (
     unary_ops, binary_ops, reductions, shape_ops, symbolic_arithmetic, linalg,
     leaves_and_constants, odd_names, parameter_inputs, casts_and_promotion, compositions,
-    seed_tutorial, long_chain, no_inputs_scalar_only,
+    seed_tutorial, long_chain, no_inputs_scalar_only, fused_kernels,
 )}
 
 

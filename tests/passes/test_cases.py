@@ -43,7 +43,7 @@ def test_every_builtin_pass_has_a_case():
     for path in CASES:
         pipeline, _, _ = load_case(path)
         covered |= {item.name for item in _flatten(passes.parse_pipeline(pipeline))}
-    assert {"simplify", "fold-constants", "cse", "dce", "canonicalize"} <= covered
+    assert {"simplify", "fold-constants", "cse", "dce", "canonicalize", "fuse"} <= covered
 
 
 def _flatten(items):

@@ -1,0 +1,85 @@
+"""The `kernel` op's contract (docs/kernels.md): what a fused body may hold, and its inputs.
+
+A kernel node applies its `body` attribute, a Graph over the placeholders `a0, a1, ...` (one
+per operand, of the operand's type) with one output, to its operands; its `kind` attribute is
+"elementwise" or "reduce". `passes/fuse.py` builds kernels; every backend runs them, so the
+body is checked here against the rules every backend can compile.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+from graphc.graph import Graph
+from graphc.node import Node, TensorType
+from graphc.ops import is_elementwise, make_leaf
+
+KINDS = ("elementwise", "reduce")
+# Views of a body input (or of a scalar): a backend reads them as strided views, no data moves.
+VIEW_OPS = frozenset({"broadcast_to", "reshape", "transpose", "getitem", "flip"})
+# The reductions a reduce kernel may end in (argmax/argmin are not fused).
+REDUCE_OPS = frozenset({"sum", "prod", "mean", "max", "min"})
+
+_INPUTS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+
+def kernel_input(k: int, type_: TensorType) -> Node:
+    """The body input `%a{k}` of type `type_`.
+
+    There is one such placeholder per `(k, type)`, so two bodies that compute the same thing
+    are equal graphs, and kernels are hash-consed like any other node.
+    """
+    key = (k, type_)
+    node = _INPUTS.get(key)
+    if node is None:
+        node = make_leaf("placeholder", type_, identity=True, name=f"a{k}")
+        _INPUTS[key] = node
+    return node
+
+
+def kernel_type(types: tuple[TensorType, ...], attrs: dict[str, Any]) -> TensorType:
+    """The `kernel` op's type rule: the body fits the operands and the contract; its output type."""
+    body, kind = attrs["body"], attrs["kind"]
+    if kind not in KINDS:
+        raise ValueError(f"kernel kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if not isinstance(body, Graph):
+        raise TypeError(f"a kernel's body must be a graph, got {type(body).__name__}")
+    if len(body.inputs) != len(types):
+        raise ValueError(f"the body takes {len(body.inputs)} inputs but the kernel has"
+                         f" {len(types)} operands")
+    for k, (node, t) in enumerate(zip(body.inputs, types)):
+        if node.op != "placeholder" or node.attr("name") != f"a{k}":
+            raise ValueError(f"body input {k} must be the placeholder a{k}")
+        if node.type != t:
+            raise TypeError(f"body input a{k} is {node.type} but operand {k} is {t}")
+    if len(body.outputs) != 1:
+        raise ValueError(f"a kernel's body has one output, not {len(body.outputs)}")
+    check_body(body, kind)
+    body.verify()
+    return body.outputs[0].type
+
+
+def check_body(body: Graph, kind: str) -> None:
+    """Raise ValueError unless `body` holds only what docs/kernels.md allows for `kind`."""
+    viewable = set(body.inputs)  # inputs, scalars and views of them
+    (output,) = body.outputs
+    for node in body.nodes[len(body.inputs):]:
+        if node.op == "scalar":
+            viewable.add(node)
+        elif node.op in VIEW_OPS:
+            if node.inputs[0] not in viewable:
+                raise ValueError(f"{node.op} in a kernel body may only view a body input or a"
+                                 " scalar, not a value computed in the body")
+            viewable.add(node)
+        elif node.op in REDUCE_OPS:
+            if kind != "reduce" or node is not output:
+                raise ValueError(f"{node.op} in a kernel body must be the output of a"
+                                 ' kind="reduce" kernel')
+        elif not is_elementwise(node.op):
+            raise ValueError(f"a kernel body cannot hold {node.op}")
+    if kind == "reduce" and output.op not in REDUCE_OPS:
+        raise ValueError(f'a kind="reduce" kernel must end in a reduction, not {output.op}')
+    if kind == "elementwise" and not is_elementwise(output.op):
+        raise ValueError(f'the output of a kind="elementwise" kernel must be computed by an'
+                         f" elementwise op, not {output.op}")

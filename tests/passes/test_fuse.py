@@ -1,0 +1,333 @@
+"""`fuse` and the `kernel` op: the cost model's boundaries, unchanged results, text, DOT, scale.
+
+The IR-in / IR-out cases are `cases/fuse-*.gir` (run by test_cases.py); this file pins down
+each rule of docs/kernels.md on graphs built with the API.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphc as gc
+import passes
+from backends import compile as compile_graph
+from graphc import Graph
+from graphc.cli import main
+from graphc.dot import to_dot
+from graphc.kernel import kernel_input
+from graphc.ops import GraphBuildError, make
+from graphc.parser import ParseError, parse
+from passes.autodiff import DifferentiationError, vjp_nodes
+from passes.fuse import fuse
+from tests.passes.corpus import CORPUS, random_inputs
+from tests.passes.test_results_unchanged import EXECUTABLE, SPECIAL, assert_same_results, random_graph
+
+
+def kernels(graph: Graph) -> list:
+    return [n for n in graph.nodes if n.op == "kernel"]
+
+
+def body_ops(kernel) -> list[str]:
+    body = kernel.attr("body")
+    return [n.op for n in body.nodes[len(body.inputs):]]
+
+
+def outside_ops(graph: Graph) -> list[str]:
+    return [n.op for n in graph.nodes[len(graph.inputs):] if n.op != "kernel"]
+
+
+# ----------------------------------------------------------------------------- the cost model
+
+def test_an_elementwise_chain_becomes_one_kernel():
+    x, y = gc.placeholder("x", (8,)), gc.placeholder("y", (8,))
+    fused = fuse(Graph([x, y], [gc.tanh(gc.exp(x * y) + 1.5)]))
+    (k,) = kernels(fused)
+    assert body_ops(k) == ["mul", "exp", "scalar", "add", "tanh"]
+    assert k.attr("kind") == "elementwise" and k.inputs == (x._node, y._node)
+    assert fused.outputs == (k,)
+
+
+def test_a_value_with_two_consumers_is_materialised():
+    x = gc.placeholder("x", (8,))
+    shared = gc.exp(x)
+    fused = fuse(Graph([x], [gc.sin(shared), gc.cos(shared)]))
+    first, second, third = kernels(fused)
+    assert body_ops(first) == ["exp"]
+    assert second.inputs == (first,) and third.inputs == (first,)
+    assert body_ops(second) == ["sin"] and body_ops(third) == ["cos"]
+
+
+def test_a_value_used_twice_by_one_consumer_fuses_into_it():
+    x = gc.placeholder("x", (8,))
+    e = gc.exp(x)
+    (k,) = kernels(fuse(Graph([x], [e * e])))
+    assert body_ops(k) == ["exp", "mul"]
+
+
+def test_scalars_and_views_of_inputs_are_copied_into_each_body():
+    x = gc.placeholder("x", (4, 4))
+    view = gc.flip(gc.transpose(x), (0,))
+    shared = gc.exp(x)  # materialised: two consumers
+    fused = fuse(Graph([x], [view * 2.0 + shared, gc.sin(view) - 2.0, gc.cos(shared)]))
+    with_view = [k for k in kernels(fused) if "flip" in body_ops(k)]
+    assert len(with_view) == 2
+    assert all(body_ops(k).count("scalar") == 1 and x._node in k.inputs for k in with_view)
+    assert outside_ops(fused) == []  # neither the views nor the scalar are materialised
+
+
+def test_a_view_of_a_computed_value_reads_the_materialised_value():
+    x = gc.placeholder("x", (3, 4))
+    s = gc.sin(x)
+    fused = fuse(Graph([x], [gc.abs(gc.reshape(s, (12,)))]))
+    producer, consumer = kernels(fused)
+    assert body_ops(producer) == ["sin"]
+    assert consumer.inputs == (producer,) and body_ops(consumer) == ["reshape", "abs"]
+
+
+def test_a_reduction_ends_its_group():
+    x = gc.placeholder("x", ("n", 8))
+    z = x - gc.max(x, 1, keepdims=True)
+    fused = fuse(Graph([x], [gc.exp(z) / gc.sum(gc.sin(z) * 2.0, 1, keepdims=True)]))
+    reduce_kernels = [k for k in kernels(fused) if k.attr("kind") == "reduce"]
+    assert [body_ops(k)[-1] for k in reduce_kernels] == ["max", "sum"]
+    (sum_kernel,) = [k for k in reduce_kernels if body_ops(k)[-1] == "sum"]
+    assert sorted(body_ops(sum_kernel)) == ["mul", "scalar", "sin", "sum"]  # producers fused in
+    final = fused.outputs[0]
+    assert final.op == "kernel" and sum_kernel in final.inputs  # consumers read the result
+
+
+@pytest.mark.parametrize("make_op", [
+    lambda a, b: gc.matmul(a, b),
+    lambda a, b: gc.cat([a, b], 0),
+    lambda a, b: gc.pad(a, 1),
+    lambda a, b: gc.cast(gc.argmax(a, 1), gc.float32),
+    lambda a, b: gc.cast(gc.argmin(a, 0), gc.float32),
+], ids=["matmul", "cat", "pad", "argmax", "argmin"])
+def test_matmul_cat_pad_and_argmax_stay_outside(make_op):
+    a, b = gc.placeholder("a", (4, 4)), gc.placeholder("b", (4, 4))
+    middle = make_op(gc.exp(a), gc.sin(b))
+    fused = fuse(Graph([a, b], [gc.tanh(middle)]))
+    outside = {n.op for n in fused.nodes} - {"placeholder", "kernel", "scalar"}
+    assert outside & {"matmul", "cat", "pad", "argmax", "argmin"}
+    for k in kernels(fused):
+        assert not set(body_ops(k)) & {"matmul", "cat", "pad", "argmax", "argmin"}
+    assert fused.outputs[0].op == "kernel"
+
+
+def test_a_producer_broadcast_into_a_larger_space_is_not_recomputed():
+    x, row = gc.placeholder("x", (1000, 4)), gc.placeholder("row", (4,))
+    fused = fuse(Graph([x, row], [x + gc.exp(row)]))
+    small, big = kernels(fused)
+    assert body_ops(small) == ["exp"] and big.inputs == (x._node, small)
+
+
+def test_a_same_size_producer_of_another_shape_fuses():
+    x, y = gc.placeholder("x", (1, 4)), gc.placeholder("y", (4,))
+    (k,) = kernels(fuse(Graph([x, y], [x * gc.exp(y)])))
+    assert body_ops(k) == ["exp", "mul"]
+
+
+def test_graph_outputs_are_materialised():
+    x = gc.placeholder("x", (5,))
+    o = -x
+    fused = fuse(Graph([x], [o, o * 3.0]))
+    first, second = kernels(fused)
+    assert fused.outputs == (first, second) and second.inputs == (first,)
+
+
+def test_graph_inputs_are_never_fused():
+    x = gc.placeholder("x", (5,))
+    cut = gc.exp(x)._node  # a computed value given at the call, as eager evaluation does
+    fused = fuse(Graph([cut], [make("sin", [cut])]))
+    (k,) = kernels(fused)
+    assert k.inputs == (cut,) and body_ops(k) == ["sin"]
+
+
+def test_the_predicate_keeps_refused_ops_outside():
+    x = gc.placeholder("x", (3, 4))
+    graph = Graph([x], [gc.sum(gc.erf(gc.transpose(x)) * 2.0, 1)])
+    fused = fuse(graph, fusible=lambda n: n.op not in ("erf", "transpose"))
+    assert outside_ops(fused) == ["transpose", "erf"]
+    (k,) = kernels(fused)
+    assert body_ops(k) == ["scalar", "mul", "sum"]
+    refuse_reductions = fuse(graph, fusible=lambda n: n.op != "sum")
+    assert "sum" in outside_ops(refuse_reductions)
+
+
+def test_a_lone_op_becomes_a_kernel_and_refusing_everything_changes_nothing():
+    x = gc.placeholder("x", (5,))
+    graph = Graph([x], [gc.sqrt(x)])
+    (k,) = kernels(fuse(graph))
+    assert body_ops(k) == ["sqrt"]
+    assert fuse(graph, fusible=lambda n: False) is graph
+
+
+def test_fusing_is_idempotent_and_hash_consed():
+    graph = CORPUS["compositions"]()
+    once = fuse(graph)
+    assert fuse(once) is once
+    assert fuse(graph).outputs == once.outputs  # equal bodies: the same kernel nodes
+    x = gc.placeholder("x", (4,))
+    twins = fuse(Graph([x], [gc.exp(x) * 2.0, gc.exp(x) * 2.0]))
+    assert len(kernels(twins)) == 1
+
+
+def test_the_pass_reports_statistics_and_runs_in_no_o_pipeline():
+    assert all("fuse" not in text for text in passes.NAMED_PIPELINES.values())
+    inst = passes.Instrumentation(statistics=True, out=open("/dev/null", "w"))  # noqa: SIM115
+    manager = passes.PassManager("fuse", inst)
+    manager.run(CORPUS["compositions"]())
+    inst.out.close()
+    stats = manager.records[0].statistics
+    assert stats["kernels"] >= 4 and stats["fused-ops"] >= stats["kernels"]
+
+
+def test_the_backend_option_takes_a_backends_predicate():
+    graph = CORPUS["unary_ops"]()
+    assert str(passes.run(graph, "fuse{backend=numpy}")) == str(passes.run(graph, "fuse"))
+    with pytest.raises(passes.PassError, match="unknown backend 'nope'"):
+        passes.run(graph, "fuse{backend=nope}")
+
+
+# ----------------------------------------------------------------------------- results unchanged
+
+@pytest.mark.parametrize("name", EXECUTABLE)
+def test_fusing_keeps_results_of_corpus_graph(name):
+    graph = CORPUS[name]()
+    args = random_inputs(graph, np.random.default_rng(11))
+    assert_same_results(graph, passes.run(graph, "fuse"), args)
+    assert_same_results(graph, passes.run(graph, "-O1,fuse"), args)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fusing_keeps_results_of_random_graph(seed):
+    graph = random_graph(seed)
+    rng = np.random.default_rng(seed)
+    args = [rng.choice(SPECIAL, (3, 4)), rng.choice(SPECIAL, (4,)), rng.random((3, 4)) > 0.5]
+    assert_same_results(graph, fuse(graph), args)
+
+
+def test_the_numpy_backend_runs_each_kernel_as_a_function():
+    graph = CORPUS["fused_kernels"]()
+    executable = compile_graph(graph)
+    assert executable.source.count("def kernel_fn") == len(kernels(graph))
+    x, w = np.arange(6, dtype=np.float32).reshape(2, 3), np.ones(3, np.float32)
+    np.testing.assert_array_equal(executable(x, w)[0], np.sum(np.sin(x) * w, axis=1))
+
+
+# ----------------------------------------------------------------------------- text and DOT
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_fused_graph_round_trips(name):
+    text = str(fuse(CORPUS[name]()))
+    assert str(parse(text)) == text
+
+
+def test_kernels_parsed_twice_have_equal_bodies():
+    """Body inputs are canonical, so equal bodies are equal graphs (and kernels hash-cons)."""
+    text = str(CORPUS["fused_kernels"]())
+    first, second = kernels(parse(text)), kernels(parse(text))
+    assert len(first) == 6
+    for a, b in zip(first, second):
+        assert a.attr("body") == b.attr("body") and a.attr("body").outputs[0] is b.attr("body").outputs[0]
+
+
+def test_kernel_prints_its_body_nested():
+    x = gc.placeholder("x", ("n", 3))
+    w = gc.placeholder("w", (3,))
+    text = str(fuse(Graph([x, w], [gc.sum(gc.sin(x) * w, 1)])))
+    assert text == """graph(%x: f32[n, 3], %w: f32[3]) {
+  %0 = kernel %x, %w {body=graph(%a0: f32[n, 3], %a1: f32[3]) {
+    %0 = sin %a0 : f32[n, 3]
+    %1 = mul %0, %a1 : f32[n, 3]
+    %2 = sum %1 {axes=[1], keepdims=false} : f32[n]
+    return %2
+  }, kind="reduce"} : f32[n]
+  return %0
+}"""
+
+
+def test_dot_shows_a_kernel_as_a_cluster_of_its_body():
+    dot = to_dot(CORPUS["fused_kernels"]())
+    assert dot.count("subgraph cluster_") == 6
+    cluster = dot[dot.index("subgraph cluster_n2 {"):]
+    cluster = cluster[:cluster.index("\n  }")]
+    assert '%0 = sin' in cluster and "%2 = sum {axes=[1], keepdims=false}" in cluster
+    assert "n2_4 -> n2;" in cluster  # the body's output feeds the kernel's node
+    assert "n0 -> n2_0 [label=0];" in dot and "n1 -> n2_1 [label=1];" in dot  # operands -> a0, a1
+    assert "n2 -> out0;" in dot
+
+
+# ----------------------------------------------------------------------------- the op's contract
+
+def _body(*nodes):
+    return Graph(list(nodes[:-1]), [nodes[-1]])
+
+
+def test_the_type_rule_checks_the_body():
+    x = gc.placeholder("x", (3,))._node
+    a0 = kernel_input(0, x.type)
+    good = _body(a0, make("exp", [a0]))
+    assert make("kernel", [x], body=good, kind="elementwise").type == x.type
+    with pytest.raises(GraphBuildError, match="kind must be one of"):
+        make("kernel", [x], body=good, kind="fused")
+    with pytest.raises(GraphBuildError, match="a0 is f32\\[3\\] but operand 0 is f32\\[4\\]"):
+        make("kernel", [gc.placeholder("y", (4,))._node], body=good, kind="elementwise")
+    with pytest.raises(GraphBuildError, match="cannot hold matmul"):
+        m = kernel_input(0, gc.placeholder("m", (3, 3))._node.type)
+        make("kernel", [gc.placeholder("m2", (3, 3))._node], body=_body(m, make("matmul", [m, m])),
+             kind="elementwise")
+    with pytest.raises(GraphBuildError, match="may only view a body input"):
+        make("kernel", [x], body=_body(a0, make("flip", [make("exp", [a0])], axes=(0,))),
+             kind="elementwise")
+    with pytest.raises(GraphBuildError, match='output of a kind="reduce" kernel'):
+        total = make("sum", [a0], axes=(0,), keepdims=True)
+        make("kernel", [x], body=_body(a0, make("exp", [total])), kind="reduce")
+    with pytest.raises(GraphBuildError, match='must end in a reduction'):
+        make("kernel", [x], body=good, kind="reduce")
+
+
+def test_a_body_reads_only_its_own_inputs():
+    x = gc.placeholder("x", (3,))._node
+    stray = gc.placeholder("stray", (3,))._node
+    a0 = kernel_input(0, x.type)
+    with pytest.raises(GraphBuildError, match="cannot hold placeholder"):
+        make("kernel", [x], body=_body(a0, make("add", [a0, stray])), kind="elementwise")
+
+
+def test_the_parser_names_a_bad_body_input():
+    text = str(CORPUS["fused_kernels"]()).replace("%a1: f32[3]", "%b: f32[3]", 1)
+    with pytest.raises(ParseError, match="expected %a1, got %b"):
+        parse(text)
+
+
+def test_autodiff_asks_to_differentiate_before_fusing():
+    x = gc.placeholder("x", (3,))
+    fused = fuse(Graph([x], [gc.sum(gc.sin(x), 0)]))
+    with pytest.raises(DifferentiationError, match="differentiate before fusing"):
+        vjp_nodes(list(fused.outputs), [gc.ones(())._node], [x._node])
+
+
+# ----------------------------------------------------------------------------- scale and CLI
+
+def test_a_100000_op_chain_fuses_into_one_kernel():
+    x = gc.placeholder("x", (3,))
+    y = x
+    for k in range(100_000):
+        y = gc.sin(y) if k % 2 else y * 1.01
+    fused = fuse(Graph([x], [y]))
+    (k,) = kernels(fused)
+    assert len(k.attr("body").nodes) == 100_000 + 2  # the input, the ops, one scalar
+    fused.verify()
+    assert str(fused).count("\n") == 100_000 + 6
+
+
+def test_graphc_opt_runs_fuse(tmp_path, capsys):
+    path = tmp_path / "model.gir"
+    path.write_text("graph(%x: f32[4]) {\n  %0 = exp %x : f32[4]\n  %1 = neg %0 : f32[4]\n"
+                    "  return %1\n}\n")
+    assert main(["opt", str(path), "-p", "fuse"]) == 0
+    out = capsys.readouterr().out
+    assert "kernel %x {body=graph(%a0: f32[4]) {" in out
+    assert str(parse(out)) == out.rstrip("\n")
