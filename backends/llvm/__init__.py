@@ -13,10 +13,11 @@ from llvmlite import ir
 from backends.llvm import jit
 from backends.llvm.kernel import build, layout
 from backends.llvm.runtime import KernelCall
-from backends.llvm.scalar import can_lower
+from backends.llvm.scalar import SUPPORTED, can_lower
 from backends.numpy import NumpyExecutable
 from backends.numpy.lowering import LOWERING as NUMPY_LOWERING
 from graphc.graph import Graph
+from graphc.kernel import REDUCE_OPS, VIEW_OPS
 from graphc.node import Node
 from graphc.printer import format_graph
 
@@ -24,8 +25,14 @@ _ENGINE = jit.Engine()
 
 
 def fusible(node: Node) -> bool:
-    """The fusion predicate of this backend: ops it compiles inside kernels."""
-    return can_lower(node)
+    """The fusion predicate of this backend: ops it compiles inside kernels.
+
+    Views become strides of the operands; reductions and elementwise ops become loops,
+    for the dtypes LLVM computes in (float16 stays with NumPy).
+    """
+    if any(t.name not in SUPPORTED for t in (node.dtype, *(i.dtype for i in node.inputs))):
+        return False
+    return node.op in VIEW_OPS or node.op in REDUCE_OPS or can_lower(node)
 
 
 class LLVMExecutable(NumpyExecutable):
@@ -61,7 +68,7 @@ class LLVMExecutable(NumpyExecutable):
         body = node.attr("body")
         exprs = {b: a for b, a in zip(body.inputs, args)}
         for n in body.nodes:
-            if n.op in ("broadcast_to", "reshape", "transpose", "getitem", "flip"):
+            if n.op in VIEW_OPS:
                 rule = NUMPY_LOWERING[n.op]
                 inner = [exprs[n.inputs[0]]]
                 exprs[n] = rule.format(*inner) if isinstance(rule, str) else rule(inner, n, ctx)
