@@ -11,7 +11,7 @@ from __future__ import annotations
 from llvmlite import ir
 
 from backends.llvm import jit
-from backends.llvm.kernel import build, layout
+from backends.llvm.kernel import build, layout, vector_lanes
 from backends.llvm.runtime import KernelCall
 from backends.llvm.scalar import SUPPORTED, can_lower
 from backends.numpy import NumpyExecutable
@@ -48,15 +48,18 @@ class LLVMExecutable(NumpyExecutable):
         module = ir.Module("graphc")
         module.triple = jit.target_machine().triple
         layouts = {}
+        lanes = vector_lanes(jit.vector_bits())
         for k, node in enumerate(kernels):
             body = node.attr("body")
             layouts[node] = spec = layout(body, f"kernel{k}")
-            build(body, spec, module)
+            build(body, spec, module, lanes)
         self.llvm_ir = str(module)
         self._module = jit.optimize(self.llvm_ir)
         engine = _ENGINE.load(self._module)
-        self.kernels = {node: KernelCall(node, spec, engine.get_function_address(spec.name))
-                        for node, spec in layouts.items()}
+        self.kernels = {
+            node: KernelCall(node, spec, engine.get_function_address(spec.generic_name),
+                             engine.get_function_address(spec.vector_name) if spec.rank else None)
+            for node, spec in layouts.items()}
         self.layouts = layouts
         super().__init__(fused, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel})
         self.driver = self.source

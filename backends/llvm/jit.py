@@ -21,6 +21,16 @@ def target_machine() -> llvm.TargetMachine:
                                         opt=3, jit=True)
 
 
+def vector_bits() -> int:
+    """The widest vector registers the host CPU has (what explicit vector loops use)."""
+    features = llvm.get_host_cpu_features()
+    if features.get("avx512f"):
+        return 512
+    if features.get("avx2") or features.get("avx"):
+        return 256
+    return 128
+
+
 def host_description() -> str:
     """What compiled code depends on: LLVM's version, the CPU name and its features."""
     target_machine()

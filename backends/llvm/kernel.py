@@ -1,6 +1,6 @@
-"""A kernel's body becomes one LLVM function: a loop nest over its iteration space.
+"""A kernel's body becomes LLVM functions: loop nests over its iteration space.
 
-The generated function has the signature
+Each generated function has the signature
 
     void kernel(ptr data, ptr strides, ptr shape, i64 start, i64 stop)
 
@@ -9,6 +9,12 @@ array, one element stride per iteration dimension (0 where broadcast); `shape` t
 iteration sizes. The outermost dimension runs from `start` to `stop`, so callers
 can split it across threads. Reduce kernels iterate the reduced dimensions
 innermost (the caller transposes its views so they come last).
+
+Two variants are built per kernel. The *generic* one is a plain scalar loop nest
+that accepts any strides. The *vector* one is specialised for the innermost strides
+the operands are expected to have (1: contiguous, 0: broadcast, other: strided) and
+processes `lanes` elements per iteration with explicit vector instructions, then a
+scalar remainder; the caller picks it when the actual strides match.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from dataclasses import dataclass
 from llvmlite import ir
 
 from backends.llvm.scalar import (
+    F32,
     F64,
     I1,
     I8,
@@ -30,11 +37,13 @@ from backends.llvm.scalar import (
 )
 from graphc import dtypes
 from graphc.graph import Graph
+from graphc.kernel import REDUCE_OPS, VIEW_OPS
 from graphc.node import Node
 
-VIEW_OPS = frozenset({"broadcast_to", "reshape", "transpose", "getitem", "flip"})
-REDUCTIONS = frozenset({"sum", "prod", "mean", "max", "min"})
 PTR = ir.PointerType()
+I32 = ir.IntType(32)
+CONTIGUOUS, BROADCAST, STRIDED = "c", "b", "s"
+ALIGN = {I1: 1, I8: 1, I32: 4, I64: 8, F32: 4, F64: 8}  # element alignment of vector accesses
 
 
 @dataclass
@@ -46,108 +55,235 @@ class KernelLayout:
     rank: int  # iteration rank
     reduced: int  # how many trailing iteration dimensions are reduced
     reduction: Node | None  # the reduce node, for reduce kernels
+    expected: tuple[str, ...]  # innermost stride class of each operand and the output
+
+    @property
+    def generic_name(self) -> str:
+        return self.name + "_generic"
+
+    @property
+    def vector_name(self) -> str:
+        return self.name + "_vector"
 
 
 def layout(body: Graph, name: str) -> KernelLayout:
-    """Find the operands a body loads and the shape of its loop nest."""
+    """Find the operands a body loads, the shape of its loop nest and the strides to expect."""
     output = body.outputs[0]
-    reduction = output if output.op in REDUCTIONS else None
+    reduction = output if output.op in REDUCE_OPS else None
     operands: list[Node] = []
     for node in body.nodes:
-        if node.op in VIEW_OPS or node.op == "placeholder" or node.op == "scalar":
+        if node.op in VIEW_OPS or node.op in ("placeholder", "scalar"):
             continue
         for i in node.inputs:
             if (i.op in VIEW_OPS or i.op == "placeholder") and i not in operands:
                 operands.append(i)
-    if output.op in VIEW_OPS or output.op == "placeholder":  # a kernel that only copies
-        operands.append(output)
     if reduction is not None:
-        rank = reduction.inputs[0].ndim
-        reduced = len(reduction.attr("axes"))
+        rank, reduced = reduction.inputs[0].ndim, len(reduction.attr("axes"))
+        inner_axis = reduction.attr("axes")[-1] if reduced else rank - 1
     else:
-        rank, reduced = output.ndim, 0
-    return KernelLayout(name, operands, rank, reduced, reduction)
+        rank, reduced, inner_axis = output.ndim, 0, output.ndim - 1
+    # The output of a reduce kernel is written outside the innermost loop: any stride will do.
+    output_class = STRIDED if reduction is not None else CONTIGUOUS
+    expected = (*(_expected_class(o, rank, inner_axis) for o in operands), output_class)
+    return KernelLayout(name, operands, rank, reduced, reduction, expected)
 
 
-def build(body: Graph, spec: KernelLayout, module: ir.Module) -> ir.Function:
-    """Add the kernel's function to `module`."""
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR, PTR, PTR, I64, I64]), spec.name)
-    data, strides, shape, start, stop = fn.args
-    for arg in (data, strides, shape):
-        arg.add_attribute("noalias")
-    b = ir.IRBuilder(fn.append_basic_block("entry"))
-    n = len(spec.operands) + 1
-    rank = spec.rank
-    bases = [b.load(b.gep(data, [I64(k)], source_etype=PTR), typ=PTR) for k in range(n)]
-    steps = [[b.load(b.gep(strides, [I64(k * rank + d)], source_etype=I64), typ=I64)
-              for d in range(rank)] for k in range(n)]
-    sizes = [b.load(b.gep(shape, [I64(d)], source_etype=I64), typ=I64) for d in range(rank)]
-    emitter = _BodyEmitter(body, spec)
-    out_type = body.outputs[0].dtype
-    kept = rank - spec.reduced
+def _expected_class(operand: Node, rank: int, axis: int) -> str:
+    """Guess an operand's innermost stride: broadcast, contiguous, or strided (a view moved it)."""
+    position = axis - (rank - operand.ndim)
+    if position < 0 or operand.shape[position] == 1:
+        return BROADCAST
+    chain = operand
+    while chain.op in VIEW_OPS:
+        if chain.op in ("transpose", "flip") or (chain.op == "getitem" and any(
+                isinstance(e, tuple) and e[2] not in (None, 1) for e in chain.attr("index"))):
+            return STRIDED
+        if chain.op == "broadcast_to":
+            return BROADCAST if position < chain.ndim - chain.inputs[0].ndim else CONTIGUOUS
+        chain = chain.inputs[0]
+    return CONTIGUOUS if position == operand.ndim - 1 else STRIDED
 
-    def store(b, offsets, value):
-        ty = memory_type(out_type)
-        if out_type is dtypes.bool_:
-            value = b.zext(value, I8)
-        b.store(value, b.gep(bases[-1], [offsets[-1]], inbounds=True, source_etype=ty))
 
-    def loads(b, offsets):
+def vector_lanes(vector_bits: int) -> int:
+    return max(1, vector_bits // 32)
+
+
+def build(body: Graph, spec: KernelLayout, module: ir.Module, lanes: int) -> None:
+    """Add the kernel's generic and vector functions to `module`."""
+    _Builder(body, spec, module, spec.generic_name, None).build()
+    if spec.rank > 0 and lanes > 1:
+        _Builder(body, spec, module, spec.vector_name, lanes).build()
+
+
+class _Builder:
+    """Builds one variant of a kernel function."""
+
+    def __init__(self, body: Graph, spec: KernelLayout, module: ir.Module, name: str,
+                 lanes: int | None):
+        self.spec, self.lanes = spec, lanes
+        self.fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR, PTR, PTR, I64, I64]), name)
+        for arg in self.fn.args[:3]:
+            arg.add_attribute("noalias")
+        self.emitter = _BodyEmitter(body, spec)
+        self.out_dtype = body.outputs[0].dtype
+        self.reducer = _Reducer(spec.reduction) if spec.reduction is not None else None
+
+    def build(self) -> None:
+        fn, spec = self.fn, self.spec
+        data, strides, shape, start, stop = fn.args
+        b = self.b = ir.IRBuilder(fn.append_basic_block("entry"))
+        n, rank = len(spec.operands) + 1, spec.rank
+        self.bases = [b.load(b.gep(data, [I64(k)], source_etype=PTR), typ=PTR) for k in range(n)]
+        self.steps = [[b.load(b.gep(strides, [I64(k * rank + d)], source_etype=I64), typ=I64)
+                       for d in range(rank)] for k in range(n)]
+        self.sizes = [b.load(b.gep(shape, [I64(d)], source_etype=I64), typ=I64) for d in range(rank)]
+        zero = [I64(0)] * n
+        if self.reducer is None and rank == 0:
+            self._store(zero[-1], self.emitter.emit(b, self._load_scalars(zero), None))
+        elif self.reducer is None:
+            self._nest(0, rank - 1, start, stop, zero,
+                       lambda offs: self._elementwise_inner(offs, start if rank == 1 else None,
+                                                            stop if rank == 1 else None))
+        else:
+            r = self.reducer
+            self.acc = b.alloca(r.acc_type)  # entry-block slots become registers
+            self.vacc = b.alloca(ir.VectorType(r.acc_type, self.lanes)) if self.lanes else None
+            self._nest(0, rank - spec.reduced, start, stop, zero, self._reduce_outer)
+        b.ret_void()
+
+    # ------------------------------------------------------------------ loop nests
+    def _nest(self, depth, end, start, stop, offsets, body):
+        """Loops over dimensions depth..end-1, calling body(offsets) innermost."""
+        if depth == end:
+            body(offsets)
+            return
+        lo = start if depth == 0 and start is not None else I64(0)
+        hi = stop if depth == 0 and stop is not None else self.sizes[depth]
+        self._loop(lo, hi, 1, lambda i: self._nest(
+            depth + 1, end, None, None,
+            [self.b.add(off, self.b.mul(i, self.steps[k][depth])) for k, off in enumerate(offsets)],
+            body))
+
+    def _loop(self, lo, hi, step: int, body):
+        b, fn = self.b, self.fn
+        head = b.block
+        loop, after = fn.append_basic_block("loop"), fn.append_basic_block("after")
+        b.cbranch(b.icmp_signed("<", lo, hi), loop, after)
+        b.position_at_end(loop)
+        i = b.phi(I64)
+        i.add_incoming(lo, head)
+        body(i)
+        nxt = b.add(i, I64(step))
+        i.add_incoming(nxt, b.block)
+        b.cbranch(b.icmp_signed("<", nxt, hi), loop, after)
+        b.position_at_end(after)
+
+    def _innermost(self, offsets, scalar_body, vector_body, lo=None, hi=None):
+        """The last dimension (from `lo` to `hi`): vectors of `lanes` elements, then scalars."""
+        b, d = self.b, self.spec.rank - 1
+        lo = lo if lo is not None else I64(0)
+        hi = hi if hi is not None else self.sizes[d]
+        if self.lanes is None:
+            self._loop(lo, hi, 1, lambda i: scalar_body(self._at(offsets, d, i)))
+            return
+        vector_end = b.add(lo, b.and_(b.sub(hi, lo), I64(-self.lanes)))
+        self._loop(lo, vector_end, self.lanes, lambda i: vector_body(offsets, i))
+        self._loop(vector_end, hi, 1, lambda i: scalar_body(self._at(offsets, d, i)))
+
+    def _at(self, offsets, d, i):
+        return [self.b.add(off, self.b.mul(i, self.steps[k][d])) for k, off in enumerate(offsets)]
+
+    # --------------------------------------------------------------- memory access
+    def _element(self, k: int, node_dtype, offset):
+        ty = memory_type(node_dtype)
+        return self.b.gep(self.bases[k], [offset], inbounds=True, source_etype=ty)
+
+    def _load_scalars(self, offsets):
         values = []
-        for k, node in enumerate(spec.operands):
+        for k, node in enumerate(self.spec.operands):
             ty = memory_type(node.dtype)
-            v = b.load(b.gep(bases[k], [offsets[k]], inbounds=True, source_etype=ty), typ=ty)
-            values.append(b.trunc(v, I1) if node.dtype is dtypes.bool_ else v)
+            v = self.b.load(self._element(k, node.dtype, offsets[k]), typ=ty)
+            values.append(self.b.trunc(v, I1) if node.dtype is dtypes.bool_ else v)
         return values
 
-    zero = [I64(0)] * n
-    if spec.reduction is None:
-        def innermost(b, offsets):
-            store(b, offsets, emitter.emit(b, loads(b, offsets)))
-        _nest(b, fn, 0, rank, sizes, steps, start, stop, zero, innermost)
-    else:
-        reducer = _Reducer(spec.reduction)
-        acc = b.alloca(reducer.acc_type)  # in the entry block, so it becomes a register
+    def _load_vectors(self, offsets, i):
+        b, d, lanes = self.b, self.spec.rank - 1, self.lanes
+        values = []
+        for k, node in enumerate(self.spec.operands):
+            ty = memory_type(node.dtype)
+            vty = ir.VectorType(ty, lanes)
+            kind = self.spec.expected[k]
+            if kind == CONTIGUOUS:
+                ptr = self._element(k, node.dtype, b.add(offsets[k], i))
+                v = b.load(ptr, typ=vty, align=ALIGN[ty])
+            elif kind == BROADCAST:
+                s = b.load(self._element(k, node.dtype, offsets[k]), typ=ty)
+                v = _splat(b, s, lanes)
+            else:
+                v = ir.Constant(vty, ir.Undefined)
+                for j in range(lanes):
+                    off = b.add(offsets[k], b.mul(b.add(i, I64(j)), self.steps[k][d]))
+                    v = b.insert_element(v, b.load(self._element(k, node.dtype, off), typ=ty), I32(j))
+            values.append(b.trunc(v, ir.VectorType(I1, lanes)) if node.dtype is dtypes.bool_ else v)
+        return values
 
-        def outer(b, offsets):
-            b.store(reducer.init(), acc)
+    def _store(self, offset, value):
+        if self.out_dtype is dtypes.bool_:
+            value = self.b.zext(value, I8)
+        self.b.store(value, self._element(-1, self.out_dtype, offset))
 
-            def accumulate(b, inner_offsets):
-                value = emitter.emit(b, loads(b, inner_offsets))
-                b.store(reducer.combine(b, b.load(acc, typ=reducer.acc_type), value), acc)
+    # ------------------------------------------------------------------ elementwise
+    def _elementwise_inner(self, offsets, lo, hi):
+        def scalar(offs):
+            self._store(offs[-1], self.emitter.emit(self.b, self._load_scalars(offs), None))
 
-            _nest(b, fn, kept, rank, sizes, steps, None, None, offsets, accumulate)
-            store(b, offsets, reducer.finish(b, b.load(acc, typ=reducer.acc_type), sizes[kept:]))
+        def vector(offs, i):
+            value = self.emitter.emit(self.b, self._load_vectors(offs, i), self.lanes)
+            if self.out_dtype is dtypes.bool_:
+                value = self.b.zext(value, ir.VectorType(I8, self.lanes))
+            ty = memory_type(self.out_dtype)
+            self.b.store(value, self._element(-1, self.out_dtype, self.b.add(offs[-1], i)),
+                         align=ALIGN[ty])
 
-        _nest(b, fn, 0, kept, sizes, steps, start, stop, zero, outer)
-    b.ret_void()
-    return fn
+        self._innermost(offsets, scalar, vector, lo, hi)
+
+    # --------------------------------------------------------------------- reduce
+    def _reduce_outer(self, offsets):
+        b, r, spec = self.b, self.reducer, self.spec
+        b.store(r.init(), self.acc)
+        if self.vacc is not None:
+            b.store(ir.Constant(ir.VectorType(r.acc_type, self.lanes), r.init().constant), self.vacc)
+
+        def scalar(offs):
+            value = self.emitter.emit(b, self._load_scalars(offs), None)
+            b.store(r.combine(b, b.load(self.acc, typ=r.acc_type), value), self.acc)
+
+        def vector(offs, i):
+            vty = ir.VectorType(r.acc_type, self.lanes)
+            value = self.emitter.emit(b, self._load_vectors(offs, i), self.lanes)
+            b.store(r.combine(b, b.load(self.vacc, typ=vty), value), self.vacc)
+
+        rank = spec.rank
+        self._nest(rank - spec.reduced, rank - 1, None, None, offsets,
+                   lambda offs: self._innermost(offs, scalar, vector))
+        acc = b.load(self.acc, typ=r.acc_type)
+        if self.vacc is not None:
+            vty = ir.VectorType(r.acc_type, self.lanes)
+            vacc = b.load(self.vacc, typ=vty)
+            for j in range(self.lanes):
+                acc = r.merge(b, acc, b.extract_element(vacc, I32(j)))
+        self._store(offsets[-1], r.finish(b, acc, self.sizes[rank - spec.reduced:]))
 
 
-def _nest(b, fn, depth, end, sizes, steps, start, stop, offsets, body):
-    """Loops over dimensions depth..end-1, calling body(builder, offsets) innermost."""
-    if depth == end:
-        body(b, offsets)
-        return
-    lo = start if depth == 0 and start is not None else I64(0)
-    hi = stop if depth == 0 and stop is not None else sizes[depth]
-    head = b.block
-    loop = fn.append_basic_block(f"loop{depth}")
-    after = fn.append_basic_block(f"after{depth}")
-    b.cbranch(b.icmp_signed("<", lo, hi), loop, after)
-    b.position_at_end(loop)
-    i = b.phi(I64, f"i{depth}")
-    i.add_incoming(lo, head)
-    inner = [b.add(off, b.mul(i, steps[k][depth])) for k, off in enumerate(offsets)]
-    _nest(b, fn, depth + 1, end, sizes, steps, None, None, inner, body)
-    nxt = b.add(i, I64(1))
-    i.add_incoming(nxt, b.block)
-    b.cbranch(b.icmp_signed("<", nxt, hi), loop, after)
-    b.position_at_end(after)
+def _splat(b: ir.IRBuilder, value: ir.Value, lanes: int) -> ir.Value:
+    vty = ir.VectorType(value.type, lanes)
+    one = b.insert_element(ir.Constant(vty, ir.Undefined), value, I32(0))
+    zeros = ir.Constant(ir.VectorType(I32, lanes), [0] * lanes)
+    return b.shuffle_vector(one, ir.Constant(vty, ir.Undefined), zeros)
 
 
 class _BodyEmitter:
-    """Emits the body's elementwise ops on loaded operand values."""
+    """Emits the body's elementwise ops on loaded operand values (scalars or vectors)."""
 
     def __init__(self, body: Graph, spec: KernelLayout):
         self.order = [n for n in body.nodes
@@ -155,16 +291,16 @@ class _BodyEmitter:
         self.operands = spec.operands
         self.result = spec.reduction.inputs[0] if spec.reduction is not None else body.outputs[0]
 
-    def emit(self, b: ir.IRBuilder, loaded: list[ir.Value]) -> ir.Value:
+    def emit(self, b: ir.IRBuilder, loaded: list[ir.Value], lanes: int | None) -> ir.Value:
         values: dict[int, ir.Value] = {id(n): v for n, v in zip(self.operands, loaded)}
         for node in self.order:
             if id(node) in values:
                 continue
             if node.op == "scalar":
-                values[id(node)] = constant(node.dtype, node.attr("value"))
+                c = constant(node.dtype, node.attr("value"))
+                values[id(node)] = ir.Constant(ir.VectorType(c.type, lanes), c.constant) if lanes else c
                 continue
-            args = [values[id(i)] for i in node.inputs]
-            values[id(node)] = LOWERING[node.op](b, node, args)
+            values[id(node)] = LOWERING[node.op](b, node, [values[id(i)] for i in node.inputs])
         return values[id(self.result)]
 
 
@@ -172,13 +308,11 @@ class _Reducer:
     """Accumulator type, initial value, combine step and finish of one reduction."""
 
     def __init__(self, node: Node):
-        self.op = node.op
-        self.dtype = node.dtype
-        value_type = register_type(node.dtype)
+        self.op, self.dtype = node.op, node.dtype
+        self.value_type = register_type(node.dtype)
         # float32 sums accumulate in float64: at least as accurate as NumPy's pairwise sum.
         wide = self.op in ("sum", "mean") and node.dtype is dtypes.float32
-        self.acc_type = F64 if wide else value_type
-        self.value_type = value_type
+        self.acc_type = F64 if wide else self.value_type
 
     def init(self) -> ir.Constant:
         floating = self.dtype.is_floating_point
@@ -194,15 +328,21 @@ class _Reducer:
         return ir.Constant(self.acc_type, -(2 ** (bits - 1)) if self.op == "max" else 2 ** (bits - 1) - 1)
 
     def combine(self, b: ir.IRBuilder, acc: ir.Value, value: ir.Value) -> ir.Value:
-        floating = self.dtype.is_floating_point
         if self.acc_type is not self.value_type:
-            value = b.fpext(value, self.acc_type)
+            wide = ir.VectorType(self.acc_type, value.type.count) \
+                if isinstance(value.type, ir.VectorType) else self.acc_type
+            value = b.fpext(value, wide)
+        return self.merge(b, acc, value)
+
+    def merge(self, b: ir.IRBuilder, acc: ir.Value, value: ir.Value) -> ir.Value:
+        """Combine two partial results (accumulator type)."""
+        floating = self.dtype.is_floating_point
         if self.op in ("sum", "mean", "prod"):
-            result = (b.fadd if self.op != "prod" else b.fmul)(acc, value) if floating else \
-                (b.add if self.op != "prod" else b.mul)(acc, value)
             if floating:
+                result = b.fmul(acc, value) if self.op == "prod" else b.fadd(acc, value)
                 result.flags.append("reassoc")
-            return result
+                return result
+            return b.mul(acc, value) if self.op == "prod" else b.add(acc, value)
         if self.dtype is dtypes.bool_:
             return b.or_(acc, value) if self.op == "max" else b.and_(acc, value)
         name = ("maximum" if self.op == "max" else "minimum") if floating else \
@@ -218,4 +358,3 @@ class _Reducer:
         if self.acc_type is not self.value_type:
             acc = b.fptrunc(acc, self.value_type)
         return acc
-

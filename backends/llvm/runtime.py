@@ -28,9 +28,11 @@ def _executor(threads: int) -> ThreadPoolExecutor:
 class KernelCall:
     """A compiled kernel as a Python callable over NumPy views of its operands."""
 
-    def __init__(self, node: Node, spec: KernelLayout, address: int):
+    def __init__(self, node: Node, spec: KernelLayout, generic: int, vector: int | None):
         self.name = spec.name
-        self.function = KERNEL_SIGNATURE(address)
+        self.generic = KERNEL_SIGNATURE(generic)
+        self.vector = KERNEL_SIGNATURE(vector) if vector else None
+        self.expected = spec.expected
         self.out_dtype = node.dtype.numpy
         self.rank = spec.rank
         self.reduction = spec.reduction
@@ -65,18 +67,24 @@ class KernelCall:
             *(s // a.itemsize if a.shape[d] != 1 else 0
               for a in arrays for d, s in enumerate(a.strides)))
         sizes = (ctypes.c_int64 * max(1, self.rank))(*shape)
-        self._run(data, strides, sizes, shape, out.size)
+        function = self.generic
+        if self.vector is not None:
+            inner = [strides[k * self.rank + self.rank - 1] for k in range(n)]
+            actual = tuple("b" if s == 0 else "c" if s == 1 else "s" for s in inner)
+            if all(a == e or e == "s" for a, e in zip(actual, self.expected)):
+                function = self.vector
+        self._run(function, data, strides, sizes, shape)
         return out
 
-    def _run(self, data, strides, sizes, shape, work: int) -> None:
+    def _run(self, function, data, strides, sizes, shape) -> None:
         outer = shape[0] if shape and (self.reduction is None or len(self.axes) < self.rank) else 0
         threads = min(get_num_threads(), outer) if outer else 1
         total = int(np.prod(shape, dtype=np.int64)) if shape else 1
         if threads <= 1 or total < PARALLEL_MIN_ELEMENTS:
-            self.function(data, strides, sizes, 0, shape[0] if shape else 1)
+            function(data, strides, sizes, 0, shape[0] if shape else 1)
             return
         bounds = [outer * k // threads for k in range(threads + 1)]
-        jobs = [_executor(threads).submit(self.function, data, strides, sizes, lo, hi)
+        jobs = [_executor(threads).submit(function, data, strides, sizes, lo, hi)
                 for lo, hi in itertools.pairwise(bounds) if hi > lo]
         for job in jobs:
             job.result()

@@ -31,6 +31,12 @@ def memory_type(dtype: DType) -> ir.Type:
     return MEMORY[dtype.name]
 
 
+def like(value: ir.Value, element: ir.Type) -> ir.Type:
+    """`element`, or a vector of it as wide as `value` when `value` is a vector."""
+    ty = value.type
+    return ir.VectorType(element, ty.count) if isinstance(ty, ir.VectorType) else element
+
+
 def constant(dtype: DType, value) -> ir.Constant:
     """An IR constant of `dtype` (values enter as typed constants, never as text)."""
     if dtype is dtypes.bool_:
@@ -43,7 +49,10 @@ def constant(dtype: DType, value) -> ir.Constant:
 def intrinsic(b: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
     """Call `llvm.<name>` overloaded on the first argument's type."""
     ty = args[0].type
-    suffix = {I1: "i1", I8: "i8", I32: "i32", I64: "i64", F32: "f32", F64: "f64"}[ty]
+    element = ty.element if isinstance(ty, ir.VectorType) else ty
+    suffix = {I1: "i1", I8: "i8", I32: "i32", I64: "i64", F32: "f32", F64: "f64"}[element]
+    if isinstance(ty, ir.VectorType):
+        suffix = f"v{ty.count}{suffix}"
     module = b.module
     full = f"llvm.{name}.{suffix}"
     fn = module.globals.get(full)
@@ -116,7 +125,7 @@ def _cast(b, node, args):
     src, dst = node.inputs[0].dtype, node.dtype
     if src is dst:
         return x
-    to = register_type(dst)
+    to = like(x, register_type(dst))
     if dst is dtypes.bool_:
         zero = ir.Constant(x.type, 0.0 if src.is_floating_point else 0)
         return b.fcmp_unordered("!=", x, zero) if src.is_floating_point else b.icmp_unsigned("!=", x, zero)
