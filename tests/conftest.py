@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
 
 import passes.manager
 from graphc.graph import Graph
 from graphc.parser import parse
+
+# Compiled objects of the test run go to a scratch cache, not the user's.
+os.environ.setdefault("GRAPHC_CACHE_DIR", tempfile.mkdtemp(prefix="graphc-test-cache-"))
 
 ROUND_TRIP_LIMIT = 3000  # larger graphs (kernel bodies counted) are left to the scaling tests
 

@@ -21,9 +21,6 @@ from graphc.kernel import REDUCE_OPS, VIEW_OPS
 from graphc.node import Node
 from graphc.printer import format_graph
 
-_ENGINE = jit.Engine()
-
-
 def fusible(node: Node) -> bool:
     """The fusion predicate of this backend: ops it compiles inside kernels.
 
@@ -54,8 +51,7 @@ class LLVMExecutable(NumpyExecutable):
             layouts[node] = spec = layout(body, f"kernel{k}")
             build(body, spec, module, lanes)
         self.llvm_ir = str(module)
-        self._module = jit.optimize(self.llvm_ir)
-        engine = _ENGINE.load(self._module)
+        engine = jit.ENGINE.load(self.llvm_ir)
         self.kernels = {
             node: KernelCall(node, spec, engine.get_function_address(spec.generic_name),
                              engine.get_function_address(spec.vector_name) if spec.rank else None)
@@ -83,9 +79,9 @@ class LLVMExecutable(NumpyExecutable):
         if what == "llvm":
             return self.llvm_ir
         if what == "llvm-opt":
-            return str(self._module)
+            return str(jit.optimize(self.llvm_ir))
         if what == "asm":
-            return jit.assembly(self._module)
+            return jit.assembly(jit.optimize(self.llvm_ir))
         if what == "python":
             return self.driver
         if what == "graph":

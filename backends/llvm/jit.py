@@ -7,6 +7,8 @@ import threading
 
 import llvmlite.binding as llvm
 
+from backends.llvm import cache
+
 _lock = threading.Lock()
 
 
@@ -50,17 +52,41 @@ def optimize(ir_text: str) -> llvm.ModuleRef:
 
 
 class Engine:
-    """Owns JIT-compiled modules and hands out function addresses."""
+    """Owns JIT-compiled modules and hands out function addresses.
+
+    Compiled objects are looked up in memory, then in the disk cache, before LLVM
+    optimises and compiles a module; `stats` counts which of the three happened.
+    """
 
     def __init__(self):
-        self._engines = []
+        self._engines: dict[str, llvm.ExecutionEngine] = {}
+        self.stats = {"memory": 0, "disk": 0, "compiled": 0}
 
-    def load(self, module: llvm.ModuleRef) -> llvm.ExecutionEngine:
+    def load(self, ir_text: str) -> llvm.ExecutionEngine:
+        from graphc import __version__
+
+        entry = cache.key(ir_text, host_description(), __version__)
         with _lock:
-            engine = llvm.create_mcjit_compiler(module, target_machine())
+            engine = self._engines.get(entry)
+            if engine is not None:
+                self.stats["memory"] += 1
+                return engine
+            obj = cache.load(entry)
+            if obj is not None:
+                module = llvm.parse_assembly(ir_text)  # the object code replaces compilation
+                engine = llvm.create_mcjit_compiler(module, target_machine())
+                engine.set_object_cache(getbuffer_func=lambda _module: obj)
+                self.stats["disk"] += 1
+            else:
+                engine = llvm.create_mcjit_compiler(optimize(ir_text), target_machine())
+                engine.set_object_cache(notify_func=lambda _module, data: cache.store(entry, data))
+                self.stats["compiled"] += 1
             engine.finalize_object()
-            self._engines.append(engine)  # keep the machine code alive
+            self._engines[entry] = engine  # keeps the machine code alive
             return engine
+
+
+ENGINE = Engine()
 
 
 def assembly(module: llvm.ModuleRef) -> str:

@@ -1,0 +1,83 @@
+"""The compile cache: in memory per process, on disk across processes, robust to corruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import graphc
+from backends.llvm import cache, jit
+
+ROOT = Path(__file__).resolve().parents[3]
+
+PROGRAM = """
+import json, numpy as np, graphc
+from backends.llvm import jit
+x = graphc.placeholder("x", ("n",))
+f = graphc.function([x], graphc.tanh(x) * 3.0 - x, backend="llvm")
+print(json.dumps({"stats": jit.ENGINE.stats, "value": f(np.arange(4, dtype=np.float32)).tolist()}))
+"""
+
+
+def run_fresh_process(cache_dir: Path, **env) -> dict:
+    environment = {**os.environ, "GRAPHC_CACHE_DIR": str(cache_dir), **env}
+    done = subprocess.run([sys.executable, "-c", PROGRAM], capture_output=True, text=True,
+                          cwd=ROOT, env=environment, timeout=120, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_second_process_loads_the_object_code_from_disk(tmp_path):
+    first = run_fresh_process(tmp_path)
+    second = run_fresh_process(tmp_path)
+    assert first["stats"]["compiled"] == 1 and first["stats"]["disk"] == 0
+    assert second["stats"]["disk"] == 1 and second["stats"]["compiled"] == 0
+    assert second["value"] == first["value"]
+    expected = (np.tanh(np.arange(4, dtype=np.float32)) * 3 - np.arange(4)).tolist()
+    np.testing.assert_allclose(second["value"], expected, rtol=1e-6)
+
+
+def test_a_corrupt_entry_is_detected_and_recompiled(tmp_path):
+    first = run_fresh_process(tmp_path)
+    (entry,) = tmp_path.glob("*.o")
+    data = bytearray(entry.read_bytes())
+    data[-10] ^= 0xFF  # flip bits in the object code: the checksum no longer matches
+    entry.write_bytes(bytes(data))
+    again = run_fresh_process(tmp_path)
+    assert again["stats"]["compiled"] == 1 and again["stats"]["disk"] == 0
+    assert again["value"] == first["value"]
+    assert cache.MAGIC in entry.read_bytes()  # rewritten whole
+
+
+def test_a_truncated_entry_is_recompiled(tmp_path):
+    run_fresh_process(tmp_path)
+    (entry,) = tmp_path.glob("*.o")
+    entry.write_bytes(entry.read_bytes()[:20])
+    assert run_fresh_process(tmp_path)["stats"]["compiled"] == 1
+
+
+def test_the_cache_can_be_turned_off(tmp_path):
+    result = run_fresh_process(tmp_path, GRAPHC_CACHE="off")
+    assert result["stats"]["compiled"] == 1
+    assert not list(tmp_path.glob("*.o"))
+
+
+def test_the_same_graph_compiles_once_per_process():
+    x = graphc.placeholder("x", ("n",))
+    before = dict(jit.ENGINE.stats)
+    f = graphc.function([x], graphc.sin(x) + 1.25, backend="llvm")
+    g = graphc.function([x], graphc.sin(x) + 1.25, backend="llvm")
+    assert jit.ENGINE.stats["memory"] == before["memory"] + 1
+    data = np.linspace(-3, 3, 11, dtype=np.float32)
+    np.testing.assert_array_equal(f(data), g(data))
+
+
+def test_the_key_changes_with_the_host_and_version():
+    ir_text = "define void @f() { ret void }"
+    assert cache.key(ir_text, "cpu-a", "1") != cache.key(ir_text, "cpu-b", "1")
+    assert cache.key(ir_text, "cpu-a", "1") != cache.key(ir_text, "cpu-a", "2")
+    assert cache.key(ir_text, "cpu-a", "1") == cache.key(ir_text, "cpu-a", "1")
