@@ -99,6 +99,20 @@ def _parser() -> argparse.ArgumentParser:
     grad.add_argument("--wrt", required=True, type=_names, metavar="NAMES",
                       help="the inputs to differentiate by (comma-separated)")
     _add_pipeline_options(grad, "-O1")
+
+    comp = commands.add_parser(
+        "compile", help="compile a .gir file with a backend and print the generated code",
+        description="Run the pipeline over FILE, compile it with the backend and print what it"
+                    " generated.",
+        epilog="example: graphc compile model.gir --backend llvm --emit asm",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    comp.add_argument("file", metavar="FILE", help="the input .gir file, or - for stdin")
+    comp.add_argument("--backend", default="llvm", help="the backend to compile with (default: llvm)")
+    comp.add_argument("--emit", default="graph",
+                      choices=("graph", "python", "llvm", "llvm-opt", "asm"),
+                      help="graph: the compiled graph (kernels included); python: the generated"
+                           " driver; llvm / llvm-opt / asm: the LLVM backend's code (default: graph)")
+    _add_pipeline_options(comp, "-O1")
     return parser
 
 
@@ -214,6 +228,24 @@ def _cmd_grad(args) -> int:
     return 0
 
 
+def _cmd_compile(args) -> int:
+    from backends import compile as compile_graph
+    from passes import run as run_pipeline
+
+    graph = run_pipeline(_read(args.file), args.passes if args.passes is not None else "-O1")
+    executable = compile_graph(graph, args.backend)
+    emit = getattr(executable, "emit", None)
+    if emit is not None:
+        print(emit(args.emit))
+    elif args.emit == "python":
+        print(executable.source)
+    elif args.emit == "graph":
+        print(executable.graph)
+    else:
+        raise _UsageError(f"the {args.backend} backend cannot emit {args.emit!r}; try python or graph")
+    return 0
+
+
 class _UsageError(ValueError):
     pass
 
@@ -225,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        return {"opt": _cmd_opt, "run": _cmd_run, "grad": _cmd_grad}[args.command](args)
+        commands = {"opt": _cmd_opt, "run": _cmd_run, "grad": _cmd_grad, "compile": _cmd_compile}
+        return commands[args.command](args)
     except (ParseError, PipelineError, PassError, _UsageError, OSError, ValueError, TypeError) as err:
         print(f"graphc {args.command}: error: {err}", file=sys.stderr)
         return 1

@@ -21,6 +21,7 @@ from graphc.kernel import REDUCE_OPS, VIEW_OPS
 from graphc.node import Node
 from graphc.printer import format_graph
 
+
 def fusible(node: Node) -> bool:
     """The fusion predicate of this backend: ops it compiles inside kernels.
 
