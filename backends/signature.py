@@ -27,9 +27,15 @@ class Signature:
                 else:
                     self.checks.append((k, axis, dim))
         self.static = not self.binders
+        self.exact = [(n.dtype.numpy, n.shape) for n in graph.inputs] \
+            if all(isinstance(d, int) for n in graph.inputs for d in n.shape) else None
 
     def bind(self, args: tuple) -> tuple[list[np.ndarray], dict]:
         """Check and convert `args`; return the arrays and each symbol's value."""
+        if self.exact is not None and len(args) == len(self.exact) and all(
+                type(a) is np.ndarray and a.dtype == dt and a.shape == shape
+                for a, (dt, shape) in zip(args, self.exact)):
+            return list(args), {}  # the common case: arrays of exactly the static types
         if len(args) != len(self.inputs):
             raise TypeError(f"expected {len(self.inputs)} arguments ({', '.join(self.names)}),"
                             f" got {len(args)}")

@@ -30,7 +30,9 @@ def fusible(node: Node) -> bool:
     """
     if any(t.name not in SUPPORTED for t in (node.dtype, *(i.dtype for i in node.inputs))):
         return False
-    return node.op in VIEW_OPS or node.op in REDUCE_OPS or can_lower(node)
+    if node.op in REDUCE_OPS:
+        return bool(node.attr("axes"))  # a reduction over no axes is a copy: NumPy's
+    return node.op in VIEW_OPS or can_lower(node)
 
 
 class LLVMExecutable(NumpyExecutable):
@@ -58,7 +60,9 @@ class LLVMExecutable(NumpyExecutable):
                              engine.get_function_address(spec.vector_name) if spec.rank else None)
             for node, spec in layouts.items()}
         self.layouts = layouts
-        super().__init__(fused, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel})
+        numpy_math = any(n.inputs and n.op != "kernel" for n in fused.nodes)
+        super().__init__(fused, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel},
+                         quiet_numpy=numpy_math)
         self.driver = self.source
         self.source = format_graph(fused)
 

@@ -2,9 +2,12 @@
 
 Each generated function has the signature
 
-    void kernel(ptr data, ptr strides, ptr shape, i64 start, i64 stop)
+    void kernel(ptr arrays, ptr strides, ptr shape, i64 start, i64 stop)
 
-`data` holds one pointer per operand and one for the output; `strides` holds, per
+`arrays` holds one NumPy array object (a `PyObject *`) per operand and one for the
+output; the kernel reads each one's data pointer from NumPy's public struct layout
+(`PyArray_DATA`: the field after the object header), which costs far less per call
+than asking NumPy for it from Python. `strides` holds, per
 array, one element stride per iteration dimension (0 where broadcast); `shape` the
 iteration sizes. The outermost dimension runs from `start` to `stop`, so callers
 can split it across threads. Reduce kernels iterate the reduced dimensions
@@ -43,6 +46,7 @@ from graphc.node import Node
 PTR = ir.PointerType()
 I32 = ir.IntType(32)
 CONTIGUOUS, BROADCAST, STRIDED = "c", "b", "s"
+ARRAY_DATA_OFFSET = 16  # PyArrayObject.data follows ob_refcnt and ob_type (checked at import)
 ALIGN = {I1: 1, I8: 1, I32: 4, I64: 8, F32: 4, F64: 8}  # element alignment of vector accesses
 
 
@@ -133,7 +137,9 @@ class _Builder:
         data, strides, shape, start, stop = fn.args
         b = self.b = ir.IRBuilder(fn.append_basic_block("entry"))
         n, rank = len(spec.operands) + 1, spec.rank
-        self.bases = [b.load(b.gep(data, [I64(k)], source_etype=PTR), typ=PTR) for k in range(n)]
+        objects = [b.load(b.gep(data, [I64(k)], source_etype=PTR), typ=PTR) for k in range(n)]
+        self.bases = [b.load(b.gep(o, [I64(ARRAY_DATA_OFFSET)], source_etype=I8), typ=PTR)
+                      for o in objects]
         self.steps = [[b.load(b.gep(strides, [I64(k * rank + d)], source_etype=I64), typ=I64)
                        for d in range(rank)] for k in range(n)]
         self.sizes = [b.load(b.gep(shape, [I64(d)], source_etype=I64), typ=I64) for d in range(rank)]

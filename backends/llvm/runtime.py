@@ -1,21 +1,41 @@
-"""Calling a compiled kernel: views in, a freshly allocated output out, threads if it pays."""
+"""Calling a compiled kernel: views in, a freshly allocated output out, threads if it pays.
+
+Everything that depends only on the operands' shapes and strides (the iteration
+shape, element strides, the variant to run, how to split it across threads) is
+worked out once per layout and kept in a small plan cache, so a call costs little
+more than allocating the output and entering the kernel.
+"""
 
 from __future__ import annotations
 
 import ctypes
 import itertools
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
-from backends.llvm.kernel import KernelLayout
+from backends.llvm.kernel import ARRAY_DATA_OFFSET, KernelLayout
 from graphc.node import Node
 from graphc.threads import get_num_threads
 
 KERNEL_SIGNATURE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                     ctypes.c_int64, ctypes.c_int64)
 PARALLEL_MIN_ELEMENTS = 1 << 16  # below this, threads cost more than they save
+MAX_PLANS = 64
 _pool: ThreadPoolExecutor | None = None
+
+
+def _check_array_layout() -> None:
+    """Kernels read array data pointers at a fixed offset: make sure this NumPy agrees."""
+    probe = np.arange(3, dtype=np.float64)[1:]
+    at_offset = ctypes.c_void_p.from_address(id(probe) + ARRAY_DATA_OFFSET).value
+    if at_offset != probe.ctypes.data:
+        raise ImportError("this NumPy's array struct differs from the one graphc's LLVM kernels"
+                          " read; use the NumPy backend")
+
+
+_check_array_layout()
 
 
 def _executor(threads: int) -> ThreadPoolExecutor:
@@ -23,6 +43,16 @@ def _executor(threads: int) -> ThreadPoolExecutor:
     if _pool is None or _pool._max_workers < threads:
         _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="graphc")
     return _pool
+
+
+@dataclass
+class _Plan:
+    out_shape: tuple[int, ...]
+    strides: ctypes.Array
+    sizes: ctypes.Array
+    function: object
+    outer: int  # the extent of the dimension threads may split (0: do not split)
+    total: int
 
 
 class KernelCall:
@@ -36,6 +66,8 @@ class KernelCall:
         self.out_dtype = node.dtype.numpy
         self.rank = spec.rank
         self.reduction = spec.reduction
+        self.arrays_type = ctypes.py_object * (len(spec.operands) + 1)
+        self.plans: dict[tuple, _Plan] = {}
         if spec.reduction is not None:
             axes = spec.reduction.attr("axes")
             self.axes = axes
@@ -44,11 +76,25 @@ class KernelCall:
             self.needs_elements = spec.reduction.op in ("max", "min")
 
     def __call__(self, *views: np.ndarray) -> np.ndarray:
+        key = tuple(v.shape for v in views) + tuple(v.strides for v in views)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = self._plan(views)
+            if len(self.plans) >= MAX_PLANS:
+                self.plans.clear()
+            self.plans[key] = plan
+        out = np.empty(plan.out_shape, self.out_dtype)
+        arrays = self.arrays_type(*views, out)
+        self._run(plan, ctypes.addressof(arrays))
+        return out
+
+    def _plan(self, views) -> _Plan:
+        """Iteration shape, element strides and variant for one layout of the operands."""
         shape = np.broadcast_shapes(*(v.shape for v in views))
         operands = [np.broadcast_to(v, shape) for v in views]
         if self.reduction is None:
-            out = np.empty(shape, self.out_dtype)
-            out_view = out
+            out_shape = shape
+            out_view = np.empty(shape, self.out_dtype)
         else:
             if self.needs_elements and any(shape[a] == 0 for a in self.axes):
                 raise ValueError(f"{self.reduction.op} of an empty axis has no value"
@@ -57,34 +103,31 @@ class KernelCall:
             kept = tuple(shape[d] for d in self.perm[:self.rank - len(self.axes)])
             out_shape = tuple(1 if d in self.axes else shape[d] for d in range(self.rank)) \
                 if self.keepdims else kept
-            out = np.empty(out_shape, self.out_dtype)
-            out_view = out.reshape(kept + (1,) * len(self.axes))
-            shape = operands[0].shape if operands else shape
+            out_view = np.empty(kept + (1,) * len(self.axes), self.out_dtype)
+            shape = tuple(shape[d] for d in self.perm)
         arrays = [*operands, out_view]
-        n = len(arrays)
-        data = (ctypes.c_void_p * n)(*(a.ctypes.data for a in arrays))
-        strides = (ctypes.c_int64 * max(1, n * self.rank))(
-            *(s // a.itemsize if a.shape[d] != 1 else 0
-              for a in arrays for d, s in enumerate(a.strides)))
+        steps = [s // a.itemsize if a.shape[d] != 1 else 0
+                 for a in arrays for d, s in enumerate(a.strides)]
+        strides = (ctypes.c_int64 * max(1, len(steps)))(*steps)
         sizes = (ctypes.c_int64 * max(1, self.rank))(*shape)
         function = self.generic
         if self.vector is not None:
-            inner = [strides[k * self.rank + self.rank - 1] for k in range(n)]
+            inner = [steps[k * self.rank + self.rank - 1] for k in range(len(arrays))]
             actual = tuple("b" if s == 0 else "c" if s == 1 else "s" for s in inner)
             if all(a == e or e == "s" for a, e in zip(actual, self.expected)):
                 function = self.vector
-        self._run(function, data, strides, sizes, shape)
-        return out
-
-    def _run(self, function, data, strides, sizes, shape) -> None:
-        outer = shape[0] if shape and (self.reduction is None or len(self.axes) < self.rank) else 0
-        threads = min(get_num_threads(), outer) if outer else 1
+        splittable = shape and (self.reduction is None or len(self.axes) < self.rank)
         total = int(np.prod(shape, dtype=np.int64)) if shape else 1
-        if threads <= 1 or total < PARALLEL_MIN_ELEMENTS:
-            function(data, strides, sizes, 0, shape[0] if shape else 1)
+        return _Plan(tuple(out_shape), strides, sizes, function, shape[0] if splittable else 0, total)
+
+    def _run(self, plan: _Plan, arrays: int) -> None:
+        outer = plan.outer
+        threads = min(get_num_threads(), outer) if outer and plan.total >= PARALLEL_MIN_ELEMENTS else 1
+        if threads <= 1:
+            plan.function(arrays, plan.strides, plan.sizes, 0, plan.sizes[0] if self.rank else 1)
             return
         bounds = [outer * k // threads for k in range(threads + 1)]
-        jobs = [_executor(threads).submit(function, data, strides, sizes, lo, hi)
+        jobs = [_executor(threads).submit(plan.function, arrays, plan.strides, plan.sizes, lo, hi)
                 for lo, hi in itertools.pairwise(bounds) if hi > lo]
         for job in jobs:
             job.result()

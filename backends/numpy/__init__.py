@@ -20,10 +20,10 @@ class NumpyExecutable:
 
     backend = "numpy"
 
-    def __init__(self, graph: Graph, lowering: dict | None = None):
+    def __init__(self, graph: Graph, lowering: dict | None = None, quiet_numpy: bool = True):
         self.graph = graph
         self.signature = Signature(graph)
-        self.source, namespace = generate(graph, lowering=lowering)
+        self.source, namespace = generate(graph, lowering=lowering, quiet_numpy=quiet_numpy)
         digest = hashlib.sha1(self.source.encode()).hexdigest()[:12]
         filename = f"<graphc-{self.backend}-{digest}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)

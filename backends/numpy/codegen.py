@@ -54,11 +54,13 @@ class Context:
 
 
 def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = None,
-             names: Namespace | None = None) -> tuple[str, dict]:
+             names: Namespace | None = None, quiet_numpy: bool = True) -> tuple[str, dict]:
     """Return `(source, globals)` for the graph's function, after the functions it calls.
 
     A kernel's body is generated into the same source with the caller's `names` (which
     already hold `fn_name`), so its identifiers and globals never clash with the caller's.
+    `quiet_numpy` wraps the body in `np.errstate(all="ignore")`, so NaN and division by
+    zero behave as values, not warnings; a caller whose code runs no NumPy math can skip it.
     """
     names = names or Namespace((*RESERVED, fn_name))
     ctx = Context(names, {"np": np, "rt": runtime, "owned": runtime.owned})
@@ -97,8 +99,10 @@ def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = N
     results = ", ".join(f"np.array({var[o]})" if o in borrowed else f"owned({var[o]})"
                         for o in graph.outputs)
     body.append(f"return ({results},)" if len(graph.outputs) == 1 else f"return ({results})")
-    lines = [f"def {fn_name}({', '.join(args)}):", '    with np.errstate(all="ignore"):']
-    lines += ["        " + line for line in body]
+    lines = [f"def {fn_name}({', '.join(args)}):"]
+    if quiet_numpy:
+        lines.append('    with np.errstate(all="ignore"):')
+    lines += [("        " if quiet_numpy else "    ") + line for line in body]
     return "\n".join([*ctx.functions, *lines]) + "\n", ctx.namespace
 
 
