@@ -38,8 +38,17 @@ class Function:
 
     @property
     def source(self) -> str:
-        """The generated code (for the NumPy backend, Python source)."""
+        """What the backend made: NumPy, the generated Python; LLVM, the fused graph with kernels."""
         return self.executable.source
+
+    def emit(self, what: str = "python") -> str:
+        """The generated code: "python" (any backend); "llvm", "llvm-opt", "asm" (LLVM backend)."""
+        emit = getattr(self.executable, "emit", None)
+        if emit is not None:
+            return emit(what)
+        if what == "python":
+            return self.executable.source
+        raise ValueError(f"the {self.backend} backend emits only 'python', not {what!r}")
 
     def __call__(self, *args) -> np.ndarray | list[np.ndarray]:
         results = self.executable(*args)
