@@ -1,26 +1,29 @@
 """Vectorisable transcendental functions for the LLVM backend, emitted as LLVM IR.
 
-Every function is straight-line code: a range reduction, a polynomial, and `select` for
-special values (inf, NaN, signed zeros, overflow, underflow). Without libm calls and
-branches the loop vectoriser can vectorise a loop that calls them. float64 uses
-double-double steps where the reduction or the result needs more than 53 bits. float32
-evaluates in float64 on the widened argument, with lower-degree polynomials and a
-gather-free argument reduction for sin/cos/tan, and rounds once: within one ulp of the
-correctly rounded result.
+Each function has an exact path: straight-line code (a range reduction, a polynomial, and
+`select` for special values: inf, NaN, signed zeros, overflow, underflow), in double-double steps
+where float64 needs more than 53 bits; float32 evaluates it in float64 on the widened argument
+and rounds once. Most functions also have a fast path for the common range (native float32
+arithmetic with FMA and exact Cody-Waite reductions for float32; no Payne-Hanek and no clamping
+for float64) and a mask of the lanes outside it: the exact path runs in its own block, entered
+only when some lane of the vector (or the scalar) needs it, and is merged by `select` and a phi.
+Every lane computes the same operations either way, so vector and scalar calls agree bit for bit.
 
-Use ``emit(builder, "exp", x)``: it calls ``get(module, "exp", x.type)``, an internal
-``alwaysinline`` function created once per module, which the O3 pipeline inlines into the
-loop. Scalar and vector ``float``/``double`` arguments both work.
+Use ``emit(builder, "exp", x)`` with scalar or vector ``float``/``double`` values: it calls
+``get(module, "exp", x.type)``, an internal ``alwaysinline`` function created once per module
+that the O3 pipeline inlines (with its blocks) into the caller; the builder stays where it was.
+``host_lanes`` gives the host's vector width for a type.
 
 Polynomial coefficients are Chebyshev fits (``mpmath.chebyfit``, 50 digits) of the named
-function on the named interval, rounded to double; the ``*_F32`` sets aim at 1e-10 relative
-error, enough for a float32 result.
+function on the named interval, rounded to double (or float32 for the float32 fast paths); the
+``*_F32`` sets used in float64 aim at 1e-10 relative error, enough for a float32 result.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import struct
 from collections.abc import Callable
 
 from llvmlite import ir
@@ -49,6 +52,7 @@ TWO_THIRDS_L = float.fromhex("0x1.5555555555555p-55")
 TWO_OVER_PI = float.fromhex("0x1.45f306dc9c883p-1")
 TAN_PI_8 = 0.41421356237309503
 DBL_MAX = 1.7976931348623157e308
+FLT_MAX = 3.4028234663852886e38
 SQRT_HALF_BITS = 0x3FE6A09E667F3BCD
 CODY_WAITE_LIMIT = 2.0**20  # beyond it sin/cos/tan use the Payne-Hanek reduction
 PH_MIN_EXP = 20  # smallest binary exponent the 2/pi table covers
@@ -104,16 +108,18 @@ TWO_OVER_PI_F32 = [(float.fromhex(h), float.fromhex(lo)) for h, lo in [
 
 
 class _Emit:
-    """An IR builder bound to one double type (scalar or vector): splatted constants, intrinsics,
-    comparisons, and the error-free double-double steps. `precise` is False when the result will
-    be rounded to float32, so cheaper approximations do."""
+    """An IR builder bound to one float or double type (scalar or vector): splatted constants,
+    intrinsics, comparisons, and the error-free double-double steps. `precise` is False when the
+    result will be rounded to float32, so cheaper approximations do."""
 
     def __init__(self, builder: ir.IRBuilder, ty: ir.Type, precise: bool = True):
         self.b = builder
         self.ty = ty
         self.precise = precise
         self.lanes = ty.count if isinstance(ty, ir.VectorType) else None
-        self.ity = self._shaped(ir.IntType(64))
+        self.single = (ty.element if self.lanes else ty) == F32
+        self.ity = self._shaped(ir.IntType(32 if self.single else 64))
+        self.mant, self.bias = (23, 127) if self.single else (52, 1023)
 
     def _shaped(self, elem: ir.Type) -> ir.Type:
         return ir.VectorType(elem, self.lanes) if self.lanes else elem
@@ -140,7 +146,8 @@ class _Emit:
     def neg(self, a): return self.b.fneg(a)
 
     def intrinsic(self, name: str, *args):
-        suffix = f"v{self.lanes}f64" if self.lanes else "f64"
+        base = "f32" if self.single else "f64"
+        suffix = f"v{self.lanes}{base}" if self.lanes else base
         module = self.b.module
         full = f"llvm.{name}.{suffix}"
         fn = module.globals.get(full)
@@ -163,10 +170,17 @@ class _Emit:
             acc = self.intrinsic("fmuladd", acc, x, self.c(coef))
         return acc
 
+    def horner(self, x, coeffs: list[float]):
+        """Horner's scheme with explicit fused multiply-adds (the same rounding in every lane)."""
+        acc = self.c(coeffs[-1])
+        for coef in reversed(coeffs[:-1]):
+            acc = self.fma(acc, x, self.c(coef))
+        return acc
+
     # comparisons (ordered: false when either side is NaN) and selection
     def cmp(self, op: str, a, b): return self.b.fcmp_ordered(op, a, b)
     def isnan(self, a): return self.b.fcmp_unordered("uno", a, a)
-    def isfinite(self, a): return self.cmp("<=", self.fabs(a), self.c(DBL_MAX))
+    def isfinite(self, a): return self.cmp("<=", self.fabs(a), self.c(FLT_MAX if self.single else DBL_MAX))
     def select(self, cond, a, b): return self.b.select(cond, a, b)
     def and_(self, a, b): return self.b.and_(a, b)
     def or_(self, a, b): return self.b.or_(a, b)
@@ -180,8 +194,18 @@ class _Emit:
     def to_float(self, a): return self.b.sitofp(a, self.ty)
 
     def pow2(self, k):
-        """2^k for an integer k in [-1022, 1023]."""
-        return self.from_bits(self.b.shl(self.b.add(k, self.i(1023)), self.i(52)))
+        """2^k for an integer k in the normal exponent range ([-1022, 1023] for double)."""
+        return self.from_bits(self.b.shl(self.b.add(k, self.i(self.bias)), self.i(self.mant)))
+
+    def any_(self, mask):
+        """True when some lane of the i1 mask is (the mask itself for scalars)."""
+        if not self.lanes:
+            return mask
+        name = f"llvm.vector.reduce.or.v{self.lanes}i1"
+        fn = self.b.module.globals.get(name)
+        if fn is None:
+            fn = ir.Function(self.b.module, ir.FunctionType(ir.IntType(1), [mask.type]), name)
+        return self.b.call(fn, [mask])
 
     # error-free transformations
     def two_sum(self, a, b):
@@ -531,28 +555,29 @@ def _trig_specials(e: _Emit, x, y, odd: bool):
     return e.select(e.isfinite(x), y, e.c(math.nan))
 
 
-def _sin(e: _Emit, x):
+def _sin(e: _Emit, x, reduce=None):
     """sin: reduction by pi/2 (_reduce_pio2), then +-sin or +-cos kernel by quadrant."""
-    q, rh, rl = _reduce_pio2(e, x)
+    q, rh, rl = (reduce or _reduce_pio2)(e, x)
     y = e.select(_quadrant_bit(e, q, 1), _cos_kernel(e, rh, rl), _sin_kernel(e, rh, rl))
     y = e.select(_quadrant_bit(e, q, 2), e.neg(y), y)
     return _trig_specials(e, x, y, odd=True)
 
 
-def _cos(e: _Emit, x):
+def _cos(e: _Emit, x, reduce=None):
     """cos: reduction by pi/2 (_reduce_pio2), then +-cos or +-sin kernel by quadrant."""
-    q, rh, rl = _reduce_pio2(e, x)
+    q, rh, rl = (reduce or _reduce_pio2)(e, x)
     y = e.select(_quadrant_bit(e, q, 1), _sin_kernel(e, rh, rl), _cos_kernel(e, rh, rl))
     y = e.select(_quadrant_bit(e, e.b.add(q, e.i(1)), 2), e.neg(y), y)
     return _trig_specials(e, x, y, odd=False)
 
 
-def _tan(e: _Emit, x):
+def _tan(e: _Emit, x, reduce=None):
     """tan: reduction by pi/2 (_reduce_pio2), then sin/cos of the reduced argument, or -cos/sin in
-    odd quadrants."""
-    q, rh, rl = _reduce_pio2(e, x)
+    odd quadrants (one division)."""
+    q, rh, rl = (reduce or _reduce_pio2)(e, x)
     s, c = _sin_kernel(e, rh, rl), _cos_kernel(e, rh, rl)
-    y = e.select(_quadrant_bit(e, q, 1), e.neg(e.div(c, s)), e.div(s, c))
+    odd = _quadrant_bit(e, q, 1)
+    y = e.div(e.select(odd, e.neg(c), s), e.select(odd, s, c))
     return _trig_specials(e, x, y, odd=True)
 
 
@@ -593,10 +618,263 @@ def _erf(e: _Emit, x):
     return e.select(e.isnan(x), x, y)
 
 
+# --- fast paths ----------------------------------------------------------------------------
+# A fast path returns (y, need): y is right in every lane where the i1 mask `need` is false. The
+# other lanes are recomputed by the exact code above, in a block entered only when some lane of
+# the vector (or the scalar) needs it. float32 fast paths compute in float32 (exp, log families)
+# or reduce exactly in float64 (sin, cos, tan); the exact code is the float64 code rounded once.
+
+def _f32(value: float) -> float:
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+LN2_HI_F32 = _f32(math.log(2))  # 24 bits: k * LN2_HI_F32 is exact inside an FMA
+LN2_LO_F32 = _f32(math.log(2) - LN2_HI_F32)
+LN2_HI16 = round(math.log(2) * 2**16) / 2**16  # 16 bits: k * LN2_HI16 is exact for |k| <= 256
+LN2_LO16 = _f32(math.log(2) - LN2_HI16)
+EXP_LIMIT_F32 = 87.0  # exp(x) is a normal float32 for |x| < 87
+EXPM1_LIMIT_F32 = 16.0  # 2^k - 1 is exact for |k| <= 24
+TRIG_LIMIT_F32 = 2.0**20  # Cody-Waite in double below it
+SQRT_HALF_BITS_F32 = 0x3F3504F3
+# (exp(r) - 1 - r) / r^2 on |r| <= 0.35 and (log1p(f) - f + f^2/2) / f^3 on [sqrt(1/2) - 1,
+# sqrt(2) - 1], Chebyshev fits rounded to float32.
+EXP_Q_F32 = [0.5, 0.1666666716337204, 0.04166645556688309, 0.00833331048488617, 0.0013934532180428505,
+             0.00019891970441676676]
+LOG_P_F32 = [0.3333333134651184, -0.2499999701976776, 0.20000715553760529, -0.1666780263185501,
+             0.14249058067798615, -0.12425687164068222, 0.11685419827699661, -0.11479733884334564,
+             0.06971611827611923]
+
+
+def _outside(e: _Emit, x, limit: float):
+    """The lanes with |x| >= limit or NaN."""
+    return e.b.fcmp_unordered(">=", e.fabs(x), e.c(limit))
+
+
+def _exp_core_f32(e: _Emit, x):
+    """exp(x) for |x| < 87 in float32: x = k ln2 + r + rl with r exact (FMA), exp(r + rl) =
+    1 + r + (r^2 Q(r) + rl (1 + r)) with 1 + r split exactly, times 2^k (a normal number)."""
+    k = e.rint(e.mul(x, e.c(INV_LN2)))
+    r = e.fma(k, e.c(-LN2_HI_F32), x)
+    rl = e.mul(k, e.c(-LN2_LO_F32))
+    tail = e.fma(e.mul(r, r), e.horner(r, EXP_Q_F32), e.fma(rl, r, rl))
+    s = e.add(e.c(1.0), r)
+    p = e.add(s, e.add(e.add(e.sub(e.c(1.0), s), r), tail))
+    return e.mul(p, e.pow2(e.to_int(k)))
+
+
+def _exp_f32(e: _Emit, x):
+    """exp, float32 fast path: |x| < 87 (normal, finite results)."""
+    return _exp_core_f32(e, x), _outside(e, x, EXP_LIMIT_F32)
+
+
+def _expm1_core_f32(e: _Emit, x):
+    """expm1(x) = (2^k - 1) + 2^k r + 2^k tail (terms as in _exp_core_f32), the first sum split
+    exactly; accurate for |k| <= 24, a value near 2^k beyond."""
+    k = e.rint(e.mul(x, e.c(INV_LN2)))
+    r = e.fma(k, e.c(-LN2_HI_F32), x)
+    rl = e.mul(k, e.c(-LN2_LO_F32))
+    tail = e.fma(e.mul(r, r), e.horner(r, EXP_Q_F32), e.fma(rl, r, rl))
+    t = e.pow2(e.to_int(k))
+    a, b = e.sub(t, e.c(1.0)), e.mul(t, r)
+    s = e.add(a, b)
+    return e.add(s, e.fma(t, tail, e.add(e.sub(a, s), b)))
+
+
+def _expm1_f32(e: _Emit, x):
+    """expm1, float32 fast path: |x| < 16; the sign of x (and -0) restored."""
+    return e.copysign(_expm1_core_f32(e, x), x), _outside(e, x, EXPM1_LIMIT_F32)
+
+
+def _tanh_f32(e: _Emit, x):
+    """tanh in float32: t = expm1(2|x|) (|x| clamped to 10, where tanh rounds to 1), t / (t + 2),
+    sign restored; no slow path."""
+    t = _expm1_core_f32(e, e.mul(e.c(2.0), e.minnum(e.fabs(x), e.c(10.0))))
+    y = e.copysign(e.div(t, e.add(t, e.c(2.0))), x)
+    return e.select(e.isnan(x), x, y), None
+
+
+def _sigmoid_f32(e: _Emit, x):
+    """sigmoid in float32: t = exp(-|x|), 1 / (1 + t) or t / (1 + t); |x| < 87."""
+    t = _exp_core_f32(e, e.neg(e.fabs(x)))
+    y = e.div(e.select(e.cmp(">=", x, e.c(0.0)), e.c(1.0), t), e.add(e.c(1.0), t))
+    return y, _outside(e, x, EXP_LIMIT_F32)
+
+
+def _log_split_f32(e: _Emit, x):
+    """x = 2^k m for a normal positive float32 x, m in [sqrt(2)/2, sqrt(2)); returns (k, m - 1)."""
+    bits = e.bits(x)
+    k = e.b.ashr(e.b.sub(bits, e.i(SQRT_HALF_BITS_F32)), e.i(23))
+    m = e.from_bits(e.b.sub(bits, e.b.shl(k, e.i(23))))
+    return k, e.sub(m, e.c(1.0))
+
+
+def _log_core_f32(e: _Emit, k, f):
+    """k ln2 + log1p(f), log1p(f) = f - f^2/2 + f^3 P(f), with the two leading sums and f^2 split
+    exactly (Fast2Sum, FMA) so that only the final addition rounds much."""
+    kf = e.to_float(k)
+    f2 = e.mul(f, f)
+    f2l = e.fma(f, f, e.neg(f2))
+    a = e.mul(kf, e.c(LN2_HI16))
+    s1 = e.add(a, f)
+    h = e.mul(e.c(-0.5), f2)
+    s2 = e.add(s1, h)
+    err = e.add(e.add(e.sub(a, s1), f), e.add(e.sub(s1, s2), h))
+    lo = e.fma(e.mul(f, f2), e.horner(f, LOG_P_F32), e.fma(kf, e.c(LN2_LO16), e.fma(e.c(-0.5), f2l, err)))
+    return e.add(s2, lo)
+
+
+def _normal_below(e: _Emit, x, top_bits: int):
+    """The lanes where x is not a positive normal float32 with bits below `top_bits`."""
+    bits = e.b.sub(e.bits(x), e.i(0x00800000))
+    return e.b.icmp_unsigned(">=", bits, e.i(top_bits - 0x00800000))
+
+
+def _log_f32(e: _Emit, x):
+    """log, float32 fast path: positive normal finite x."""
+    k, f = _log_split_f32(e, x)
+    return _log_core_f32(e, k, f), _normal_below(e, x, 0x7F800000)
+
+
+def _log1p_f32(e: _Emit, x):
+    """log1p, float32 fast path: u = 1 + x normal and below 2^97; the rounding error c of 1 + x
+    is added to the reduced argument (f + c 2^-k), and the sign of x (and -0) restored."""
+    u = e.add(e.c(1.0), x)
+    k, f = _log_split_f32(e, u)
+    c = e.select(e.cmp(">=", u, e.c(2.0)), e.sub(e.c(1.0), e.sub(u, x)), e.sub(x, e.sub(u, e.c(1.0))))
+    f = e.fma(c, e.pow2(e.b.neg(k)), f)
+    return e.copysign(_log_core_f32(e, k, f), x), _normal_below(e, u, 0x70800000)
+
+
+PIO2_1_F32 = _f32(math.pi / 2)
+PIO2_2_F32 = _f32(math.pi / 2 - PIO2_1_F32)
+PIO2_3_F32 = _f32(float.fromhex("0x1.921fb54442d18p+0") - PIO2_1_F32 - PIO2_2_F32 + PIO2_L)
+# (sin(r) - r) / r^3, (cos(r) - 1 + r^2/2) / r^4, (tan(r) - r) / r^3 in z = r^2 for |r| <= 0.85,
+# Chebyshev fits rounded to float32.
+SIN_R_F32 = [-0.1666666716337204, 0.008333330973982811, -0.00019839649030473083, 2.7197611416340806e-06]
+COS_R_F32 = [0.0416666679084301, -0.0013888886896893382, 2.4800234314170666e-05, -2.7257291890236957e-07]
+TAN_R_F32 = [0.3333333432674408, 0.1333336979150772, 0.05395789444446564, 0.021981630474328995,
+             0.008276084437966347, 0.0052220518700778484, -0.0009389501647092402, 0.0022218471858650446]
+
+
+def _reduce_pio2_fast_f32(e: _Emit, x):
+    """x = k pi/2 + (rh + rl) in float32 for |x| < 2^20: x - k P1 exact (FMA), k P2 split exactly
+    (FMA), the difference split by Fast2Sum, k P3 into the low part; error about 2^-52, against
+    |r| >= 2^-27.8 for every float32 below 2^20. Returns (k as i32, rh, rl)."""
+    k = e.rint(e.mul(x, e.c(TWO_OVER_PI)))
+    r1 = e.fma(k, e.c(-PIO2_1_F32), x)
+    ph = e.mul(k, e.c(PIO2_2_F32))
+    pl = e.fma(k, e.c(PIO2_2_F32), e.neg(ph))
+    rh = e.sub(r1, ph)
+    rl = e.fma(k, e.c(-PIO2_3_F32), e.sub(e.sub(e.sub(r1, rh), ph), pl))
+    return e.to_int(k), rh, rl
+
+
+def _sin_kernel_f32(e: _Emit, rh, rl, z):
+    """sin(rh + rl) = rh + (rh z S(z) + rl (1 - z/2)), z = rh^2."""
+    return e.add(rh, e.fma(e.mul(rh, z), e.horner(z, SIN_R_F32), e.fma(e.mul(e.c(-0.5), z), rl, rl)))
+
+
+def _cos_kernel_f32(e: _Emit, rh, rl, z):
+    """cos(rh + rl) = (1 - z/2) + z^2 C(z) - rh rl, with 1 - z/2 and z = rh^2 split exactly."""
+    hz = e.mul(e.c(0.5), z)
+    w = e.sub(e.c(1.0), hz)
+    low = e.sub(e.sub(e.c(1.0), w), hz)
+    low = e.fma(e.c(-0.5), e.fma(rh, rh, e.neg(z)), low)
+    return e.add(w, e.add(low, e.fma(e.mul(z, z), e.horner(z, COS_R_F32), e.mul(e.neg(rh), rl))))
+
+
+def _sincos_f32(e: _Emit, x, cosine: bool):
+    """sin or cos in float32 for |x| < 2^20: float32 reduction (_reduce_pio2_fast_f32), sin and cos
+    kernels, quadrant by select."""
+    q, rh, rl = _reduce_pio2_fast_f32(e, x)
+    z = e.mul(rh, rh)
+    s, c = _sin_kernel_f32(e, rh, rl, z), _cos_kernel_f32(e, rh, rl, z)
+    odd = _quadrant_bit(e, q, 1)
+    y = e.select(odd, s, c) if cosine else e.select(odd, c, s)
+    y = e.select(_quadrant_bit(e, e.b.add(q, e.i(1)) if cosine else q, 2), e.neg(y), y)
+    if not cosine:
+        y = e.select(e.cmp("==", x, e.c(0.0)), x, y)
+    return y, _outside(e, x, TRIG_LIMIT_F32)
+
+
+def _sin_f32(e: _Emit, x):
+    """sin, float32 fast path: |x| < 2^20 (_sincos_f32)."""
+    return _sincos_f32(e, x, cosine=False)
+
+
+def _cos_f32(e: _Emit, x):
+    """cos, float32 fast path: |x| < 2^20 (_sincos_f32)."""
+    return _sincos_f32(e, x, cosine=True)
+
+
+def _tan_f32(e: _Emit, x):
+    """tan, float32 fast path for |x| < 2^20: t = rh + (rh z T(z) + rl (1 + z)) kept as th + tl;
+    in odd quadrants -1/t, one division refined by a Newton step on th + tl."""
+    q, rh, rl = _reduce_pio2_fast_f32(e, x)
+    z = e.mul(rh, rh)
+    tail = e.fma(e.mul(rh, z), e.horner(z, TAN_R_F32), e.fma(rl, z, rl))
+    th = e.add(rh, tail)
+    tl = e.add(e.sub(rh, th), tail)
+    inv = e.div(e.c(-1.0), th)
+    cot = e.fma(inv, e.fma(inv, tl, e.fma(inv, th, e.c(1.0))), inv)
+    y = e.select(_quadrant_bit(e, q, 1), cot, th)
+    y = e.select(e.cmp("==", x, e.c(0.0)), x, y)
+    return y, _outside(e, x, TRIG_LIMIT_F32)
+
+
+def _reduce_cody_waite_only(e: _Emit, x):
+    k, rh, rl = _reduce_cody_waite(e, x)
+    return e.to_int(k), rh, rl
+
+
+def _trig_f64(fn):
+    """A float64 fast path for sin, cos or tan: Cody-Waite reduction only, for |x| < 2^20."""
+    def fast(e: _Emit, x):
+        return fn(e, x, reduce=_reduce_cody_waite_only), _outside(e, x, CODY_WAITE_LIMIT)
+    fast.__doc__ = f"{fn.__name__[1:]}, float64 fast path: |x| < 2^20, no Payne-Hanek."
+    return fast
+
+
+def _exp_f64(e: _Emit, x):
+    """exp, float64 fast path: |x| < 708, one scaling by 2^k, no clamping."""
+    k = e.rint(e.mul(x, e.c(INV_LN2)))
+    r = e.sub(e.sub(x, e.mul(k, e.c(LN2_HI))), e.mul(k, e.c(LN2_LO)))
+    y = e.mul(e.add(e.c(1.0), _expm1_poly(e, r)), e.pow2(e.to_int(k)))
+    return y, _outside(e, x, 708.0)
+
+
+def _patch(e: _Emit, need, fast, slow: Callable[[], ir.Value]) -> ir.Value:
+    """`fast`, with the lanes in `need` replaced by `slow()`, emitted in a block taken only when
+    some lane needs it; the builder is left at the join block, whose phi is returned."""
+    b = e.b
+    start = b.block
+    slow_block = b.append_basic_block("math.slow")
+    join = b.append_basic_block("math.join")
+    b.cbranch(e.any_(need), slow_block, join).set_weights([1, 64])
+    b.position_at_end(slow_block)
+    value = slow()
+    if e.lanes:
+        value = b.select(need, value, fast)
+    end = b.block
+    b.branch(join)
+    b.position_at_end(join)
+    phi = b.phi(fast.type)
+    phi.add_incoming(fast, start)
+    phi.add_incoming(value, end)
+    return phi
+
+
 MATH: dict[str, Callable[..., ir.Value]] = {
     "exp": _exp, "expm1": _expm1, "log": _log, "log1p": _log1p,
     "sin": _sin, "cos": _cos, "tan": _tan, "tanh": _tanh, "sigmoid": _sigmoid, "erf": _erf,
     "pow": _pow, "atan2": _atan2,
+}
+FAST_F32: dict[str, Callable] = {
+    "exp": _exp_f32, "expm1": _expm1_f32, "log": _log_f32, "log1p": _log1p_f32, "tanh": _tanh_f32,
+    "sigmoid": _sigmoid_f32, "sin": _sin_f32, "cos": _cos_f32, "tan": _tan_f32,
+}
+FAST_F64: dict[str, Callable] = {
+    "exp": _exp_f64, "sin": _trig_f64(_sin), "cos": _trig_f64(_cos), "tan": _trig_f64(_tan),
 }
 ARITY = {"pow": 2, "atan2": 2}
 
@@ -609,6 +887,25 @@ def _type_suffix(ty: ir.Type) -> str:
     return f"v{ty.count}{base}" if isinstance(ty, ir.VectorType) else base
 
 
+def _body(builder: ir.IRBuilder, name: str, ty: ir.Type, args) -> ir.Value:
+    """Emit math op `name` on `args` of type `ty`: the fast path, patched by the exact code."""
+    single = (ty.element if isinstance(ty, ir.VectorType) else ty) == F32
+
+    def exact():
+        if not single:
+            return MATH[name](_Emit(builder, ty), *args)
+        wide = ir.VectorType(F64, ty.count) if isinstance(ty, ir.VectorType) else F64
+        result = MATH[name](_Emit(builder, wide, precise=False), *(builder.fpext(a, wide) for a in args))
+        return builder.fptrunc(result, ty)
+
+    fast = (FAST_F32 if single else FAST_F64).get(name)
+    if fast is None:
+        return exact()
+    e = _Emit(builder, ty, precise=not single)
+    y, need = fast(e, *args)
+    return y if need is None else _patch(e, need, y, exact)
+
+
 def get(module: ir.Module, name: str, ty: ir.Type) -> ir.Function:
     """The internal alwaysinline function computing math op `name` on values of type `ty`."""
     if name != "sqrt" and name not in MATH:
@@ -617,23 +914,31 @@ def get(module: ir.Module, name: str, ty: ir.Type) -> ir.Function:
     fn = module.globals.get(fname)
     if fn is not None:
         return fn
-    arity = ARITY.get(name, 1)
-    fn = ir.Function(module, ir.FunctionType(ty, [ty] * arity), fname)
+    fn = ir.Function(module, ir.FunctionType(ty, [ty] * ARITY.get(name, 1)), fname)
     fn.linkage = "internal"
     fn.attributes.add("alwaysinline")
     fn.attributes.add("nounwind")
     builder = ir.IRBuilder(fn.append_basic_block("entry"))
     if name == "sqrt":
-        sqrt = module.declare_intrinsic("llvm.sqrt", [ty])
+        sqrt = module.globals.get(f"llvm.sqrt.{_type_suffix(ty)}") or ir.Function(
+            module, ir.FunctionType(ty, [ty]), f"llvm.sqrt.{_type_suffix(ty)}")
         builder.ret(builder.call(sqrt, fn.args))
-        return fn
-    wide = ir.VectorType(F64, ty.count) if isinstance(ty, ir.VectorType) else F64
-    args = [builder.fpext(a, wide) if wide != ty else a for a in fn.args]
-    result = MATH[name](_Emit(builder, wide, precise=(wide == ty)), *args)
-    builder.ret(builder.fptrunc(result, ty) if wide != ty else result)
+    else:
+        builder.ret(_body(builder, name, ty, fn.args))
     return fn
 
 
 def emit(builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
-    """Emit math op `name` (exp, log, ..., sqrt) on `args` at the builder's position."""
+    """Emit math op `name` (exp, log, ..., sqrt) on scalar or vector `args` at the builder's
+    position (a call of an alwaysinline function, whose fast and exact paths branch inside)."""
     return builder.call(get(builder.module, name, args[0].type), args)
+
+
+def host_lanes(ty: ir.Type) -> int:
+    """Vector lanes of float or double in the host CPU's widest vector register (512 bits with
+    AVX-512F, else 256 with AVX, else 128)."""
+    import llvmlite.binding as llvm
+
+    features = llvm.get_host_cpu_features()
+    bits = 512 if features.get("avx512f") else 256 if features.get("avx") else 128
+    return bits // (32 if ty == F32 else 64)

@@ -1,4 +1,9 @@
-"""Compile `out[i] = f(a[i][, b[i]])` loops over backends.llvm.math and call them on NumPy arrays."""
+"""Compile `out[i] = f(a[i][, b[i]])` loops over backends.llvm.math and call them on NumPy arrays.
+
+A loop is scalar (one element per iteration, left to the loop vectoriser) or explicitly vector:
+`lanes` elements per iteration as `<lanes x T>` values, then a scalar remainder loop, the way the
+LLVM backend's kernels call `emit`.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from backends.llvm import math as llvm_math
 
 _TYPES = {np.dtype(np.float32): ir.FloatType(), np.dtype(np.float64): ir.DoubleType()}
 _keep_alive = []
+I64 = ir.IntType(64)
 
 
 @functools.cache
@@ -23,29 +29,53 @@ def target_machine() -> llvm.TargetMachine:
         cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(), opt=3, jit=True)
 
 
-def loop_module(name: str, dtype, arity: int = 1) -> ir.Module:
-    """A module with `void kernel(T* out, T* a, [T* b,] i64 n)` applying math op `name`."""
+def host_lanes(dtype) -> int:
+    """The vector width the host's widest registers hold for `dtype` (16 float32 with AVX-512)."""
+    return llvm_math.host_lanes(_TYPES[np.dtype(dtype)])
+
+
+def _loop(b: ir.IRBuilder, start, stop, step: int, body, name: str) -> None:
+    """Emit `for i in range(start, stop, step): body(b, i)`; the builder ends after the loop."""
+    loop, done = b.append_basic_block(name), b.append_basic_block(name + ".done")
+    before = b.block
+    b.cbranch(b.icmp_signed("<", start, stop), loop, done)
+    b.position_at_end(loop)
+    i = b.phi(I64)
+    i.add_incoming(start, before)
+    body(b, i)
+    nxt = b.add(i, ir.Constant(I64, step))
+    i.add_incoming(nxt, b.block)  # emit may have left the builder in a later block
+    b.cbranch(b.icmp_signed("<", nxt, stop), loop, done)
+    b.position_at_end(done)
+
+
+def loop_module(name: str, dtype, arity: int = 1, lanes: int | None = None) -> ir.Module:
+    """A module with `void kernel(T* out, T* a, [T* b,] i64 n)` applying math op `name`, scalar, or
+    `lanes` elements at a time with a scalar remainder loop."""
     ty = _TYPES[np.dtype(dtype)]
     module = ir.Module("test")
     module.triple = target_machine().triple
-    i64 = ir.IntType(64)
     ptr = ir.PointerType()
-    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [ptr] * (arity + 1) + [i64]), "kernel")
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [ptr] * (arity + 1) + [I64]), "kernel")
     for arg in fn.args[: arity + 1]:
         arg.add_attribute("noalias")
     out, *ins, n = fn.args
-    entry, loop, done = (fn.append_basic_block(s) for s in ("entry", "loop", "done"))
-    b = ir.IRBuilder(entry)
-    b.cbranch(b.icmp_signed(">", n, ir.Constant(i64, 0)), loop, done)
-    b.position_at_end(loop)
-    i = b.phi(i64)
-    i.add_incoming(ir.Constant(i64, 0), entry)
-    args = [b.load(b.gep(p, [i], inbounds=True, source_etype=ty), typ=ty) for p in ins]
-    b.store(llvm_math.emit(b, name, *args), b.gep(out, [i], inbounds=True, source_etype=ty))
-    nxt = b.add(i, ir.Constant(i64, 1))
-    i.add_incoming(nxt, loop)
-    b.cbranch(b.icmp_signed("<", nxt, n), loop, done)
-    b.position_at_end(done)
+    b = ir.IRBuilder(fn.append_basic_block("entry"))
+    size = np.dtype(dtype).itemsize
+
+    def body(vty):
+        def apply(b, i):
+            args = [b.load(b.gep(p, [i], inbounds=True, source_etype=ty), typ=vty, align=size) for p in ins]
+            result = llvm_math.emit(b, name, *args)
+            b.store(result, b.gep(out, [i], inbounds=True, source_etype=ty), align=size)
+        return apply
+
+    zero = ir.Constant(I64, 0)
+    split = zero
+    if lanes:
+        split = b.and_(n, ir.Constant(I64, -lanes))
+        _loop(b, zero, split, lanes, body(ir.VectorType(ty, lanes)), "vector")
+    _loop(b, split, n, 1, body(ty), "scalar")
     b.ret_void()
     return module
 
@@ -60,19 +90,21 @@ def optimize(module: ir.Module) -> llvm.ModuleRef:
 
 
 @functools.cache
-def kernel(name: str, dtype, arity: int = 1):
-    """A Python callable f(*arrays) -> array running the compiled loop."""
-    ref = optimize(loop_module(name, dtype, arity))
+def kernel(name: str, dtype, arity: int = 1, lanes: int | None = None):
+    """A Python callable f(*arrays) -> array running the compiled loop (see loop_module)."""
+    ref = optimize(loop_module(name, dtype, arity, lanes))
     engine = llvm.create_mcjit_compiler(ref, target_machine())
     engine.finalize_object()
     _keep_alive.append(engine)
     cfunc = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * (arity + 1), ctypes.c_int64)(
         engine.get_function_address("kernel"))
 
-    def call(*arrays):
+    def call(*arrays, out=None):
         arrays = [np.ascontiguousarray(a, dtype=dtype) for a in np.broadcast_arrays(*arrays)]
-        out = np.empty_like(arrays[0])
+        if out is None:
+            out = np.empty_like(arrays[0])
         cfunc(out.ctypes.data, *[a.ctypes.data for a in arrays], out.size)
         return out
 
+    call.raw = cfunc  # raw(out_ptr, *arg_ptrs, n), no checks
     return call
