@@ -93,6 +93,33 @@ def workload_elementwise(n: int, label: str, grad: bool) -> list[tuple[str, floa
         fn = jax.jit(jax.grad(lambda x: jf(x).sum())) if grad else jax.jit(jf)
         xj = jnp.asarray(xs)
         rows.append(("jax.jit", median_time(lambda: fn(xj).block_until_ready())))
+    if have("torch"):
+        rows += _torch_rows(xs, grad)
+    return rows
+
+
+def _torch_rows(xs: np.ndarray, grad: bool) -> list[tuple[str, float]]:
+    import torch
+
+    def tf(x):
+        return torch.sin(x) * torch.cos(x) + torch.exp(-x * x) * 0.5 + torch.tanh(x)
+
+    xt = torch.from_numpy(xs)
+    rows = []
+    for label, fn in (("torch eager", tf), ("torch.compile", torch.compile(tf))):
+        if grad:
+            def step(fn=fn):
+                x = xt.detach().requires_grad_(True)
+                fn(x).sum().backward()
+                return x.grad
+        else:
+            def step(fn=fn):
+                with torch.no_grad():
+                    return fn(xt)
+        try:
+            rows.append((label, median_time(step)))
+        except Exception as err:  # torch.compile needs a working C++ toolchain
+            print(f"  ({label} skipped: {type(err).__name__}: {str(err).splitlines()[0][:80]})")
     return rows
 
 
@@ -118,6 +145,32 @@ def workload_mlp() -> list[tuple[str, float]]:
         return loss, x.T @ gh, gh.sum(0), gw2, gb2
 
     rows = [("numpy (hand-written backprop)", median_time(numpy_step))]
+    if have("torch"):
+        import torch
+
+        tx, tt = torch.from_numpy(x), torch.from_numpy(t)
+        params = [torch.from_numpy(a.copy()).requires_grad_(True) for a in (w1, b1, w2, b2)]
+
+        def torch_step():
+            for p in params:
+                p.grad = None
+            y = torch.relu(tx @ params[0] + params[1]) @ params[2] + params[3]
+            loss = ((y - tt) ** 2).mean()
+            loss.backward()
+            return loss
+
+        rows.append(("torch eager", median_time(torch_step)))
+    if have("jax"):
+        import jax
+        import jax.numpy as jnp
+
+        def jloss(w1, b1, w2, b2, x, t):
+            y = jnp.maximum(x @ w1 + b1, 0) @ w2 + b2
+            return jnp.mean((y - t) ** 2)
+
+        jstep = jax.jit(jax.value_and_grad(jloss, argnums=(0, 1, 2, 3)))
+        args = [jnp.asarray(a) for a in (w1, b1, w2, b2, x, t)]
+        rows.append(("jax.jit", median_time(lambda: jax.block_until_ready(jstep(*args)))))
     ph = {name: graphc.placeholder(name, shape=a.shape)
           for name, a in (("x", x), ("t", t), ("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2))}
     y = graphc.relu(ph["x"] @ ph["w1"] + ph["b1"]) @ ph["w2"] + ph["b2"]
@@ -143,6 +196,19 @@ def workload_compile(k: int) -> list[tuple[str, float]]:
         start = time.perf_counter()
         build_and_compile(backend)
         rows.append((f"graphc {backend} (build + grad + -O1 + compile)", time.perf_counter() - start))
+    if have("jax"):
+        import jax
+        import jax.numpy as jnp
+
+        def chain(x):
+            for i in range(k):
+                x = jnp.sin(x) if i % 3 == 0 else (x * 1.01 if i % 3 == 1 else x + 0.5)
+            return x
+
+        start = time.perf_counter()
+        fn = jax.jit(lambda x: (chain(x), jax.grad(lambda v: chain(v).sum())(x)))
+        jax.block_until_ready(fn(jnp.ones(8, jnp.float32)))
+        rows.append(("jax.jit (trace + grad + compile)", time.perf_counter() - start))
     return rows
 
 
