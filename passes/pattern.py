@@ -81,6 +81,10 @@ class Match:
     def zeros(self) -> Node:
         return filled(0, self.root)
 
+    def filled(self, value) -> Node:
+        """`value` in the matched node's dtype and shape."""
+        return filled(value, self.root)
+
 
 def _bind(m: Match, name: str | None, node: Node) -> bool:
     if name is None:

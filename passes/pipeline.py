@@ -19,7 +19,7 @@ from passes.registry import lookup
 
 NAMED_PIPELINES = {
     "-O0": "",
-    "-O1": "canonicalize,simplify,fold-constants,cse,dce",
+    "-O1": "canonicalize,fold-constants,simplify,cse,dce",
     "-O2": "fixpoint(canonicalize,simplify,fold-constants,cse){max-iters=8},dce",
 }
 FIXPOINT_MAX_ITERS = 10

@@ -75,6 +75,8 @@ STRICT_RULES = (
     rule("not-not", op("logical_not", op("logical_not", "x")), lambda m: m.x),
     rule("and-true", op("logical_and", "x", const(True)), lambda m: m.x),
     rule("or-false", op("logical_or", "x", const(False)), lambda m: m.x),
+    rule("or-true", op("logical_or", "x", const(True)), lambda m: m.filled(True)),
+    rule("and-false", op("logical_and", "x", const(False)), lambda m: m.filled(False)),
     rule("max-self", op(("maximum", "minimum"), "x", "x"), lambda m: m.x),
     rule("where-same", op("where", "c", "x", "x"), lambda m: m.x),
     rule("where-true", op("where", const(True), "x", "y"), lambda m: m.x),

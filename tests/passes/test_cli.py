@@ -41,7 +41,7 @@ def test_opt_prints_the_optimised_ir(model, capsys):
 def test_opt_instrumentation_goes_to_stderr(model, capsys):
     assert main(["opt", model, "-O1", "--print-ir-after-all", "--time-passes", "--statistics"]) == 0
     captured = capsys.readouterr()
-    assert "IR Dump After simplify (2)" in captured.err
+    assert "IR Dump After simplify (3)" in captured.err
     assert "graphc pass timing" in captured.err and "simplify: mul-one" in captured.err
     assert "IR Dump" not in captured.out
 
