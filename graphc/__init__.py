@@ -96,6 +96,7 @@ from graphc.node import Node, TensorType
 from graphc.ops import OPS, GraphBuildError
 from graphc.parser import ParseError, parse, parse_file
 from graphc.tensor import Size, Tensor
+from graphc.threads import get_num_threads, set_num_threads
 
 bool = bool_  # noqa: A001 - graphc.bool, as torch.bool
 float = float32  # noqa: A001

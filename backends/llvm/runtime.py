@@ -48,6 +48,7 @@ def _executor(threads: int) -> ThreadPoolExecutor:
 @dataclass
 class _Plan:
     out_shape: tuple[int, ...]
+    copies: frozenset[int]  # operands whose strides are not whole elements: run on a copy
     strides: ctypes.Array
     sizes: ctypes.Array
     function: object
@@ -67,6 +68,8 @@ class KernelCall:
         self.rank = spec.rank
         self.reduction = spec.reduction
         self.arrays_type = ctypes.py_object * (len(spec.operands) + 1)
+        # NumPy gives 0-d results as scalars, but kernels read the data pointer of an ndarray.
+        self.zero_d = any(o.ndim == 0 for o in spec.operands)
         self.plans: dict[tuple, _Plan] = {}
         if spec.reduction is not None:
             axes = spec.reduction.attr("axes")
@@ -76,6 +79,8 @@ class KernelCall:
             self.needs_elements = spec.reduction.op in ("max", "min")
 
     def __call__(self, *views: np.ndarray) -> np.ndarray:
+        if self.zero_d:
+            views = tuple(np.asarray(v) for v in views)
         key = tuple(v.shape for v in views) + tuple(v.strides for v in views)
         plan = self.plans.get(key)
         if plan is None:
@@ -83,6 +88,8 @@ class KernelCall:
             if len(self.plans) >= MAX_PLANS:
                 self.plans.clear()
             self.plans[key] = plan
+        if plan.copies:
+            views = tuple(np.ascontiguousarray(v) if k in plan.copies else v for k, v in enumerate(views))
         out = np.empty(plan.out_shape, self.out_dtype)
         arrays = self.arrays_type(*views, out)
         self._run(plan, ctypes.addressof(arrays))
@@ -90,6 +97,10 @@ class KernelCall:
 
     def _plan(self, views) -> _Plan:
         """Iteration shape, element strides and variant for one layout of the operands."""
+        # A field of a structured array can step by a number of bytes that is not a whole
+        # number of elements; kernels step in elements.
+        copies = frozenset(k for k, v in enumerate(views) if any(s % v.itemsize for s in v.strides))
+        views = [np.ascontiguousarray(v) if k in copies else v for k, v in enumerate(views)]
         shape = np.broadcast_shapes(*(v.shape for v in views))
         operands = [np.broadcast_to(v, shape) for v in views]
         if self.reduction is None:
@@ -118,7 +129,7 @@ class KernelCall:
                 function = self.vector
         splittable = shape and (self.reduction is None or len(self.axes) < self.rank)
         total = int(np.prod(shape, dtype=np.int64)) if shape else 1
-        return _Plan(tuple(out_shape), strides, sizes, function, shape[0] if splittable else 0, total)
+        return _Plan(tuple(out_shape), copies, strides, sizes, function, shape[0] if splittable else 0, total)
 
     def _run(self, plan: _Plan, arrays: int) -> None:
         outer = plan.outer

@@ -91,7 +91,8 @@ def _sign(b, node, args):
     one = ir.Constant(x.type, 1.0 if _is_float(node) else 1)
     if _is_float(node):
         pos, neg = b.fcmp_ordered(">", x, zero), b.fcmp_ordered("<", x, zero)
-        return b.select(pos, one, b.select(neg, b.fneg(one), x))  # keeps NaN and signed zero
+        rest = b.select(b.fcmp_unordered("uno", x, x), x, zero)  # NaN stays NaN; -0.0 gives 0.0, as NumPy
+        return b.select(pos, one, b.select(neg, b.fneg(one), rest))
     pos, neg = b.icmp_signed(">", x, zero), b.icmp_signed("<", x, zero)
     return b.sub(b.zext(pos, x.type), b.zext(neg, x.type))
 
@@ -149,12 +150,19 @@ def _arith(float_op: str, int_op: str, bool_op: str | None = None):
     return lower
 
 
-def _extremum(float_name: str, int_name: str, bool_op: str):
+def _extremum(symbol: str, int_name: str, bool_op: str):
     def lower(b, node, args):
         dtype = node.inputs[0].dtype
         if dtype is dtypes.bool_:
             return getattr(b, bool_op)(*args)
-        return intrinsic(b, float_name if dtype.is_floating_point else int_name, args)
+        if not dtype.is_floating_point:
+            return intrinsic(b, int_name, args)
+        # NumPy's rule: x if x > y (x < y for minimum) or x is NaN, else y. NaN propagates,
+        # and of two equal values (0.0 and -0.0) the second wins, where llvm.maximum would
+        # order the zeros.
+        x, y = args
+        keep = b.or_(b.fcmp_ordered(symbol, x, y), b.fcmp_unordered("uno", x, x))
+        return b.select(keep, x, y)
     return lower
 
 
@@ -188,8 +196,8 @@ LOWERING = {
     "sub": _arith("fsub", "sub"),
     "mul": _arith("fmul", "mul", "and_"),
     "div": _arith("fdiv", "sdiv"),
-    "maximum": _extremum("maximum", "smax", "or_"),
-    "minimum": _extremum("minimum", "smin", "and_"),
+    "maximum": _extremum(">", "smax", "or_"),
+    "minimum": _extremum("<", "smin", "and_"),
     "eq": _compare("=="),
     "ne": _compare("!="),
     "lt": _compare("<"),

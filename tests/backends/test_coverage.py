@@ -1,4 +1,7 @@
-"""No silent gaps: every op of the IR is lowered by every backend."""
+"""No silent gaps: every op of the IR is lowered by every backend, and runs on it."""
+
+import numpy as np
+import pytest
 
 from backends.numpy.lowering import LOWERING
 from graphc import OPS
@@ -13,3 +16,49 @@ def test_every_op_has_a_numpy_lowering():
 def test_numpy_lowering_names_only_real_ops():
     unknown = sorted(set(LOWERING) - set(OPS))
     assert not unknown, f"lowerings for ops that do not exist: {unknown}"
+
+
+# Elementwise ops the LLVM backend leaves to its NumPy driver (NumPy's integer-division rules).
+LLVM_RUNS_THROUGH_NUMPY = {"floordiv", "mod"}
+
+
+def test_every_elementwise_op_is_compiled_by_llvm_or_declared_to_run_through_numpy():
+    from backends.llvm.scalar import LOWERING as LLVM_LOWERING
+    from graphc.ops import is_elementwise
+
+    elementwise = {op for op in OPS if is_elementwise(op)}
+    assert elementwise - set(LLVM_LOWERING) == LLVM_RUNS_THROUGH_NUMPY
+    assert not set(LLVM_LOWERING) - elementwise, "LLVM lowerings for ops that are not elementwise"
+
+
+def test_every_op_is_compiled_in_llvm_kernels_or_run_by_its_numpy_driver():
+    from backends.llvm.scalar import LOWERING as LLVM_LOWERING
+    from graphc.kernel import REDUCE_OPS, VIEW_OPS
+
+    in_kernels = set(LLVM_LOWERING) | VIEW_OPS | REDUCE_OPS
+    missing = sorted(set(OPS) - in_kernels - set(LOWERING) - {"placeholder"})
+    assert not missing, f"ops the LLVM backend can neither compile nor run: {missing}"
+
+
+def test_the_corpus_has_a_graph_of_every_op():
+    from tests.backends.agree import all_nodes
+    from tests.passes.corpus import CORPUS
+
+    seen = {n.op for build in CORPUS.values() for n in all_nodes(build())}
+    assert not set(OPS) - seen, f"ops no corpus graph uses: {sorted(set(OPS) - seen)}"
+
+
+def _corpus_names():
+    from tests.passes.corpus import CORPUS
+
+    return sorted(CORPUS)
+
+
+@pytest.mark.parametrize("name", _corpus_names())
+def test_the_llvm_backend_compiles_and_agrees_on_every_corpus_graph(name):
+    from tests.backends.agree import compare_backends
+    from tests.passes.corpus import CORPUS, random_inputs
+
+    graph = CORPUS[name]()
+    args = random_inputs(graph, np.random.default_rng(0), {"n": 4, "k": 2, "batch": 3})
+    compare_backends(graph.inputs, graph.outputs, args)

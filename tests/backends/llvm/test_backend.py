@@ -1,0 +1,437 @@
+"""The LLVM backend against the NumPy backend: random graphs, gradients, bad calls, threads, emitted code.
+
+Agreement is tests/backends/agree.py's: exact where NumPy computes exactly, a few ulp for
+transcendental functions and float reductions, NaN and inf in the same places, the same
+dtypes and shapes. Inputs come in every layout NumPy can give (contiguous, Fortran order,
+strided, reversed, broadcast with stride 0, fields of structured arrays, 0-d, empty) and hold
+special values (NaN, +-inf, +-0, subnormals).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import graphc
+from graphc.ops import GraphBuildError
+from tests.backends.agree import assert_agree, compare_backends, precision
+
+SETTINGS = settings(max_examples=150, deadline=None)
+F32, F64, I32, I64 = (np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64))
+SYMBOLS = ("n", "m")
+CALL_ERRORS = (TypeError, ValueError, IndexError)
+
+# --------------------------------------------------------------------- values and layouts
+
+SPECIALS = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 1e30, -1e-30,
+            5e-324, -5e-324, 2.2250738585072014e-308, 1.401298464324817e-45, -1.1754942e-38,
+            1e300, 88.7, -103.5, 709.8]
+
+
+def elements(dtype: np.dtype):
+    """Values of `dtype`: for floats, special values, small numbers and any float of that width."""
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return st.one_of(st.integers(-5, 5), st.integers(int(info.min), int(info.max)))
+    width = dtype.itemsize * 8
+    with np.errstate(over="ignore"):
+        specials = [*sorted({float(dtype.type(v)) for v in SPECIALS if not np.isnan(v)}), np.nan]
+    return st.one_of(st.sampled_from(specials), st.floats(-4, 4, width=width), st.floats(width=width))
+
+
+LAYOUTS = ("contiguous", "fortran", "strided", "reversed", "broadcast", "field")
+
+
+def draw_array(data, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+    """An array of `shape` and `dtype` in a drawn memory layout, with drawn values."""
+    layout = data.draw(st.sampled_from(LAYOUTS), label="layout")
+    if layout == "broadcast":  # stride 0 along the dimensions drawn to be broadcast
+        small = tuple(1 if d > 1 and data.draw(st.booleans(), label="broadcast") else d for d in shape)
+        return np.broadcast_to(draw_values(data, dtype, small), shape)
+    values = draw_values(data, dtype, shape)
+    if layout == "fortran":
+        return np.asfortranarray(values)
+    if layout == "strided":
+        buffer = np.zeros(tuple(2 * d + 1 for d in shape), dtype)
+        view = buffer[(*(slice(1, None, 2) for _ in shape), ...)]  # ...: a 0-d view, not a scalar
+        view[...] = values
+        return view
+    if layout == "reversed":
+        backwards = (*(slice(None, None, -1) for _ in shape), ...)
+        return values[backwards].copy()[backwards]
+    if layout == "field":  # steps of itemsize + 4 bytes: not a whole number of elements
+        records = np.zeros(shape, [("value", dtype), ("pad", np.int32)])
+        records["value"] = values
+        return records["value"]
+    return values
+
+
+def draw_values(data, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
+    size = int(np.prod(shape, dtype=np.int64))
+    flat = data.draw(st.lists(elements(dtype), min_size=size, max_size=size), label="values")
+    return np.array(flat, dtype=np.float64 if dtype.kind == "f" else dtype).astype(dtype).reshape(shape)
+
+
+# ------------------------------------------------------------------------- random graphs
+
+FLOAT_UNARY = ["neg", "abs", "sign", "sqrt", "rsqrt", "relu", "floor", "ceil", "round", "exp", "log",
+               "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "erf"]
+FLOAT_BINARY = ["add", "sub", "mul", "div", "maximum", "minimum", "pow", "atan2"]
+INT_UNARY = ["neg", "abs", "sign", "relu"]
+INT_BINARY = ["add", "sub", "mul", "maximum", "minimum", "floordiv", "mod"]
+COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"]
+REDUCE = {"f": ["sum", "mean", "max", "min", "prod"], "i": ["sum", "max", "min", "prod"]}
+
+
+@dataclass
+class RandomGraph:
+    """A graph drawn by `draw_graph`: its inputs, outputs and the sizes its symbols take."""
+
+    inputs: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+    bindings: list[dict[str, int]] = field(default_factory=list)
+
+
+def concrete(shape, sizes: dict[str, int]) -> tuple[int, ...]:
+    return tuple(d if isinstance(d, int) else sizes[str(d)] for d in shape)
+
+
+def draw_graph(data) -> RandomGraph:
+    """Elementwise chains with broadcasting, reductions and views over 1-3 inputs."""
+    dtype = data.draw(st.sampled_from([F32, F64, F32, F64, I32, I64]), label="dtype")
+    kind = dtype.kind
+    graph = RandomGraph()
+    graph.bindings = [data.draw(st.fixed_dictionaries({s: st.integers(0, 4) for s in SYMBOLS}), label="sizes")
+                      for _ in range(2)]
+    dims = st.one_of(st.integers(0, 4), st.sampled_from([1, 1, 3]), st.sampled_from(SYMBOLS))
+    for k in range(data.draw(st.integers(1, 3), label="inputs")):
+        shape = tuple(data.draw(st.lists(dims, max_size=3), label="shape"))
+        graph.inputs.append(graphc.placeholder(f"x{k}", shape, dtype=dtype))
+    values = list(graph.inputs)
+    bound = sorted({str(d) for x in graph.inputs for d in x.shape if not isinstance(d, int)})
+    for _ in range(data.draw(st.integers(2, 10), label="steps")):
+        action = data.draw(st.sampled_from(["unary", "binary", "binary", "where", "reduce", "view", "view"]),
+                           label="action")
+        try:
+            values.append(_step(data, action, kind, values, bound))
+        except GraphBuildError:  # operands that do not broadcast, an index out of range: draw on
+            continue
+    computed = values[len(graph.inputs):]
+    if not computed:
+        computed = [-graph.inputs[0] if kind == "f" else graph.inputs[0] * 3]
+    more = data.draw(st.lists(st.sampled_from(computed), max_size=2), label="more")
+    graph.outputs = [computed[-1], *more]
+    return graph
+
+
+def broadcastable(a, b) -> bool:
+    return all(p == q or 1 in (p, q) for p, q in zip(reversed(tuple(a)), reversed(tuple(b))))
+
+
+def _step(data, action: str, kind: str, values: list, bound: list[str]):
+    x = data.draw(st.sampled_from(values), label="x")
+    partner = st.sampled_from([v for v in values if broadcastable(x.shape, v.shape)])
+    if action == "unary":
+        return getattr(graphc, data.draw(st.sampled_from(FLOAT_UNARY if kind == "f" else INT_UNARY)))(x)
+    if action == "binary":
+        op = data.draw(st.sampled_from(FLOAT_BINARY if kind == "f" else INT_BINARY))
+        return getattr(graphc, op)(x, data.draw(partner, label="y"))
+    if action == "where":
+        y, z = data.draw(partner, label="y"), data.draw(partner, label="z")
+        return graphc.where(getattr(graphc, data.draw(st.sampled_from(COMPARE)))(x, y), y, z)
+    if action == "reduce":
+        op = data.draw(st.sampled_from(REDUCE[kind]))
+        axes = None
+        if x.ndim:
+            axes = tuple(data.draw(st.lists(st.integers(0, x.ndim - 1), min_size=1, max_size=x.ndim,
+                                            unique=True)))
+        return getattr(graphc, op)(x, axes, keepdims=data.draw(st.booleans()))
+    return _view(data, x, bound)
+
+
+def _view(data, x, bound: list[str]):
+    """transpose, slicing with steps (negative on static dims), flip, broadcast_to or reshape of `x`."""
+    view = data.draw(st.sampled_from(["transpose", "slice", "flip", "broadcast_to", "reshape"]))
+    shape = tuple(x.shape)
+    if view == "transpose":
+        return graphc.permute(x, tuple(data.draw(st.permutations(range(x.ndim)))))
+    if view == "flip":
+        return graphc.flip(x, tuple(data.draw(st.lists(st.integers(0, max(x.ndim - 1, 0)), unique=True,
+                                                       max_size=x.ndim))) if x.ndim else None)
+    if view == "broadcast_to":
+        lead = tuple(data.draw(st.lists(st.sampled_from([2, 3, *bound]), max_size=2)))  # symbols inputs bind
+        target = lead + tuple(data.draw(st.sampled_from([d, 2, 3])) if d == 1 else d for d in shape)
+        return graphc.broadcast_to(x, target)
+    if view == "reshape":
+        return graphc.reshape(x, (-1,)) if data.draw(st.booleans()) else graphc.unsqueeze(x, 0)
+    index = []
+    for d in shape:
+        if not isinstance(d, int):  # symbolic: a whole range with a positive step
+            index.append(slice(None, None, data.draw(st.integers(1, 3))))
+        elif d and data.draw(st.integers(0, 4)) == 0:
+            index.append(data.draw(st.integers(-d, d - 1)))
+        else:
+            limit = st.one_of(st.none(), st.integers(-6, 6))
+            step = data.draw(st.sampled_from([None, 1, 2, 3, -1, -2, -3]))
+            index.append(slice(data.draw(limit), data.draw(limit), step))
+    return x[tuple(index)]
+
+
+def outcome(f, args):
+    """`f(*args)`, or the type of the error it raised."""
+    try:
+        return f(*args)
+    except CALL_ERRORS as err:
+        return type(err)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_random_graphs_agree_with_the_numpy_backend(data):
+    graph = draw_graph(data)
+    reference = graphc.function(graph.inputs, graph.outputs, backend="numpy")
+    llvm = graphc.function(graph.inputs, graph.outputs, backend="llvm")
+    level = precision(reference.graph)
+    for sizes in graph.bindings:  # one compiled function serves every binding of the symbols
+        args = [draw_array(data, x.dtype.numpy, concrete(x.shape, sizes)) for x in graph.inputs]
+        copies = [a.copy() for a in args]
+        want, got = outcome(reference, args), outcome(llvm, args)
+        if isinstance(want, type) or isinstance(got, type):  # an empty max, say: both must refuse
+            assert got is want, f"the NumPy backend gives {want}, the LLVM backend {got}"
+            continue
+        for k, (g, w) in enumerate(zip(got, want)):
+            assert_agree(g, w, level, what=f"output {k}")
+        for a, before in zip(args, copies):
+            np.testing.assert_array_equal(a, before)  # inputs are not written
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_layouts_of_one_graph_agree(dtype):
+    """Every layout, as a fixed case: views of one buffer through a fused kernel and a reduction."""
+    x = graphc.placeholder("x", ("n", 3), dtype=dtype)
+    y = graphc.placeholder("y", (3,), dtype=dtype)
+    outs = [graphc.sin(x) * y + 1, graphc.sum(x * y, 1), graphc.max(x + y, 0, keepdims=True),
+            graphc.flip(x, 0)[:, ::2] * 2, graphc.exp(x.T)[::-1], graphc.where(x > y, x, y)]
+    big = np.linspace(-3, 3, 60, dtype=dtype).reshape(10, 6)
+    records = np.zeros(3, [("value", dtype), ("pad", np.int32)])
+    records["value"] = [0.5, -1.5, 2.0]
+    layouts = [
+        (np.ones((4, 3), dtype), np.arange(3, dtype=dtype)),
+        (big[::2, ::2], big[0, 1::2]),
+        (big[::-3, ::-2], big[-1, ::-2]),
+        (np.asfortranarray(big[:4, :3]), records["value"]),
+        (np.broadcast_to(np.arange(3, dtype=dtype), (5, 3)), np.broadcast_to(dtype.type(2), (3,))),
+        (np.frombuffer(bytearray(dtype.itemsize * 12 + 1), dtype, 12, 1).reshape(4, 3), big[1, :3]),
+    ]
+    for args in layouts:
+        compare_backends([x, y], outs, args)
+    compare_backends([x, y], [o for o in outs if o is not outs[2]], (np.zeros((0, 3), dtype), big[0, :3]))
+
+
+def test_zero_dimensional_values_between_kernels():
+    """NumPy returns 0-d results (matmul of vectors, argmax) as scalars; kernels read them."""
+    v = graphc.placeholder("v", (3,), graphc.float64)
+    s = graphc.placeholder("s", (), graphc.float64)
+    outs = [graphc.exp(graphc.dot(v, v)) + 1, graphc.cast(graphc.argmax(v), graphc.float64) * 2.5 + v,
+            graphc.sum(v) * s, graphc.max(v[1] * s + v)]
+    compare_backends([v, s], outs, (np.array([1.0, 2.0, 0.5]), np.array(-3.0)))
+    compare_backends([v, s], outs, (np.array([1.0, 2.0, 0.5]), 4.0))
+
+
+# ------------------------------------------------------------------------------ gradients
+
+def mlp(dtype, batch):
+    x = graphc.placeholder("x", (batch, 5), dtype=dtype)
+    t = graphc.placeholder("t", (batch, 3), dtype=dtype)
+    w1, b1 = graphc.placeholder("w1", (5, 8), dtype=dtype), graphc.placeholder("b1", (8,), dtype=dtype)
+    w2, b2 = graphc.placeholder("w2", (8, 3), dtype=dtype), graphc.placeholder("b2", (3,), dtype=dtype)
+    logits = graphc.relu(x @ w1 + b1) @ w2 + b2
+    return [x, t, w1, b1, w2, b2], logits
+
+
+def mlp_loss_and_gradients(dtype, batch, loss: str):
+    inputs, logits = mlp(dtype, batch)
+    x, t, w1, b1, w2, b2 = inputs
+    if loss == "cross_entropy":
+        value = -graphc.mean(graphc.sum(t * graphc.log_softmax(logits, 1), 1))
+    else:
+        value = graphc.mean((graphc.softmax(logits, 1) - t) ** 2)
+    return inputs, [value, *graphc.grad(value, [x, w1, b1, w2, b2])]
+
+
+def mlp_arguments(inputs, dtype, batch: int, rng) -> list[np.ndarray]:
+    args = [rng.standard_normal(concrete(i.shape, {"batch": batch})).astype(dtype) for i in inputs]
+    args[1] = np.abs(args[1]) / np.abs(args[1]).sum(1, keepdims=True)  # targets: distributions
+    return args
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("loss", ["cross_entropy", "squared_softmax"])
+def test_mlp_gradients_agree(dtype, loss):
+    rng = np.random.default_rng(0)
+    for batch in (1, 16, 100):
+        inputs, outputs = mlp_loss_and_gradients(dtype, batch, loss)
+        compare_backends(inputs, outputs, mlp_arguments(inputs, dtype, batch, rng))
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+@pytest.mark.parametrize("loss", ["cross_entropy", "squared_softmax"])
+def test_mlp_gradients_with_a_symbolic_batch_agree(dtype, loss):
+    inputs, outputs = mlp_loss_and_gradients(dtype, "batch", loss)
+    rng = np.random.default_rng(0)
+    for batch in (1, 16, 100):
+        compare_backends(inputs, outputs, mlp_arguments(inputs, dtype, batch, rng))
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_elementwise_gradient_agrees(dtype):
+    """The benchmark's W2: d/dx sum(sin(x)*cos(x) + exp(-x*x)*0.5 + tanh(x)), forward and backward fused."""
+    x = graphc.placeholder("x", ("n",), dtype=dtype)
+    y = graphc.sin(x) * graphc.cos(x) + graphc.exp(-x * x) * 0.5 + graphc.tanh(x)
+    dx = graphc.grad(graphc.sum(y), x)
+    values = np.concatenate([np.linspace(-30, 30, 20001), SPECIALS]).astype(dtype)
+    compare_backends([x], [y, dx], [values])
+
+
+# ------------------------------------------------------------------------------ bad calls
+
+def _bad_calls():
+    f32 = np.ones((4, 3), F32)
+    return {
+        "float64 for float32": ((np.ones((4, 3)), np.ones(4, F32)), TypeError),
+        "int32 for float32": ((np.ones((4, 3), I32), np.ones(4, F32)), TypeError),
+        "big-endian float32": ((f32.astype(">f4"), np.ones(4, F32)), TypeError),
+        "a string": (("abc", np.ones(4, F32)), TypeError),
+        "None": ((None, np.ones(4, F32)), TypeError),
+        "an object": ((object(), np.ones(4, F32)), TypeError),
+        "a ragged list": (([[1.0, 2.0], [3.0]], np.ones(4, F32)), (TypeError, ValueError)),
+        "too few arguments": ((f32,), TypeError),
+        "no arguments": ((), TypeError),
+        "too many arguments": ((f32, np.ones(4, F32), np.ones(4, F32)), TypeError),
+        "a static dimension differs": ((np.ones((4, 2), F32), np.ones(4, F32)), ValueError),
+        "too few dimensions": ((np.ones(4, F32), np.ones(4, F32)), ValueError),
+        "too many dimensions": ((np.ones((4, 3, 1), F32), np.ones(4, F32)), ValueError),
+        "n bound to 4 and 5": ((f32, np.ones(5, F32)), ValueError),
+        "n bound to 0 and 1": ((np.ones((0, 3), F32), np.ones(1, F32)), ValueError),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_bad_calls()))
+@pytest.mark.parametrize("backend", ["numpy", "llvm"])
+def test_bad_calls_raise(case, backend):
+    x = graphc.placeholder("x", ("n", 3))
+    y = graphc.placeholder("y", ("n",))
+    f = graphc.function([x, y], [graphc.exp(x) * y[:, None], graphc.sum(x, 1) + y], backend=backend)
+    args, error = _bad_calls()[case]
+    with pytest.raises(error):
+        f(*args)
+    a, b = np.ones((4, 3), F32), np.arange(4, dtype=F32)
+    np.testing.assert_allclose(f(a, b)[1], 3 + b)  # the function still works after the bad call
+
+
+def test_read_only_and_scalar_arguments_are_accepted():
+    x = graphc.placeholder("x", (3,))
+    s = graphc.placeholder("s", ())
+    read_only = np.arange(3, dtype=F32)
+    read_only.flags.writeable = False
+    compare_backends([x, s], [graphc.exp(x) * s], (read_only, np.float32(2)))
+    compare_backends([x, s], [graphc.exp(x) * s], ([1.0, 2.0, 3.0], 2.5))
+
+
+# -------------------------------------------------------------------------------- threads
+
+def big_graph():
+    x = graphc.placeholder("x", ("n", "m"))
+    y = graphc.sin(x) * graphc.cos(x) + graphc.exp(-x * x) * 0.5 + graphc.tanh(x)
+    outs = [y, graphc.sum(y, 1), graphc.mean(y, 0), graphc.max(x * 2 - 1, 1), graphc.sum(y)]
+    return x, outs
+
+
+@pytest.fixture
+def restore_threads():
+    yield
+    graphc.set_num_threads(None)
+
+
+def test_one_thread_and_many_give_identical_bits(restore_threads):
+    x, outs = big_graph()
+    f = graphc.function([x], outs, backend="llvm")
+    a = np.random.default_rng(1).standard_normal((1500, 700)).astype(F32)
+    graphc.set_num_threads(1)
+    assert graphc.get_num_threads() == 1
+    serial = f(a)
+    for threads in (2, 3, 8):
+        graphc.set_num_threads(threads)
+        for got, want in zip(f(a), serial):
+            assert got.tobytes() == want.tobytes(), f"{threads} threads differ from one"
+    compare_backends([x], outs, [a])
+
+
+def test_thread_count_from_the_environment(monkeypatch, restore_threads):
+    monkeypatch.setenv("GRAPHC_NUM_THREADS", "3")
+    graphc.set_num_threads(None)
+    assert graphc.get_num_threads() == 3
+    graphc.set_num_threads(2)
+    assert graphc.get_num_threads() == 2
+    for bad in (0, -1, 1.5, "2"):
+        with pytest.raises(ValueError):
+            graphc.set_num_threads(bad)
+    monkeypatch.setenv("GRAPHC_NUM_THREADS", "zero")
+    graphc.set_num_threads(None)
+    with pytest.raises(ValueError):
+        graphc.get_num_threads()
+
+
+def test_concurrent_calls_from_eight_threads_agree_with_serial_calls(restore_threads):
+    graphc.set_num_threads(2)  # each call may also split its kernels over the pool
+    x, outs = big_graph()
+    f = graphc.function([x], outs, backend="llvm")
+    rng = np.random.default_rng(2)
+    inputs = [rng.standard_normal(shape).astype(F32)
+              for shape in [(300, 300), (1, 5), (0, 3), (257, 129)] * 2]
+    serial = [f(a) for a in inputs]
+    results: dict[int, list] = {}
+    errors = []
+    start = threading.Barrier(len(inputs))
+
+    def worker(k):
+        try:
+            start.wait()
+            results[k] = [f(inputs[k]) for _ in range(10)]
+        except BaseException as err:  # reported below, in the test's thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    for k, want in enumerate(serial):
+        for got in results[k]:
+            for g, w in zip(got, want):
+                assert g.tobytes() == w.tobytes()
+
+
+# ---------------------------------------------------------------------------- emitted code
+
+def test_emit_llvm_optimised_llvm_and_assembly():
+    x = graphc.placeholder("x", ("n",))
+    f = graphc.function([x], graphc.sin(x) * 2.0 + x * x, backend="llvm")
+    ir = f.executable.emit("llvm")
+    assert re.search(r"^define void @\"?kernel0", ir, re.M), ir[:500]
+    optimised = f.executable.emit("llvm-opt")
+    assert re.search(r"<\d+ x float>", optimised), "the big elementwise kernel is not vectorised"
+    asm = f.executable.emit("asm")
+    assert "kernel0" in asm and len(asm.splitlines()) > 20
+    assert f.emit("llvm") == ir
+    assert "kernel0" in f.executable.emit("python")
+    assert "kernel" in f.executable.emit("graph")
+    with pytest.raises(ValueError):
+        f.executable.emit("cuda")
