@@ -90,12 +90,20 @@ class Graph:
                 users[i].append(node)
         return users
 
-    def verify(self) -> None:
-        """Check operand order, re-infer every type, and find unbound placeholders."""
+    def verify(self, subgraph: bool = False) -> None:
+        """Check operand order, re-infer every type, and find unbound placeholders.
+
+        A graph's symbols must be bare dimensions of its inputs, so a call can bind them.
+        A `subgraph` (a kernel's body) is called with shapes its caller already knows, so
+        a symbol anywhere in an input's dimensions (`2*n`) counts as bound there.
+        """
         seen: set[int] = set(map(id, self.inputs))
         bound = set()
         for node in self.inputs:
-            bound |= {d for d in node.shape if not isinstance(d, int) and d.is_Symbol}
+            if subgraph:
+                bound |= symbols_of(node.shape)
+            else:
+                bound |= {d for d in node.shape if not isinstance(d, int) and d.is_Symbol}
         for node in self.nodes[len(self.inputs):]:
             where = f"{node.op} created at {node.location}"
             for i in node.inputs:

@@ -56,7 +56,7 @@ def kernel_type(types: tuple[TensorType, ...], attrs: dict[str, Any]) -> TensorT
     if len(body.outputs) != 1:
         raise ValueError(f"a kernel's body has one output, not {len(body.outputs)}")
     check_body(body, kind)
-    body.verify()
+    body.verify(subgraph=True)
     return body.outputs[0].type
 
 

@@ -32,7 +32,7 @@ from graphc.graph import Graph, topological_order
 from graphc.kernel import REDUCE_OPS, VIEW_OPS, kernel_input
 from graphc.node import Node, intern
 from graphc.ops import is_elementwise
-from graphc.shapes import dims_equal, numel
+from graphc.shapes import dims_equal, numel, symbols_of
 from passes.registry import register
 from passes.rewrite import build, with_inputs
 
@@ -60,10 +60,23 @@ class Plan:
         """Whether `root`'s kernel computes `operand` (of `user`, in its body) or reads it."""
         if operand in self.inputs:
             return False
-        view = operand.op in VIEW_OPS and self.fusible(operand)
+        view = operand.op in VIEW_OPS and self.fusible(operand) and _binds_its_symbols(operand)
         if user.op in VIEW_OPS:  # views are of kernel inputs only (a scalar becomes an input)
             return view
         return view or operand.op == "scalar" or self.owner.get(operand) is root
+
+
+def _binds_its_symbols(view: Node) -> bool:
+    """Whether the view's shape uses only symbols that are bare dims of the array it views.
+
+    A kernel binds symbols from its inputs' shapes; a view that brings in a new one (a
+    scalar broadcast to `[n, 3]`) is made by the caller instead and read by the kernel.
+    """
+    root = view
+    while root.op in VIEW_OPS:
+        root = root.inputs[0]
+    bare = {d for d in root.shape if not isinstance(d, int) and d.is_Symbol}
+    return symbols_of(view.shape) <= bare
 
 
 def partition(graph: Graph, fusible: Fusible = _anything) -> Plan:
