@@ -10,8 +10,9 @@ only when some lane of the vector (or the scalar) needs it, and is merged by `se
 Every lane computes the same operations either way, so vector and scalar calls agree bit for bit.
 
 Use ``emit(builder, "exp", x)`` with scalar or vector ``float``/``double`` values: it calls
-``get(module, "exp", x.type)``, an internal ``alwaysinline`` function created once per module
-that the O3 pipeline inlines (with its blocks) into the caller; the builder stays where it was.
+``get(module, "exp", x.type)``, an internal ``noinline`` function created once per module
+and called from every kernel (inlining it into each caller multiplied LLVM's compile time and
+did not make loops faster); the builder stays where it was.
 ``host_lanes`` gives the host's vector width for a type.
 
 Polynomial coefficients are Chebyshev fits (``mpmath.chebyfit``, 50 digits) of the named
@@ -907,7 +908,7 @@ def _body(builder: ir.IRBuilder, name: str, ty: ir.Type, args) -> ir.Value:
 
 
 def get(module: ir.Module, name: str, ty: ir.Type) -> ir.Function:
-    """The internal alwaysinline function computing math op `name` on values of type `ty`."""
+    """The internal (noinline) function computing math op `name` on values of type `ty`."""
     if name != "sqrt" and name not in MATH:
         raise KeyError(f"unknown math function {name!r}; known: sqrt, {', '.join(sorted(MATH))}")
     fname = f"graphc.math.{name}.{_type_suffix(ty)}"
@@ -916,7 +917,7 @@ def get(module: ir.Module, name: str, ty: ir.Type) -> ir.Function:
         return fn
     fn = ir.Function(module, ir.FunctionType(ty, [ty] * ARITY.get(name, 1)), fname)
     fn.linkage = "internal"
-    fn.attributes.add("alwaysinline")
+    fn.attributes.add("noinline")
     fn.attributes.add("nounwind")
     builder = ir.IRBuilder(fn.append_basic_block("entry"))
     if name == "sqrt":
@@ -930,7 +931,7 @@ def get(module: ir.Module, name: str, ty: ir.Type) -> ir.Function:
 
 def emit(builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
     """Emit math op `name` (exp, log, ..., sqrt) on scalar or vector `args` at the builder's
-    position (a call of an alwaysinline function, whose fast and exact paths branch inside)."""
+    position (a call of a per-module function, whose fast and exact paths branch inside)."""
     return builder.call(get(builder.module, name, args[0].type), args)
 
 
