@@ -10,6 +10,11 @@ outputs back:
   elementwise op or reduction of some kernel, it is not an output of the graph, and it has as
   many elements as that kernel's iteration space (a value broadcast into a larger space would
   be recomputed for every element it is broadcast to). Otherwise it is a root.
+- A *cheap* elementwise op (arithmetic, comparisons, casts, `where`: no transcendental
+  function) with several consumers, all of them fused ops of the same size, is *duplicated*
+  into each consumer's kernel instead of materialised: recomputing one instruction per
+  element costs less than writing the value out and reading it back. Cheap producers used
+  only by duplicated ops are duplicated with them; anything else under them is read.
 - A reduction is always a root: its producers fuse into it (`kind="reduce"`), its consumers
   read its result.
 - Views (`broadcast_to`, `reshape`, `transpose`, `getitem`, `flip`) are never materialised
@@ -39,6 +44,12 @@ from passes.rewrite import build, with_inputs
 Fusible = Callable[[Node], bool]
 
 
+# Elementwise ops worth recomputing rather than materialising (one instruction or so each).
+CHEAP = frozenset({"neg", "abs", "add", "sub", "mul", "maximum", "minimum", "cast", "where",
+                   "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
+                   "relu", "stop_gradient"})
+
+
 def _anything(node: Node) -> bool:
     return True
 
@@ -55,11 +66,14 @@ class Plan:
     owner: dict[Node, Node]
     inputs: frozenset[Node]  # the graph's inputs: never fused, whatever their op
     fusible: Fusible
+    duplicated: frozenset[Node] = frozenset()  # cheap ops copied into each consumer's kernel
 
     def in_body(self, user: Node, operand: Node, root: Node) -> bool:
         """Whether `root`'s kernel computes `operand` (of `user`, in its body) or reads it."""
         if operand in self.inputs:
             return False
+        if operand in self.duplicated:
+            return True
         view = operand.op in VIEW_OPS and self.fusible(operand) and _binds_its_symbols(operand)
         if user.op in VIEW_OPS:  # views are of kernel inputs only (a scalar becomes an input)
             return view
@@ -88,20 +102,25 @@ def partition(graph: Graph, fusible: Fusible = _anything) -> Plan:
             consumers[i].add(node)
     outputs = set(graph.outputs)
     owner: dict[Node, Node] = {}
+    duplicated: set[Node] = set()
     space: dict[Node, tuple] = {}  # root -> the shape of its kernel's iteration space
     for node in reversed(graph.nodes):
         if node in inputs or not (node.op in REDUCE_OPS or is_elementwise(node.op)) or not fusible(node):
             continue
         if node.op in REDUCE_OPS:
             owner[node], space[node] = node, node.inputs[0].shape
+            continue
+        users = consumers[node]
+        user = next(iter(users)) if len(users) == 1 else None
+        if node not in outputs and user in owner and same_size(node, space[owner[user]]):
+            owner[node] = owner[user]
+        elif node not in outputs and users and node.op in CHEAP and all(
+                (u in duplicated and u.shape == node.shape)
+                or (u in owner and same_size(node, space[owner[u]])) for u in users):
+            duplicated.add(node)
         else:
-            users = consumers[node]
-            user = next(iter(users)) if len(users) == 1 else None
-            if node not in outputs and user in owner and same_size(node, space[owner[user]]):
-                owner[node] = owner[user]
-            else:
-                owner[node], space[node] = node, node.shape
-    return Plan(owner, inputs, fusible)
+            owner[node], space[node] = node, node.shape
+    return Plan(owner, inputs, fusible, frozenset(duplicated))
 
 
 def kernel_body(root: Node, plan: Plan) -> tuple[list[Node], Graph, str]:

@@ -76,6 +76,25 @@ def test_scalars_and_views_of_inputs_are_copied_into_each_body():
     assert outside_ops(fused) == []  # neither the views nor the scalar are materialised
 
 
+def test_a_cheap_value_with_two_consumers_is_recomputed_in_each():
+    x = gc.placeholder("x", (8,))
+    shared = -x * 2.0  # cheap: recomputed, never written out
+    fused = fuse(Graph([x], [gc.sin(shared), gc.cos(shared)]))
+    first, second = kernels(fused)
+    assert first.inputs == (x._node,) and second.inputs == (x._node,)
+    assert sorted(body_ops(first)) == ["mul", "neg", "scalar", "sin"]
+    assert sorted(body_ops(second)) == ["cos", "mul", "neg", "scalar"]
+
+
+def test_expensive_operands_of_a_recomputed_value_are_materialised_once():
+    x = gc.placeholder("x", (8,))
+    shared = gc.exp(x) + 1.0  # the add is duplicated; the exp under it is materialised once
+    fused = fuse(Graph([x], [gc.sin(shared), gc.cos(shared)]))
+    (exp_kernel,) = [k for k in kernels(fused) if body_ops(k) == ["exp"]]
+    consumers = [k for k in kernels(fused) if k is not exp_kernel]
+    assert len(consumers) == 2 and all(k.inputs == (exp_kernel,) for k in consumers)
+
+
 def test_a_view_of_a_computed_value_reads_the_materialised_value():
     x = gc.placeholder("x", (3, 4))
     s = gc.sin(x)
@@ -92,7 +111,8 @@ def test_a_reduction_ends_its_group():
     reduce_kernels = [k for k in kernels(fused) if k.attr("kind") == "reduce"]
     assert [body_ops(k)[-1] for k in reduce_kernels] == ["max", "sum"]
     (sum_kernel,) = [k for k in reduce_kernels if body_ops(k)[-1] == "sum"]
-    assert sorted(body_ops(sum_kernel)) == ["mul", "scalar", "sin", "sum"]  # producers fused in
+    # producers fused in; z = x - max is cheap, so it is recomputed here and in the final kernel
+    assert sorted(body_ops(sum_kernel)) == ["mul", "scalar", "sin", "sub", "sum"]
     final = fused.outputs[0]
     assert final.op == "kernel" and sum_kernel in final.inputs  # consumers read the result
 
