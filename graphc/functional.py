@@ -37,6 +37,13 @@ _SCALARS = (bool, int, float, np.generic)
 
 # ------------------------------------------------------------------ wrapping
 
+def _named(function, name: str, doc: str):
+    """Give a function made by a factory below its public name and docstring."""
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    return function
+
+
 def _wrap(node: Node, *sources: Any) -> Tensor:
     """A tensor for `node`, requiring gradients when any tensor source does.
 
@@ -250,9 +257,7 @@ def _unary(op: str, float_only: bool):
             node = _cast_node(node, dtypes.DEFAULT_FLOAT)
         return _wrap(make(op, (node,)), x)
 
-    function.__name__ = op
-    function.__doc__ = f"Elementwise `{op}`."
-    return function
+    return _named(function, op, f"Elementwise `{op}`.")
 
 
 neg = _unary("neg", False)
@@ -301,9 +306,7 @@ def _binary(op: str, float_only: bool = False):
         nodes, _ = _promote((x, y), 2 if float_only else 0)
         return _wrap(make(op, nodes), x, y)
 
-    function.__name__ = op
-    function.__doc__ = f"Elementwise `{op}` with broadcasting and PyTorch's type promotion."
-    return function
+    return _named(function, op, f"Elementwise `{op}` with broadcasting and PyTorch's type promotion.")
 
 
 add = _binary("add")
@@ -323,12 +326,9 @@ remainder = mod
 def _compare(op: str):
     def function(x: TensorLike, y: TensorLike) -> Tensor:
         nodes, _ = _promote((x, y))
-        result = Tensor(make(op, nodes))
-        return result
+        return Tensor(make(op, nodes))
 
-    function.__name__ = op
-    function.__doc__ = f"Elementwise comparison `{op}`, giving bool."
-    return function
+    return _named(function, op, f"Elementwise comparison `{op}`, giving bool.")
 
 
 eq = _compare("eq")
@@ -350,8 +350,7 @@ def _logical(op: str):
     def function(x: TensorLike, y: TensorLike) -> Tensor:
         return Tensor(make(op, (_truth(x), _truth(y))))
 
-    function.__name__ = op
-    return function
+    return _named(function, op, f"Elementwise `{op}` of the operands' truth values.")
 
 
 logical_and = _logical("logical_and")
@@ -391,9 +390,7 @@ def _reduction(op: str):
             axes = normalize_axes(axis, node.ndim)
         return _wrap(make(op, (node,), axes=axes, keepdims=keepdims), x)
 
-    function.__name__ = op
-    function.__doc__ = f"`{op}` over `axis` (all axes when None), keeping them as size 1 if `keepdims`."
-    return function
+    return _named(function, op, f"`{op}` over `axis` (all axes when None); `keepdims` keeps them as 1s.")
 
 
 sum = _reduction("sum")
@@ -413,9 +410,7 @@ def _argreduction(op: str):
                 axis = normalize_axis(axis, node.ndim)
         return Tensor(make(op, (node,), axis=axis, keepdims=keepdims))
 
-    function.__name__ = op
-    function.__doc__ = f"`{op}` along `axis` (of the flattened tensor when None); ties go to the first."
-    return function
+    return _named(function, op, f"`{op}` along `axis` (flattened when None); ties go to the first.")
 
 
 argmax = _argreduction("argmax")
