@@ -24,6 +24,7 @@ def test_define_then_run_prints_graph_source_and_results():
     total = float(re.search(r"sum = ([0-9.]+)", out).group(1))
     assert abs(total - 1.0) < 1e-5
     assert "n = 8 gives shapes (8,) (8,)" in out
+    assert "= kernel %x" in out and "llvm agrees with numpy: True True" in out
 
 
 def test_linear_regression_loss_falls_and_fits_the_line():
