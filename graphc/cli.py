@@ -250,12 +250,23 @@ class _UsageError(ValueError):
     pass
 
 
+def _join_pipeline_values(argv: list[str]) -> list[str]:
+    """`-p -O1,dce` as `-p=-O1,dce`: argparse would read a value starting with `-` as an option."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in ("-p", "--passes") and arg.startswith("-O"):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `graphc` console script; returns the exit status."""
     from graphc.parser import ParseError
     from passes import PassError, PipelineError
 
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(_join_pipeline_values(sys.argv[1:] if argv is None else argv))
     try:
         commands = {"opt": _cmd_opt, "run": _cmd_run, "grad": _cmd_grad, "compile": _cmd_compile}
         return commands[args.command](args)

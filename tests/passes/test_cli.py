@@ -118,3 +118,10 @@ def test_console_script_help_and_stdin():
     result = subprocess.run([sys.executable, "-m", "graphc.cli", "opt", "-", "-p", "simplify"],
                             input=SOURCE, capture_output=True, text=True)
     assert result.returncode == 0 and "mul %x, %w" in result.stdout
+
+
+def test_a_pipeline_value_may_start_with_a_named_pipeline(model, capsys):
+    assert main(["opt", model, "-p", "-O1,dce"]) == 0
+    joined = capsys.readouterr().out
+    assert main(["opt", model, "-O1"]) == 0
+    assert joined == capsys.readouterr().out
