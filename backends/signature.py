@@ -60,7 +60,14 @@ class Signature:
         if isinstance(value, np.ndarray):
             if value.dtype != want:
                 raise TypeError(f"argument {self.names[k]!r} must have dtype {want}, got {value.dtype}")
-            return value
+            if type(value) is np.ndarray:
+                return value
+            # A subclass changes what indexing and arithmetic mean (np.matrix keeps two
+            # dimensions, so x[0] broadcasts differently): compute on the plain array.
+            if isinstance(value, np.ma.MaskedArray):
+                raise TypeError(f"argument {self.names[k]!r} is a masked array, and graphc would"
+                                " ignore its mask; pass .filled(value) or .data")
+            return value.view(np.ndarray)
         tensor_node = getattr(value, "_node", None)
         if isinstance(tensor_node, Node):
             return self._convert(k, value.numpy())

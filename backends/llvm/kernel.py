@@ -115,7 +115,10 @@ def vector_lanes(vector_bits: int) -> int:
 def build(body: Graph, spec: KernelLayout, module: ir.Module, lanes: int) -> None:
     """Add the kernel's generic and vector functions to `module`."""
     _Builder(body, spec, module, spec.generic_name, None).build()
-    if spec.rank > 0 and lanes > 1:
+    # A float product is not reassociated: with overflow and underflow its order decides
+    # between inf, 0 and NaN, so it runs in NumPy's order (the generic loop).
+    ordered = spec.reduction is not None and spec.reduction.op == "prod"
+    if spec.rank > 0 and lanes > 1 and not ordered:
         _Builder(body, spec, module, spec.vector_name, lanes).build()
 
 
@@ -344,8 +347,10 @@ class _Reducer:
         """Combine two partial results (accumulator type)."""
         floating = self.dtype.is_floating_point
         if self.op in ("sum", "mean", "prod"):
+            if floating and self.op == "prod":
+                return b.fmul(acc, value)
             if floating:
-                result = b.fmul(acc, value) if self.op == "prod" else b.fadd(acc, value)
+                result = b.fadd(acc, value)
                 result.flags.append("reassoc")
                 return result
             return b.mul(acc, value) if self.op == "prod" else b.add(acc, value)

@@ -102,6 +102,9 @@ class KernelCall:
         copies = frozenset(k for k, v in enumerate(views) if any(s % v.itemsize for s in v.strides))
         views = [np.ascontiguousarray(v) if k in copies else v for k, v in enumerate(views)]
         shape = np.broadcast_shapes(*(v.shape for v in views))
+        if len(shape) != self.rank:  # the kernel's loops are built for its rank only
+            raise ValueError(f"kernel {self.name} iterates {self.rank} dimensions, but its operands"
+                             f" broadcast to shape {list(shape)}")
         operands = [np.broadcast_to(v, shape) for v in views]
         if self.reduction is None:
             out_shape = shape

@@ -9,6 +9,7 @@ special values (NaN, +-inf, +-0, subnormals).
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from dataclasses import dataclass, field
@@ -344,6 +345,21 @@ def test_read_only_and_scalar_arguments_are_accepted():
     compare_backends([x, s], [graphc.exp(x) * s], ([1.0, 2.0, 3.0], 2.5))
 
 
+@pytest.mark.parametrize("backend", ["numpy", "llvm"])
+def test_ndarray_subclasses_compute_as_plain_arrays(backend):
+    """np.matrix keeps two dimensions (x[:, 0] is 2x1, not 2): it must not change the broadcast."""
+    x = graphc.placeholder("x", (2, 3), dtype=F64)
+    w = graphc.placeholder("w", (2, 2), dtype=F64)
+    f = graphc.function([x, w], [x[:, 0] * w + 1, graphc.exp(x[0])], backend=backend)
+    plain = np.array([[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]])
+    for arg in (np.matrix(plain), plain.view(np.recarray)):
+        for got, want in zip(f(arg, np.ones((2, 2))), f(plain, np.ones((2, 2)))):
+            assert type(got) is np.ndarray and got.shape == want.shape
+            np.testing.assert_array_equal(got, want)
+    with pytest.raises(TypeError, match="masked"):  # its mask cannot be honoured: refuse it
+        f(np.ma.MaskedArray(plain, mask=plain > 5), np.ones((2, 2)))
+
+
 # -------------------------------------------------------------------------------- threads
 
 def big_graph():
@@ -435,3 +451,13 @@ def test_emit_llvm_optimised_llvm_and_assembly():
     assert "kernel" in f.executable.emit("graph")
     with pytest.raises(ValueError):
         f.executable.emit("cuda")
+
+
+def test_float_products_follow_numpys_order_through_overflow_and_underflow():
+    # With reassociation, -inf and tiny factors give NaN or inf depending on the order.
+    x = graphc.placeholder("x", (4,))
+    fast = graphc.function([x], graphc.prod(x, 0), backend="llvm")
+    reference = graphc.function([x], graphc.prod(x, 0), backend="numpy")
+    for values in itertools.product([-np.inf, -1e-30, 3e30], repeat=4):
+        data = np.array(values, np.float32)
+        np.testing.assert_array_equal(fast(data), reference(data), err_msg=str(values))
