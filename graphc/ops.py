@@ -10,6 +10,7 @@ that operands already agree on dtype.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,6 @@ from graphc.shapes import (
     dims_equal,
     format_dim,
     format_shape,
-    is_static,
     numel,
     simplify_dim,
 )
@@ -112,10 +112,9 @@ _define("eye", "leaf", 0, None, "An n x m matrix with ones on the diagonal.")
 
 
 def arange_length(start, stop, step) -> int:
+    """How many values `arange(start, stop, step)` has."""
     if step == 0:
         raise ValueError("arange step must not be zero")
-    import math
-
     return max(0, math.ceil((stop - start) / step))
 
 
@@ -425,7 +424,3 @@ _define("kernel", "kernel", None, _kernel_rule,
 
 def is_elementwise(op: str) -> bool:
     return OPS[op].kind in ("unary", "binary", "compare") or op == "where"
-
-
-def static_value_shape(shape: Shape) -> bool:
-    return is_static(shape)
