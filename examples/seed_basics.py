@@ -51,13 +51,10 @@ show((x, w, b))
 y = w * x + b
 show(y)
 
-try:
-    y.backward()
-    print('dy/dw:', w.grad)
-    print('dy/dx:', x.grad)
-    print('dy/db:', b.grad)
-except NotImplementedError as err:
-    print("not yet:", err)
+y.backward()
+print('dy/dw:', w.grad)
+print('dy/dx:', x.grad)
+print('dy/db:', b.grad)
 
 # ## Tensor functions
 t6 = graphc.full((3, 2), 34)

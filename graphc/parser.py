@@ -24,6 +24,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -140,6 +141,16 @@ class _Parser:
             self.fail(f"expected {what or repr(text)}, got {_describe(self.peek())}")
         return self.next()
 
+    def separated(self, item, close: str, allow_empty: bool = True) -> list:
+        """`item (, item)*` up to the token `close`, which is consumed."""
+        items = []
+        if not (allow_empty and self.at(close)):
+            items.append(item())
+            while self.accept(","):
+                items.append(item())
+        self.expect(close, f"',' or '{close}'")
+        return items
+
     def expect_kind(self, kind: str, what: str) -> Token:
         if self.peek().kind != kind:
             self.fail(f"expected {what}, got {_describe(self.peek())}")
@@ -159,23 +170,15 @@ class _Parser:
         """`graph(params) { statements; return values }`; `param(k)` reads input k."""
         self.expect("graph", "'graph'")
         self.expect("(")
-        inputs: list[Node] = []
-        if not self.at(")"):
-            inputs.append(param(0))
-            while self.accept(","):
-                inputs.append(param(len(inputs)))
-        self.expect(")", "',' or ')'")
+        index = itertools.count()
+        inputs: list[Node] = self.separated(lambda: param(next(index)), ")")
         self.expect("{")
         while not self.at("return"):
             if self.peek().kind != "value":
                 self.fail(f"expected a statement '%name = op ...' or 'return', got {_describe(self.peek())}")
             self.statement()
         self.next()
-        outputs = [self.use()]
-        while self.accept(","):
-            outputs.append(self.use())
-        self.expect("}", "',' or '}'")
-        return Graph(inputs, outputs)
+        return Graph(inputs, self.separated(self.use, "}", allow_empty=False))
 
     def body(self) -> Graph:
         """A kernel's body: a nested graph with its own value names, over `%a0, %a1, ...`."""
@@ -291,13 +294,7 @@ class _Parser:
     def type(self) -> TensorType:
         dtype = self.dtype()
         self.expect("[", "'[' and a shape")
-        shape = []
-        if not self.at("]"):
-            shape.append(self.dim())
-            while self.accept(","):
-                shape.append(self.dim())
-        self.expect("]", "',' or ']'")
-        return TensorType(dtype, tuple(shape))
+        return TensorType(dtype, tuple(self.separated(self.dim, "]")))
 
     def dim(self):
         token = self.peek()
@@ -349,11 +346,7 @@ class _Parser:
                     self.fail(f"unknown function {token.text!r} in a dimension;"
                               f" expected one of {', '.join(_DIM_FUNCTIONS)}", token)
                 self.next()
-                args = [self.dim_sum()]
-                while self.accept(","):
-                    args.append(self.dim_sum())
-                self.expect(")", "',' or ')'")
-                return func(*args)
+                return func(*self.separated(self.dim_sum, ")", allow_empty=False))
             return symbol(token.text)
         self.fail(f"expected a dimension (an integer, a symbol or an expression), got {_describe(token)}",
                   token)
@@ -377,13 +370,7 @@ class _Parser:
     def attr(self, dims: bool = False):
         token = self.peek()
         if self.accept("["):
-            items = []
-            if not self.at("]"):
-                items.append(self.attr(dims))
-                while self.accept(","):
-                    items.append(self.attr(dims))
-            self.expect("]", "',' or ']'")
-            return tuple(items)
+            return tuple(self.separated(lambda: self.attr(dims), "]"))
         if token.kind == "string":
             self.next()
             return json.loads(token.text)
@@ -443,13 +430,7 @@ class _Parser:
 
     def nested(self):
         if self.accept("["):
-            items = []
-            if not self.at("]"):
-                items.append(self.nested())
-                while self.accept(","):
-                    items.append(self.nested())
-            self.expect("]", "',' or ']'")
-            return items
+            return self.separated(self.nested, "]")
         return self.scalar()
 
     def array(self, literal: _Array, type_: TensorType) -> np.ndarray:

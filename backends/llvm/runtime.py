@@ -24,6 +24,7 @@ KERNEL_SIGNATURE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctyp
 PARALLEL_MIN_ELEMENTS = 1 << 16  # below this, threads cost more than they save
 MAX_PLANS = 64
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 
 
 def _check_array_layout() -> None:
@@ -39,9 +40,10 @@ _check_array_layout()
 
 
 def _executor(threads: int) -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None or _pool._max_workers < threads:
-        _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="graphc")
+    """A shared pool with at least `threads` workers (replaced by a larger one when needed)."""
+    global _pool, _pool_size
+    if _pool is None or _pool_size < threads:
+        _pool, _pool_size = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="graphc"), threads
     return _pool
 
 

@@ -12,7 +12,12 @@ import graphc.functional as F
 from graphc.graph import topological_order
 from graphc.node import Node
 from graphc.tensor import Tensor
-from passes.autodiff.rules import DIFFERENTIATE_BEFORE_FUSING, NON_DIFFERENTIABLE, VJP
+from passes.autodiff.rules import (
+    DIFFERENTIATE_BEFORE_FUSING,
+    NON_DIFFERENTIABLE,
+    VJP,
+    UnsupportedGradientError,
+)
 
 
 class DifferentiationError(ValueError):
@@ -63,7 +68,7 @@ def vjp_nodes(outputs: Sequence[Node], cotangents: Sequence[Node],
         inputs = [Tensor(i) for i in node.inputs]
         try:
             grads = rule(node, Tensor(node), g, *inputs)
-        except NotImplementedError as err:
+        except UnsupportedGradientError as err:
             raise DifferentiationError(f"{node.op} created at {node.location}: {err}") from None
         for i, gi in zip(node.inputs, grads):
             if gi is None or id(i) not in relevant:

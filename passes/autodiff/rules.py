@@ -28,6 +28,10 @@ NON_DIFFERENTIABLE = frozenset({
 DIFFERENTIATE_BEFORE_FUSING = frozenset({"kernel"})
 
 
+class UnsupportedGradientError(ValueError):
+    """A rule meets a case it has no gradient for (reported with the node's location)."""
+
+
 def unbroadcast(g: Tensor, shape) -> Tensor:
     """Sum `g` over the dimensions that broadcasting added or stretched, back to `shape`."""
     if tuple(g.shape) == tuple(shape):
@@ -171,7 +175,7 @@ def _pad(node, y, g, x):
         elif isinstance(d, int) and isinstance(lo, int):
             index.append(slice(lo, lo + d))
         else:
-            raise NotImplementedError(f"the gradient of pad by symbolic widths ({lo}, {hi}) of a"
+            raise UnsupportedGradientError(f"the gradient of pad by symbolic widths ({lo}, {hi}) of a"
                                       f" dimension of size {d} is not supported")
     return (g[tuple(index)],)
 
@@ -182,7 +186,7 @@ def _cat(node, y, g, *xs):
     sizes = [x.shape[axis] for x in xs]
     symbolic = [k for k, size in enumerate(sizes) if not isinstance(size, int)]
     if len(symbolic) > 1:
-        raise NotImplementedError("the gradient of cat along an axis where several pieces have"
+        raise UnsupportedGradientError("the gradient of cat along an axis where several pieces have"
                                   f" symbolic sizes ({', '.join(map(str, sizes))}) is not supported")
     split = symbolic[0] if symbolic else len(xs)
     out = []
@@ -203,7 +207,7 @@ def _scatter_axis(g: Tensor, axis: int, dim, start, stop, step) -> Tensor:
     """Place `g` (the slice `start:stop:step` of an axis of size `dim`) back among zeros."""
     if not isinstance(dim, int):
         if step != 1:
-            raise NotImplementedError(f"the gradient of a strided slice of a symbolic dimension"
+            raise UnsupportedGradientError(f"the gradient of a strided slice of a symbolic dimension"
                                       f" ({dim}) is not supported")
         lo = 0 if start is None else (start if start >= 0 else dim + start)
         hi = 0 if stop is None else (dim - stop if stop >= 0 else -stop)

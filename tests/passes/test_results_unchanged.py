@@ -16,9 +16,7 @@ from graphc import Graph
 from tests.passes.corpus import CORPUS, random_inputs
 
 PIPELINES = ["canonicalize", "simplify", "fold-constants", "cse", "dce", "-O1", "-O2"]
-# symbolic_arithmetic is left out: the NumPy backend cannot yet evaluate floor() in a
-# symbolic dimension (generated code says `floor(...)`, a NameError); round-trip covers it.
-EXECUTABLE = sorted(set(CORPUS) - {"symbolic_arithmetic"})
+EXECUTABLE = sorted(CORPUS)
 
 
 def assert_same_results(before: Graph, after: Graph, args: list) -> None:
