@@ -6,10 +6,11 @@ outputs back:
 - A **root** is a value that is materialised: it ends a kernel, which computes it. Every
   fusible elementwise op and reduction is either a root or *inlined* into the one kernel
   that consumes it.
-- An elementwise op is inlined when it has exactly one consumer, that consumer is an
-  elementwise op or reduction of some kernel, it is not an output of the graph, and it has as
-  many elements as that kernel's iteration space (a value broadcast into a larger space would
-  be recomputed for every element it is broadcast to). Otherwise it is a root.
+- An elementwise op is inlined when all its consumers are elementwise ops or reductions of
+  one and the same kernel (which computes it once and uses it in each), it is not an output
+  of the graph, and it has as many elements as that kernel's iteration space (a value
+  broadcast into a larger space would be recomputed for every element it is broadcast to).
+  Otherwise it is a root.
 - A *cheap* elementwise op (arithmetic, comparisons, casts, `where`: no transcendental
   function) with several consumers, all of them fused ops of the same size, is *duplicated*
   into each consumer's kernel instead of materialised: recomputing one instruction per
@@ -111,9 +112,10 @@ def partition(graph: Graph, fusible: Fusible = _anything) -> Plan:
             owner[node], space[node] = node, node.inputs[0].shape
             continue
         users = consumers[node]
-        user = next(iter(users)) if len(users) == 1 else None
-        if node not in outputs and user in owner and same_size(node, space[owner[user]]):
-            owner[node] = owner[user]
+        kernels = {owner.get(u) for u in users}
+        root = kernels.pop() if len(kernels) == 1 else None
+        if node not in outputs and root is not None and same_size(node, space[root]):
+            owner[node] = root
         elif node not in outputs and users and node.op in CHEAP and all(
                 (u in duplicated and u.shape == node.shape)
                 or (u in owner and same_size(node, space[owner[u]])) for u in users):

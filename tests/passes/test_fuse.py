@@ -65,6 +65,13 @@ def test_a_value_used_twice_by_one_consumer_fuses_into_it():
     assert body_ops(k) == ["exp", "mul"]
 
 
+def test_a_value_used_by_several_ops_of_one_kernel_is_computed_once_in_it():
+    x = gc.placeholder("x", (8,))
+    s, c = gc.sin(x), gc.cos(x)  # as in a product rule: d(s*c) = c*c - s*s
+    (k,) = kernels(fuse(Graph([x], [c * c - s * s + gc.exp(s)])))
+    assert sorted(body_ops(k)) == ["add", "cos", "exp", "mul", "mul", "sin", "sub"]
+
+
 def test_scalars_and_views_of_inputs_are_copied_into_each_body():
     x = gc.placeholder("x", (4, 4))
     view = gc.flip(gc.transpose(x), (0,))
