@@ -7,7 +7,7 @@ from functools import cached_property
 
 from graphc.node import Node
 from graphc.ops import OPS
-from graphc.shapes import format_shape, symbols_of
+from graphc.shapes import symbols_of
 
 
 class GraphError(ValueError):
@@ -117,10 +117,10 @@ class Graph:
                 inferred = rule(tuple(i.type for i in node.inputs), node.attr_dict)
                 if inferred != node.type:
                     raise GraphError(f"{where} has type {node.type} but its operands give {inferred}")
-            unbound = symbols_of(node.shape) - bound
+            unbound = set().union(*(symbols_of(t.shape) for t in node.type.parts)) - bound
             if unbound:
                 names = ", ".join(sorted(map(str, unbound)))
-                raise GraphError(f"{where} has shape {format_shape(node.shape)} whose symbols"
+                raise GraphError(f"{where} has type {node.type} whose symbols"
                                  f" ({names}) no input binds")
             seen.add(id(node))
 

@@ -1,9 +1,11 @@
 """The `kernel` op's contract (docs/kernels.md): what a fused body may hold, and its inputs.
 
 A kernel node applies its `body` attribute, a Graph over the placeholders `a0, a1, ...` (one
-per operand, of the operand's type) with one output, to its operands; its `kind` attribute is
-"elementwise" or "reduce". `passes/fuse.py` builds kernels; every backend runs them, so the
-body is checked here against the rules every backend can compile.
+per operand, of the operand's type), to its operands; its `kind` attribute is "elementwise" or
+"reduce". A reduce kernel has one output; an elementwise kernel has one or more, all of its
+iteration shape. A kernel of several outputs has a tuple type, and `result` nodes read them.
+`passes/fuse.py` builds kernels; every backend runs them, so the body is checked here against
+the rules every backend can compile.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import weakref
 from typing import Any
 
 from graphc.graph import Graph
-from graphc.node import Node, TensorType
+from graphc.node import Node, TensorType, TupleType
 from graphc.ops import is_elementwise, make_leaf
 
 KINDS = ("elementwise", "reduce")
@@ -38,7 +40,7 @@ def kernel_input(k: int, type_: TensorType) -> Node:
     return node
 
 
-def kernel_type(types: tuple[TensorType, ...], attrs: dict[str, Any]) -> TensorType:
+def kernel_type(types: tuple[TensorType, ...], attrs: dict[str, Any]) -> TensorType | TupleType:
     """The `kernel` op's type rule: the body fits the operands and the contract; its output type."""
     body, kind = attrs["body"], attrs["kind"]
     if kind not in KINDS:
@@ -53,17 +55,26 @@ def kernel_type(types: tuple[TensorType, ...], attrs: dict[str, Any]) -> TensorT
             raise ValueError(f"body input {k} must be the placeholder a{k}")
         if node.type != t:
             raise TypeError(f"body input a{k} is {node.type} but operand {k} is {t}")
-    if len(body.outputs) != 1:
-        raise ValueError(f"a kernel's body has one output, not {len(body.outputs)}")
+    if not body.outputs or (kind == "reduce" and len(body.outputs) > 1):
+        raise ValueError(f"a {kind} kernel's body cannot have {len(body.outputs)} outputs")
+    first = body.outputs[0]
+    for other in body.outputs[1:]:
+        if other.shape != first.shape:
+            raise ValueError(f"the outputs of a kernel share one shape, but {other.type} is not"
+                             f" of the shape of {first.type}")
+    if len(set(body.outputs)) < len(body.outputs):
+        raise ValueError("a kernel's body lists an output twice")
     check_body(body, kind)
     body.verify(subgraph=True)
-    return body.outputs[0].type
+    if len(body.outputs) == 1:
+        return first.type
+    return TupleType(tuple(o.type for o in body.outputs))
 
 
 def check_body(body: Graph, kind: str) -> None:
     """Raise ValueError unless `body` holds only what docs/kernels.md allows for `kind`."""
     viewable = set(body.inputs)  # inputs, scalars and views of them
-    (output,) = body.outputs
+    output = body.outputs[0]
     for node in body.nodes[len(body.inputs):]:
         if node.op == "scalar":
             viewable.add(node)
@@ -80,6 +91,7 @@ def check_body(body: Graph, kind: str) -> None:
             raise ValueError(f"a kernel body cannot hold {node.op}")
     if kind == "reduce" and output.op not in REDUCE_OPS:
         raise ValueError(f'a kind="reduce" kernel must end in a reduction, not {output.op}')
-    if kind == "elementwise" and not is_elementwise(output.op):
-        raise ValueError(f'the output of a kind="elementwise" kernel must be computed by an'
-                         f" elementwise op, not {output.op}")
+    for output in body.outputs if kind == "elementwise" else ():
+        if not is_elementwise(output.op):
+            raise ValueError(f'the outputs of a kind="elementwise" kernel must be computed by'
+                             f" elementwise ops, not {output.op}")

@@ -25,8 +25,22 @@ class TensorType:
     def ndim(self) -> int:
         return len(self.shape)
 
+    @property
+    def parts(self) -> tuple[TensorType, ...]:
+        return (self,)
+
     def __str__(self) -> str:
         return self.dtype.short + format_shape(self.shape)
+
+
+@dataclass(frozen=True, slots=True)
+class TupleType:
+    """What a multi-output kernel produces: one tensor per output, read with `result`."""
+
+    parts: tuple[TensorType, ...]
+
+    def __str__(self) -> str:
+        return "(" + ", ".join(map(str, self.parts)) + ")"
 
 
 class Ref:
@@ -83,7 +97,7 @@ class Node:
     op: str
     inputs: tuple[Node, ...]
     attrs: tuple[tuple[str, Any], ...]
-    type: TensorType
+    type: TensorType | TupleType
     uid: int  # 0 for structural nodes, unique for identity-carrying leaves
     location: str
     depends_on_placeholder: bool
@@ -137,7 +151,7 @@ _UIDS = itertools.count(1)
 _set = object.__setattr__
 
 
-def intern(op: str, inputs: tuple[Node, ...], attrs: tuple, type_: TensorType | None,
+def intern(op: str, inputs: tuple[Node, ...], attrs: tuple, type_: TensorType | TupleType | None,
            infer, *, identity: bool = False, location: str | None = None) -> Node:
     """Return the unique node for `(op, inputs, attrs)`, creating it if needed.
 

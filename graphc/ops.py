@@ -19,7 +19,7 @@ import sympy
 
 from graphc import dtypes
 from graphc.dtypes import DType
-from graphc.node import Node, TensorType, intern, user_location
+from graphc.node import Node, TensorType, TupleType, intern, user_location
 from graphc.shapes import (
     Shape,
     broadcast_shapes,
@@ -418,8 +418,19 @@ def _kernel_rule(types, attrs):
     return kernel_type(types, attrs)
 
 
+def _result_rule(types, attrs):
+    (t,) = types
+    index = attrs["index"]
+    if not isinstance(t, TupleType):
+        raise TypeError(f"result reads an output of a multi-output kernel, not a {t}")
+    if not isinstance(index, int) or not 0 <= index < len(t.parts):
+        raise ValueError(f"result index {index!r} is not one of the kernel's {len(t.parts)} outputs")
+    return t.parts[index]
+
+
 _define("kernel", "kernel", None, _kernel_rule,
         "a fused loop nest: its `body` graph applied to the inputs (docs/kernels.md)")
+_define("result", "kernel", 1, _result_rule, "output `index` of a multi-output kernel")
 
 
 def is_elementwise(op: str) -> bool:

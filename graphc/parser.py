@@ -37,7 +37,7 @@ from graphc import dtypes
 from graphc.dtypes import DType
 from graphc.graph import Graph
 from graphc.kernel import kernel_input
-from graphc.node import Node, Ref, TensorType, intern
+from graphc.node import Node, Ref, TensorType, TupleType, intern
 from graphc.ops import OPS
 from graphc.shapes import simplify_dim, symbol
 
@@ -291,7 +291,12 @@ class _Parser:
         except ValueError:
             self.fail(f"expected a dtype (f32, f64, f16, i32, i64, bool), got {token.text!r}", token)
 
-    def type(self) -> TensorType:
+    def type(self) -> TensorType | TupleType:
+        if self.accept("("):  # a multi-output kernel's (f32[n], f32[n])
+            return TupleType(tuple(self.separated(self.tensor_type, ")")))
+        return self.tensor_type()
+
+    def tensor_type(self) -> TensorType:
         dtype = self.dtype()
         self.expect("[", "'[' and a shape")
         return TensorType(dtype, tuple(self.separated(self.dim, "]")))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from graphc.graph import Graph
-from graphc.node import Node, Ref, TensorType
+from graphc.node import Node, Ref, TensorType, TupleType
 from graphc.ops import make_leaf
 from graphc.shapes import is_static, numel
 from passes.registry import register
@@ -30,7 +30,7 @@ def constant_nodes(graph: Graph) -> set[Node]:
     constant: set[Node] = set()
     inputs = set(graph.inputs)
     for node in graph.nodes:
-        if node in inputs or not is_static(node.shape):
+        if node in inputs or isinstance(node.type, TupleType) or not is_static(node.shape):
             continue
         if node.op in LITERALS or (node.inputs and all(i in constant for i in node.inputs)):
             constant.add(node)

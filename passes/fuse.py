@@ -29,6 +29,7 @@ outputs back:
 
 from __future__ import annotations
 
+import heapq
 import importlib
 from collections import Counter
 from collections.abc import Callable
@@ -51,6 +52,9 @@ CHEAP = frozenset({"neg", "abs", "add", "sub", "mul", "maximum", "minimum", "cas
                    "relu", "stop_gradient"})
 
 
+SEARCH_LIMIT = 256  # units a merge's cycle check visits before it gives up (and does not merge)
+
+
 def _anything(node: Node) -> bool:
     return True
 
@@ -62,15 +66,27 @@ def same_size(a: Node, b_shape) -> bool:
 
 @dataclass
 class Plan:
-    """Which kernel computes each fused op: `owner[node]` is the root of its kernel."""
+    """Which kernel computes each fused op.
+
+    `owner[node]` is the root whose kernel the cost model puts the op in; `merged[root]` the
+    root of the kernel that root's kernel was merged into (itself if none), and
+    `roots[kernel]` the roots that kernel computes, in graph order.
+    """
 
     owner: dict[Node, Node]
     inputs: frozenset[Node]  # the graph's inputs: never fused, whatever their op
     fusible: Fusible
     duplicated: frozenset[Node] = frozenset()  # cheap ops copied into each consumer's kernel
+    merged: dict[Node, Node] = field(default_factory=dict)
+    roots: dict[Node, list[Node]] = field(default_factory=dict)
 
-    def in_body(self, user: Node, operand: Node, root: Node) -> bool:
-        """Whether `root`'s kernel computes `operand` (of `user`, in its body) or reads it."""
+    def kernel_of(self, node: Node) -> Node | None:
+        """The kernel (named by its first root) computing `node`, or None outside kernels."""
+        root = self.owner.get(node)
+        return None if root is None else self.merged.get(root, root)
+
+    def in_body(self, user: Node, operand: Node, kernel: Node) -> bool:
+        """Whether `kernel` computes `operand` (of `user`, in its body) or reads it."""
         if operand in self.inputs:
             return False
         if operand in self.duplicated:
@@ -78,7 +94,7 @@ class Plan:
         view = operand.op in VIEW_OPS and self.fusible(operand) and _binds_its_symbols(operand)
         if user.op in VIEW_OPS:  # views are of kernel inputs only (a scalar becomes an input)
             return view
-        return view or operand.op == "scalar" or self.owner.get(operand) is root
+        return view or operand.op == "scalar" or self.kernel_of(operand) is kernel
 
 
 def _binds_its_symbols(view: Node) -> bool:
@@ -94,7 +110,7 @@ def _binds_its_symbols(view: Node) -> bool:
     return symbols_of(view.shape) <= bare
 
 
-def partition(graph: Graph, fusible: Fusible = _anything) -> Plan:
+def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) -> Plan:
     """Decide, by the cost model above, which kernel computes each fusible op."""
     inputs = frozenset(graph.inputs)
     consumers: dict[Node, set[Node]] = {n: set() for n in graph.nodes}
@@ -122,33 +138,148 @@ def partition(graph: Graph, fusible: Fusible = _anything) -> Plan:
             duplicated.add(node)
         else:
             owner[node], space[node] = node, node.shape
-    return Plan(owner, inputs, fusible, frozenset(duplicated))
+    plan = Plan(owner, inputs, fusible, frozenset(duplicated))
+    roots = [n for n in graph.nodes if owner.get(n) is n]
+    plan.roots = {r: [r] for r in roots}
+    if merge:
+        _merge(plan, graph, roots, space)
+    return plan
 
 
-def kernel_body(root: Node, plan: Plan) -> tuple[list[Node], Graph, str]:
-    """The kernel computing `root`: the values it reads (in order of first use), its body, its kind."""
+def _reads(plan: Plan, roots: list[Node], kernel: Node) -> tuple[list[Node], set[Node], list[Node]]:
+    """What `kernel` (computing `roots`) reads, in order of first use; which of those it reads
+    through a view; and its body's nodes in graph order."""
     reads: set[Node] = set()
-    seen, stack = {root}, [root]
+    viewed: set[Node] = set()
+    seen, stack = set(roots), list(roots)
     while stack:
         node = stack.pop()
         for i in node.inputs:
-            if not plan.in_body(node, i, root):
+            if not plan.in_body(node, i, kernel):
                 reads.add(i)
+                if node.op in VIEW_OPS:
+                    viewed.add(i)
             elif i not in seen and i.op != "scalar":
                 seen.add(i)
                 stack.append(i)
-    order = topological_order([root], stop=reads)
+    order = topological_order(roots, stop=reads)
     first_use = dict.fromkeys(i for n in order for i in n.inputs
-                              if i in reads and not plan.in_body(n, i, root))
-    inputs = {i: kernel_input(k, i.type) for k, i in enumerate(first_use)}
+                              if i in reads and not plan.in_body(n, i, kernel))
+    return list(first_use), viewed, order
+
+
+def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]) -> None:
+    """Merge elementwise kernels that read one another, where that makes no cycle.
+
+    A value with consumers in several kernels is then computed inside one of them (which
+    writes it out for the others) instead of by a kernel of its own: it is read back from
+    memory one time fewer, and a chain whose values a gradient reuses becomes one kernel of
+    many outputs rather than one kernel per value (docs/kernels.md). Kernels are visited in
+    graph order, each trying its neighbours from the highest. Two merge when one reads the
+    other directly (not through a view), both have the same iteration shape, and no other
+    path through the graph of kernels and outside ops leads from one to the other: a search
+    bounded by heights (the longest path from a unit to a sink, which falls along every
+    edge), where one that would visit more than SEARCH_LIMIT units counts as finding a path,
+    so that fusing stays linear in the size of the graph.
+    """
+    def unit(node: Node) -> Node:
+        return plan.kernel_of(node) or node
+
+    succ: dict[Node, set[Node]] = {}
+    pred: dict[Node, set[Node]] = {}
+
+    def edge(a: Node, b: Node) -> None:
+        succ.setdefault(a, set()).add(b)
+        pred.setdefault(b, set()).add(a)
+
+    viewed: dict[Node, set[Node]] = {}
+    for root in roots:
+        reads, viewed[root], _ = _reads(plan, [root], root)
+        for r in reads:
+            edge(unit(r), root)
+    for node in graph.nodes[len(graph.inputs):]:
+        if node not in plan.owner and node not in plan.duplicated:
+            for i in node.inputs:
+                edge(unit(i), node)
+    position = {n: k for k, n in enumerate(graph.nodes)}
+    height: dict[Node, int] = {}
+    for node in reversed(graph.nodes):  # a kernel comes where its root is
+        if unit(node) is node and node not in plan.duplicated:
+            height[node] = 1 + max((height[s] for s in succ.get(node, ())), default=-1)
+
+    def reaches(starts, target: Node) -> bool:
+        """Whether a path leads from `starts` to `target`; also True past SEARCH_LIMIT steps."""
+        stack, seen = [s for s in starts if height[s] > height[target]], set()
+        while stack:
+            u = stack.pop()
+            if u is target or len(seen) > SEARCH_LIMIT:
+                return True
+            for s in succ.get(u, ()):
+                if s not in seen and (s is target or height[s] > height[target]):
+                    seen.add(s)
+                    stack.append(s)
+        return False
+
+    def mergeable(producer: Node, consumer: Node) -> bool:
+        return (producer in plan.roots and consumer in plan.roots
+                and REDUCE_OPS.isdisjoint((producer.op, consumer.op))
+                and space[producer] == space[consumer]
+                and viewed[consumer].isdisjoint(plan.roots[producer])
+                and not reaches(succ[producer] - {consumer}, consumer))
+
+    adjacent = {r: succ.get(r, set()) | pred.get(r, set()) for r in roots}  # before any merge
+    for root in roots:
+        here = plan.kernel_of(root)
+        neighbours = {unit(n) for n in adjacent[root]} - {here}
+        for other in sorted(neighbours, key=height.get, reverse=True):
+            reads_here = other in succ.get(here, ())
+            if mergeable(here, other) if reads_here else mergeable(other, here):
+                here = _absorb(plan, here, other, succ, pred, height, viewed, position)
+
+
+def _absorb(plan: Plan, a: Node, b: Node, succ, pred, height, viewed, position) -> Node:
+    """Merge kernels `a` and `b` (one reads the other); return the merged kernel's name."""
+    if len(plan.roots[a]) > len(plan.roots[b]):
+        a, b = b, a  # the smaller kernel joins the larger one (keeps renaming linear)
+    for root in plan.roots[a]:
+        plan.merged[root] = b
+    plan.roots[b] = sorted(plan.roots[a] + plan.roots[b], key=position.__getitem__)
+    del plan.roots[a]
+    viewed[b] |= viewed.pop(a)
+    for p in pred.pop(a, ()):
+        succ[p].discard(a)
+        if p is not b:
+            succ[p].add(b)
+            pred.setdefault(b, set()).add(p)
+    for s in succ.pop(a, ()):
+        pred[s].discard(a)
+        if s is not b:
+            pred[s].add(b)
+            succ.setdefault(b, set()).add(s)
+    succ.get(b, set()).discard(a)
+    pred.get(b, set()).discard(a)
+    raised = [b]  # restore height(u) > height(v) along every edge u -> v
+    while raised:
+        u = raised.pop()
+        height[u] = max(height[u], 1 + max((height[s] for s in succ.get(u, ())), default=-1))
+        raised.extend(p for p in pred.get(u, ()) if height[p] <= height[u])
+    return b
+
+
+def kernel_body(kernel: Node, plan: Plan, used: set[Node]) -> tuple[list[Node], Graph, str]:
+    """The kernel named by root `kernel`: the values it reads (in order of first use), its body
+    (whose outputs are those of its roots in `used`, the values read outside it), its kind."""
+    roots = plan.roots[kernel]
+    reads, _, order = _reads(plan, roots, kernel)
+    inputs = {i: kernel_input(k, i.type) for k, i in enumerate(reads)}
     built: dict[Node, Node] = {}
     for node in order:
-        operands = tuple((i if i.op == "scalar" else built[i]) if plan.in_body(node, i, root)
+        operands = tuple((i if i.op == "scalar" else built[i]) if plan.in_body(node, i, kernel)
                          else inputs[i] for i in node.inputs)
         built[node] = node if not node.inputs else intern(
             node.op, operands, node.attrs, node.type, None, location=node.location)
-    kind = "reduce" if root.op in REDUCE_OPS else "elementwise"
-    return list(first_use), Graph(list(inputs.values()), [built[root]]), kind
+    kind = "reduce" if kernel.op in REDUCE_OPS else "elementwise"
+    return reads, Graph(list(inputs.values()), [built[r] for r in roots if r in used]), kind
 
 
 def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | None = None) -> Graph:
@@ -160,16 +291,50 @@ def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | Non
     fusible = fusible or _anything
     statistics = statistics if statistics is not None else Counter()
     plan = partition(graph, fusible)
+    reads = {k: _reads(plan, roots, k)[0] for k, roots in plan.roots.items()}
+    outside = [n for n in graph.nodes[len(graph.inputs):]
+               if n not in plan.owner and n not in plan.duplicated]
+    used = set(graph.outputs).union(*reads.values(), *(n.inputs for n in outside))
     mapping: dict[Node, Node] = {n: n for n in graph.inputs}
-    for node in graph.nodes[len(graph.inputs):]:
-        owner = plan.owner.get(node)
-        if owner is None:
-            mapping[node] = with_inputs(node, tuple(mapping[i] for i in node.inputs))
-        elif owner is node:
-            reads, body, kind = kernel_body(node, plan)
-            mapping[node] = build("kernel", tuple(mapping[i] for i in reads),
-                                  {"body": body, "kind": kind}, node.location)
-            statistics["kernels"] += 1
+
+    def make_kernel(kernel: Node) -> None:
+        operands, body, kind = kernel_body(kernel, plan, used)
+        node = build("kernel", tuple(mapping[i] for i in operands), {"body": body, "kind": kind},
+                     kernel.location)
+        exported = [r for r in plan.roots[kernel] if r in used]
+        for k, root in enumerate(exported):
+            mapping[root] = node if len(exported) == 1 else build(
+                "result", (node,), {"index": k}, root.location)
+        statistics["kernels"] += 1
+
+    def unit(node: Node) -> Node:
+        return plan.kernel_of(node) or node
+
+    # A kernel may compute values its readers need before its last root: order the kernels
+    # and the ops outside them by what each reads (Kahn's algorithm, in graph order).
+    needs = {n: {unit(i) for i in n.inputs} for n in outside}
+    needs.update((k, {unit(r) for r in rs}) for k, rs in reads.items())
+    position = {n: k for k, n in enumerate(graph.nodes)}
+    key = {u: position[plan.roots[u][-1] if u in plan.roots else u] for u in needs}  # unique
+    at = {k: u for u, k in key.items()}
+    inputs = set(graph.inputs)
+    waiting = {u: len(deps - inputs) for u, deps in needs.items()}
+    dependents: dict[Node, list[Node]] = {}
+    for u, deps in needs.items():
+        for d in deps:
+            dependents.setdefault(d, []).append(u)
+    ready = [key[u] for u, w in waiting.items() if not w]
+    heapq.heapify(ready)
+    while ready:
+        u = at[heapq.heappop(ready)]
+        if u in plan.roots:
+            make_kernel(u)
+        else:
+            mapping[u] = with_inputs(u, tuple(mapping[i] for i in u.inputs))
+        for d in dependents.get(u, ()):
+            waiting[d] -= 1
+            if not waiting[d]:
+                heapq.heappush(ready, key[d])
     statistics["fused-ops"] += len(plan.owner)
     outputs = [mapping[o] for o in graph.outputs]
     if all(a is b for a, b in zip(outputs, graph.outputs)):

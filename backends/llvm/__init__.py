@@ -8,10 +8,13 @@ NumPy in a generated Python driver, the same code generator the NumPy backend us
 
 from __future__ import annotations
 
+import functools
+import threading
+
 from llvmlite import ir
 
 from backends.llvm import jit
-from backends.llvm.kernel import build, layout, vector_lanes
+from backends.llvm.kernel import build, has_vector_variant, layout, vector_lanes
 from backends.llvm.runtime import KernelCall
 from backends.llvm.scalar import SUPPORTED, can_lower
 from backends.numpy import NumpyExecutable
@@ -20,6 +23,8 @@ from graphc.graph import Graph
 from graphc.kernel import REDUCE_OPS, VIEW_OPS
 from graphc.node import Node
 from graphc.printer import format_graph
+
+_generic_lock = threading.Lock()
 
 
 def fusible(node: Node) -> bool:
@@ -45,26 +50,45 @@ class LLVMExecutable(NumpyExecutable):
 
         fused = fuse(graph, fusible=fusible)
         kernels = [n for n in fused.nodes if n.op == "kernel"]
+        # Vector functions (and the generic ones of kernels without) are built and compiled
+        # now; the generic loops that other layouts need, in a second module on first use.
+        self.lanes = lanes = vector_lanes(jit.vector_bits())
+        self.layouts = {node: layout(node.attr("body"), f"kernel{k}") for k, node in enumerate(kernels)}
         module = ir.Module("graphc")
         module.triple = jit.target_machine().triple
-        layouts = {}
-        lanes = vector_lanes(jit.vector_bits())
-        for k, node in enumerate(kernels):
-            body = node.attr("body")
-            layouts[node] = spec = layout(body, f"kernel{k}")
-            build(body, spec, module, lanes)
+        for node, spec in self.layouts.items():
+            build(node.attr("body"), spec, module, lanes, None if has_vector_variant(spec, lanes) else module)
         self.llvm_ir = str(module)
+        self._generic_ir: str | None = None
         engine = jit.ENGINE.load(self.llvm_ir)
-        self.kernels = {
-            node: KernelCall(node, spec, engine.get_function_address(spec.generic_name),
-                             engine.get_function_address(spec.vector_name) if spec.rank else None)
-            for node, spec in layouts.items()}
-        self.layouts = layouts
-        numpy_math = any(n.inputs and n.op != "kernel" for n in fused.nodes)
+        self.kernels = {}
+        for node, spec in self.layouts.items():
+            vector = has_vector_variant(spec, lanes)
+            self.kernels[node] = KernelCall(
+                node, spec, functools.partial(self._generic_address, spec.generic_name, vector),
+                engine.get_function_address(spec.vector_name) if vector else None)
+        numpy_math = any(n.inputs and n.op not in ("kernel", "result") for n in fused.nodes)
         super().__init__(fused, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel},
                          quiet_numpy=numpy_math)
         self.driver = self.source
         self.source = format_graph(fused)
+
+    @property
+    def generic_ir(self) -> str:
+        """The module of the generic loops of kernels that also have vector ones (built once)."""
+        with _generic_lock:
+            if self._generic_ir is None:
+                module = ir.Module("graphc.generic")
+                module.triple = jit.target_machine().triple
+                for node, spec in self.layouts.items():
+                    if has_vector_variant(spec, self.lanes):
+                        build(node.attr("body"), spec, None, self.lanes, module)
+                self._generic_ir = str(module)
+            return self._generic_ir
+
+    def _generic_address(self, name: str, deferred: bool) -> int:
+        engine = jit.ENGINE.load(self.generic_ir if deferred else self.llvm_ir)
+        return engine.get_function_address(name)
 
     def _lower_kernel(self, args: list[str], node: Node, ctx) -> str:
         """A call of the compiled kernel on NumPy views of its operands."""
@@ -81,12 +105,13 @@ class LLVMExecutable(NumpyExecutable):
 
     def emit(self, what: str = "llvm") -> str:
         """The compiled code as text: "llvm", "llvm-opt", "asm", "python" (the driver), "graph"."""
+        modules = (self.llvm_ir, self.generic_ir)
         if what == "llvm":
-            return self.llvm_ir
+            return "\n".join(modules)
         if what == "llvm-opt":
-            return str(jit.optimize(self.llvm_ir))
+            return "\n".join(str(jit.optimize(m)) for m in modules)
         if what == "asm":
-            return jit.assembly(jit.optimize(self.llvm_ir))
+            return "\n".join(jit.assembly(jit.optimize(m)) for m in modules)
         if what == "python":
             return self.driver
         if what == "graph":

@@ -4,7 +4,7 @@ Each generated function has the signature
 
     void kernel(ptr arrays, ptr strides, ptr shape, i64 start, i64 stop)
 
-`arrays` holds one NumPy array object (a `PyObject *`) per operand and one for the
+`arrays` holds one NumPy array object (a `PyObject *`) per operand and one per
 output; the kernel reads each one's data pointer from NumPy's public struct layout
 (`PyArray_DATA`: the field after the object header), which costs far less per call
 than asking NumPy for it from Python. `strides` holds, per
@@ -16,8 +16,12 @@ innermost (the caller transposes its views so they come last).
 Two variants are built per kernel. The *generic* one is a plain scalar loop nest
 that accepts any strides. The *vector* one is specialised for the innermost strides
 the operands are expected to have (1: contiguous, 0: broadcast, other: strided) and
-processes `lanes` elements per iteration with explicit vector instructions, then a
-scalar remainder; the caller picks it when the actual strides match.
+processes `lanes` elements per iteration with explicit vector instructions; the last,
+partial vector of a row runs the same code with its lanes past the end masked off
+(masked loads and stores), so the body is emitted once. The caller picks the vector
+variant when the actual strides match, and the backend compiles the generic variants
+of such kernels only when some call needs one. A kernel of several outputs stores each
+in the same iteration.
 """
 
 from __future__ import annotations
@@ -59,7 +63,8 @@ class KernelLayout:
     rank: int  # iteration rank
     reduced: int  # how many trailing iteration dimensions are reduced
     reduction: Node | None  # the reduce node, for reduce kernels
-    expected: tuple[str, ...]  # innermost stride class of each operand and the output
+    outputs: tuple[Node, ...]  # the body's outputs, stored in this order after the operands
+    expected: tuple[str, ...]  # innermost stride class of each operand and each output
 
     @property
     def generic_name(self) -> str:
@@ -88,8 +93,9 @@ def layout(body: Graph, name: str) -> KernelLayout:
         rank, reduced, inner_axis = output.ndim, 0, output.ndim - 1
     # The output of a reduce kernel is written outside the innermost loop: any stride will do.
     output_class = STRIDED if reduction is not None else CONTIGUOUS
-    expected = (*(_expected_class(o, rank, inner_axis) for o in operands), output_class)
-    return KernelLayout(name, operands, rank, reduced, reduction, expected)
+    expected = (*(_expected_class(o, rank, inner_axis) for o in operands),
+                *(output_class for _ in body.outputs))
+    return KernelLayout(name, operands, rank, reduced, reduction, tuple(body.outputs), expected)
 
 
 def _expected_class(operand: Node, rank: int, axis: int) -> str:
@@ -112,14 +118,21 @@ def vector_lanes(vector_bits: int) -> int:
     return max(1, vector_bits // 32)
 
 
-def build(body: Graph, spec: KernelLayout, module: ir.Module, lanes: int) -> None:
-    """Add the kernel's generic and vector functions to `module`."""
-    _Builder(body, spec, module, spec.generic_name, None).build()
+def has_vector_variant(spec: KernelLayout, lanes: int) -> bool:
     # A float product is not reassociated: with overflow and underflow its order decides
     # between inf, 0 and NaN, so it runs in NumPy's order (the generic loop).
     ordered = spec.reduction is not None and spec.reduction.op == "prod"
-    if spec.rank > 0 and lanes > 1 and not ordered:
-        _Builder(body, spec, module, spec.vector_name, lanes).build()
+    return spec.rank > 0 and lanes > 1 and not ordered
+
+
+def build(body: Graph, spec: KernelLayout, vector_module: ir.Module | None, lanes: int,
+          generic_module: ir.Module | None) -> None:
+    """Add the kernel's vector function (where it has one) to `vector_module` and its generic
+    function to `generic_module` (each if given)."""
+    if vector_module is not None and has_vector_variant(spec, lanes):
+        _Builder(body, spec, vector_module, spec.vector_name, lanes).build()
+    if generic_module is not None:
+        _Builder(body, spec, generic_module, spec.generic_name, None).build()
 
 
 class _Builder:
@@ -132,14 +145,14 @@ class _Builder:
         for arg in self.fn.args[:3]:
             arg.add_attribute("noalias")
         self.emitter = _BodyEmitter(body, spec)
-        self.out_dtype = body.outputs[0].dtype
+        self.first_output = len(spec.operands)
         self.reducer = _Reducer(spec.reduction) if spec.reduction is not None else None
 
     def build(self) -> None:
         fn, spec = self.fn, self.spec
         data, strides, shape, start, stop = fn.args
         b = self.b = ir.IRBuilder(fn.append_basic_block("entry"))
-        n, rank = len(spec.operands) + 1, spec.rank
+        n, rank = len(spec.operands) + len(spec.outputs), spec.rank
         objects = [b.load(b.gep(data, [I64(k)], source_etype=PTR), typ=PTR) for k in range(n)]
         self.bases = [b.load(b.gep(o, [I64(ARRAY_DATA_OFFSET)], source_etype=I8), typ=PTR)
                       for o in objects]
@@ -148,7 +161,7 @@ class _Builder:
         self.sizes = [b.load(b.gep(shape, [I64(d)], source_etype=I64), typ=I64) for d in range(rank)]
         zero = [I64(0)] * n
         if self.reducer is None and rank == 0:
-            self._store(zero[-1], self.emitter.emit(b, self._load_scalars(zero), None))
+            self._store_all(zero, self.emitter.emit(b, self._load_scalars(zero), None))
         elif self.reducer is None:
             self._nest(0, rank - 1, start, stop, zero,
                        lambda offs: self._elementwise_inner(offs, start if rank == 1 else None,
@@ -196,8 +209,13 @@ class _Builder:
             self._loop(lo, hi, 1, lambda i: scalar_body(self._at(offsets, d, i)))
             return
         vector_end = b.add(lo, b.and_(b.sub(hi, lo), I64(-self.lanes)))
-        self._loop(lo, vector_end, self.lanes, lambda i: vector_body(offsets, i))
-        self._loop(vector_end, hi, 1, lambda i: scalar_body(self._at(offsets, d, i)))
+        self._loop(lo, vector_end, self.lanes, lambda i: vector_body(offsets, i, None))
+        # The last partial vector: its lanes past `hi` are masked off (no scalar copy of the body).
+        with b.if_then(b.icmp_signed("<", vector_end, hi)):
+            lanes = ir.Constant(ir.VectorType(I64, self.lanes), list(range(self.lanes)))
+            index = b.add(_splat(b, vector_end, self.lanes), lanes)
+            vector_body(offsets, vector_end, _Tail(b.icmp_signed("<", index, _splat(b, hi, self.lanes)),
+                                                   b.sub(b.sub(hi, vector_end), I64(1))))
 
     def _at(self, offsets, d, i):
         return [self.b.add(off, self.b.mul(i, self.steps[k][d])) for k, off in enumerate(offsets)]
@@ -215,7 +233,9 @@ class _Builder:
             values.append(self.b.trunc(v, I1) if node.dtype is dtypes.bool_ else v)
         return values
 
-    def _load_vectors(self, offsets, i):
+    def _load_vectors(self, offsets, i, tail: _Tail | None):
+        """Each operand's `lanes` elements from index `i` of the last dimension; in a `tail`,
+        masked lanes hold a copy of an element in bounds (never read past the end)."""
         b, d, lanes = self.b, self.spec.rank - 1, self.lanes
         values = []
         for k, node in enumerate(self.spec.operands):
@@ -224,35 +244,45 @@ class _Builder:
             kind = self.spec.expected[k]
             if kind == CONTIGUOUS:
                 ptr = self._element(k, node.dtype, b.add(offsets[k], i))
-                v = b.load(ptr, typ=vty, align=ALIGN[ty])
+                if tail is None:
+                    v = b.load(ptr, typ=vty, align=ALIGN[ty])
+                else:
+                    first = _splat(b, b.load(ptr, typ=ty), lanes)
+                    v = _masked(b, "load", vty, [ptr, I32(ALIGN[ty]), tail.mask, first])
             elif kind == BROADCAST:
                 s = b.load(self._element(k, node.dtype, offsets[k]), typ=ty)
                 v = _splat(b, s, lanes)
             else:
                 v = ir.Constant(vty, ir.Undefined)
                 for j in range(lanes):
-                    off = b.add(offsets[k], b.mul(b.add(i, I64(j)), self.steps[k][d]))
+                    at = I64(j) if tail is None else intrinsic(b, "smin", [I64(j), tail.last])
+                    off = b.add(offsets[k], b.mul(b.add(i, at), self.steps[k][d]))
                     v = b.insert_element(v, b.load(self._element(k, node.dtype, off), typ=ty), I32(j))
             values.append(b.trunc(v, ir.VectorType(I1, lanes)) if node.dtype is dtypes.bool_ else v)
         return values
 
-    def _store(self, offset, value):
-        if self.out_dtype is dtypes.bool_:
-            value = self.b.zext(value, I8)
-        self.b.store(value, self._element(-1, self.out_dtype, offset))
+    def _store_all(self, offsets, values, i=None, tail: _Tail | None = None):
+        """Store each output's value at its offset (plus `i` for vectors of `lanes` elements,
+        only the unmasked lanes in a `tail`)."""
+        b = self.b
+        for k, (node, value) in enumerate(zip(self.spec.outputs, values), self.first_output):
+            ty = memory_type(node.dtype)
+            if node.dtype is dtypes.bool_:
+                value = b.zext(value, ir.VectorType(I8, self.lanes) if i is not None else I8)
+            ptr = self._element(k, node.dtype, offsets[k] if i is None else b.add(offsets[k], i))
+            if tail is not None:
+                _masked(b, "store", None, [value, ptr, I32(ALIGN[ty]), tail.mask])
+            else:
+                b.store(value, ptr, align=ALIGN[ty] if i is not None else None)
 
     # ------------------------------------------------------------------ elementwise
     def _elementwise_inner(self, offsets, lo, hi):
         def scalar(offs):
-            self._store(offs[-1], self.emitter.emit(self.b, self._load_scalars(offs), None))
+            self._store_all(offs, self.emitter.emit(self.b, self._load_scalars(offs), None))
 
-        def vector(offs, i):
-            value = self.emitter.emit(self.b, self._load_vectors(offs, i), self.lanes)
-            if self.out_dtype is dtypes.bool_:
-                value = self.b.zext(value, ir.VectorType(I8, self.lanes))
-            ty = memory_type(self.out_dtype)
-            self.b.store(value, self._element(-1, self.out_dtype, self.b.add(offs[-1], i)),
-                         align=ALIGN[ty])
+        def vector(offs, i, tail):
+            values = self.emitter.emit(self.b, self._load_vectors(offs, i, tail), self.lanes)
+            self._store_all(offs, values, i, tail)
 
         self._innermost(offsets, scalar, vector, lo, hi)
 
@@ -264,12 +294,15 @@ class _Builder:
             b.store(ir.Constant(ir.VectorType(r.acc_type, self.lanes), r.init().constant), self.vacc)
 
         def scalar(offs):
-            value = self.emitter.emit(b, self._load_scalars(offs), None)
+            (value,) = self.emitter.emit(b, self._load_scalars(offs), None)
             b.store(r.combine(b, b.load(self.acc, typ=r.acc_type), value), self.acc)
 
-        def vector(offs, i):
+        def vector(offs, i, tail):
             vty = ir.VectorType(r.acc_type, self.lanes)
-            value = self.emitter.emit(b, self._load_vectors(offs, i), self.lanes)
+            (value,) = self.emitter.emit(b, self._load_vectors(offs, i, tail), self.lanes)
+            if tail is not None:  # masked lanes add the identity
+                identity = ir.Constant(value.type, [r.init().constant] * self.lanes)
+                value = b.select(tail.mask, value, identity)
             b.store(r.combine(b, b.load(self.vacc, typ=vty), value), self.vacc)
 
         rank = spec.rank
@@ -281,7 +314,27 @@ class _Builder:
             vacc = b.load(self.vacc, typ=vty)
             for j in range(self.lanes):
                 acc = r.merge(b, acc, b.extract_element(vacc, I32(j)))
-        self._store(offsets[-1], r.finish(b, acc, self.sizes[rank - spec.reduced:]))
+        self._store_all(offsets, [r.finish(b, acc, self.sizes[rank - spec.reduced:])])
+
+
+@dataclass
+class _Tail:
+    """The last, partial vector of a row: which lanes are in bounds, and the last one's index."""
+
+    mask: ir.Value  # <lanes x i1>
+    last: ir.Value  # i64: lanes past it repeat it
+
+
+def _masked(b: ir.IRBuilder, op: str, vty: ir.VectorType | None, args: list[ir.Value]) -> ir.Value:
+    """`llvm.masked.load` (of type `vty`) or `llvm.masked.store`."""
+    data = vty or args[0].type
+    name = f"llvm.masked.{op}.v{data.count}{_SUFFIX[data.element]}.p0"
+    fn = b.module.globals.get(name) or ir.Function(
+        b.module, ir.FunctionType(vty or ir.VoidType(), [a.type for a in args]), name)
+    return b.call(fn, args)
+
+
+_SUFFIX = {I8: "i8", I32: "i32", I64: "i64", F32: "f32", F64: "f64"}
 
 
 def _splat(b: ir.IRBuilder, value: ir.Value, lanes: int) -> ir.Value:
@@ -298,9 +351,9 @@ class _BodyEmitter:
         self.order = [n for n in body.nodes
                       if n.op not in VIEW_OPS and n.op != "placeholder" and n is not spec.reduction]
         self.operands = spec.operands
-        self.result = spec.reduction.inputs[0] if spec.reduction is not None else body.outputs[0]
+        self.results = (spec.reduction.inputs[0],) if spec.reduction is not None else body.outputs
 
-    def emit(self, b: ir.IRBuilder, loaded: list[ir.Value], lanes: int | None) -> ir.Value:
+    def emit(self, b: ir.IRBuilder, loaded: list[ir.Value], lanes: int | None) -> list[ir.Value]:
         values: dict[int, ir.Value] = {id(n): v for n, v in zip(self.operands, loaded)}
         for node in self.order:
             if id(node) in values:
@@ -310,7 +363,7 @@ class _BodyEmitter:
                 values[id(node)] = ir.Constant(ir.VectorType(c.type, lanes), c.constant) if lanes else c
                 continue
             values[id(node)] = LOWERING[node.op](b, node, [values[id(i)] for i in node.inputs])
-        return values[id(self.result)]
+        return [values[id(r)] for r in self.results]
 
 
 class _Reducer:

@@ -1,4 +1,4 @@
-"""Calling a compiled kernel: views in, a freshly allocated output out, threads if it pays.
+"""Calling a compiled kernel: views in, freshly allocated outputs out, threads if it pays.
 
 Everything that depends only on the operands' shapes and strides (the iteration
 shape, element strides, the variant to run, how to split it across threads) is
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -61,15 +62,17 @@ class _Plan:
 class KernelCall:
     """A compiled kernel as a Python callable over NumPy views of its operands."""
 
-    def __init__(self, node: Node, spec: KernelLayout, generic: int, vector: int | None):
+    def __init__(self, node: Node, spec: KernelLayout, generic: Callable[[], int], vector: int | None):
+        """`generic()` gives the generic function's address (compiling it on first use)."""
         self.name = spec.name
-        self.generic = KERNEL_SIGNATURE(generic)
+        self._generic_address = generic
+        self._generic = None
         self.vector = KERNEL_SIGNATURE(vector) if vector else None
         self.expected = spec.expected
-        self.out_dtype = node.dtype.numpy
+        self.out_dtypes = [o.dtype.numpy for o in spec.outputs]
         self.rank = spec.rank
         self.reduction = spec.reduction
-        self.arrays_type = ctypes.py_object * (len(spec.operands) + 1)
+        self.arrays_type = ctypes.py_object * (len(spec.operands) + len(spec.outputs))
         # NumPy gives 0-d results as scalars, but kernels read the data pointer of an ndarray.
         self.zero_d = any(o.ndim == 0 for o in spec.operands)
         self.plans: dict[tuple, _Plan] = {}
@@ -92,10 +95,10 @@ class KernelCall:
             self.plans[key] = plan
         if plan.copies:
             views = tuple(np.ascontiguousarray(v) if k in plan.copies else v for k, v in enumerate(views))
-        out = np.empty(plan.out_shape, self.out_dtype)
-        arrays = self.arrays_type(*views, out)
+        outs = [np.empty(plan.out_shape, dtype) for dtype in self.out_dtypes]
+        arrays = self.arrays_type(*views, *outs)
         self._run(plan, ctypes.addressof(arrays))
-        return out
+        return outs[0] if len(outs) == 1 else outs
 
     def _plan(self, views) -> _Plan:
         """Iteration shape, element strides and variant for one layout of the operands."""
@@ -110,7 +113,7 @@ class KernelCall:
         operands = [np.broadcast_to(v, shape) for v in views]
         if self.reduction is None:
             out_shape = shape
-            out_view = np.empty(shape, self.out_dtype)
+            out_view = np.empty(shape, self.out_dtypes[0])
         else:
             if self.needs_elements and any(shape[a] == 0 for a in self.axes):
                 raise ValueError(f"{self.reduction.op} of an empty axis has no value"
@@ -119,19 +122,23 @@ class KernelCall:
             kept = tuple(shape[d] for d in self.perm[:self.rank - len(self.axes)])
             out_shape = tuple(1 if d in self.axes else shape[d] for d in range(self.rank)) \
                 if self.keepdims else kept
-            out_view = np.empty(kept + (1,) * len(self.axes), self.out_dtype)
+            out_view = np.empty(kept + (1,) * len(self.axes), self.out_dtypes[0])
             shape = tuple(shape[d] for d in self.perm)
-        arrays = [*operands, out_view]
+        arrays = [*operands, *(out_view for _ in self.out_dtypes)]  # outputs share one layout
         steps = [s // a.itemsize if a.shape[d] != 1 else 0
                  for a in arrays for d, s in enumerate(a.strides)]
         strides = (ctypes.c_int64 * max(1, len(steps)))(*steps)
         sizes = (ctypes.c_int64 * max(1, self.rank))(*shape)
-        function = self.generic
+        function = None
         if self.vector is not None:
             inner = [steps[k * self.rank + self.rank - 1] for k in range(len(arrays))]
             actual = tuple("b" if s == 0 else "c" if s == 1 else "s" for s in inner)
             if all(a == e or e == "s" for a, e in zip(actual, self.expected)):
                 function = self.vector
+        if function is None:
+            if self._generic is None:
+                self._generic = KERNEL_SIGNATURE(self._generic_address())
+            function = self._generic
         splittable = shape and (self.reduction is None or len(self.axes) < self.rank)
         total = int(np.prod(shape, dtype=np.int64)) if shape else 1
         return _Plan(tuple(out_shape), copies, strides, sizes, function, shape[0] if splittable else 0, total)

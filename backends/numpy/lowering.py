@@ -85,7 +85,8 @@ def _kernel(args, node: Node, ctx) -> str:
     source, namespace = generate(node.attr("body"), fn, names=ctx.names)
     ctx.functions.append(source)
     ctx.namespace.update(namespace)
-    return f"{fn}({', '.join(args)})[0]"
+    call = f"{fn}({', '.join(args)})"
+    return call if len(node.attr("body").outputs) > 1 else f"{call}[0]"
 
 
 LOWERING = {
@@ -161,4 +162,5 @@ LOWERING = {
     "matmul": "np.matmul({0}, {1})",
     # fusion
     "kernel": _kernel,
+    "result": lambda args, node, ctx: f"{args[0]}[{node.attr('index')}]",
 }

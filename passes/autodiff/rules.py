@@ -25,7 +25,7 @@ NON_DIFFERENTIABLE = frozenset({
 
 # Ops that only passes after differentiation create: autodiff rejects them with an error
 # that says so. Fusion's kernels are one; differentiate first, then fuse the gradient graph.
-DIFFERENTIATE_BEFORE_FUSING = frozenset({"kernel"})
+DIFFERENTIATE_BEFORE_FUSING = frozenset({"kernel", "result"})
 
 
 class UnsupportedGradientError(ValueError):

@@ -52,6 +52,8 @@ def precision(graph: Graph) -> str:
     level = "bits"
     inexact: set = set()
     for node in all_nodes(graph):
+        if node.op == "kernel":  # its body's nodes follow
+            continue
         if not node.dtype.is_floating_point and not (node.inputs and node.inputs[0].dtype.is_floating_point):
             continue
         if node.op in TRANSCENDENTAL or node.op in ORDER_DEPENDENT:

@@ -48,14 +48,41 @@ def test_an_elementwise_chain_becomes_one_kernel():
     assert fused.outputs == (k,)
 
 
-def test_a_value_with_two_consumers_is_materialised():
+def test_kernels_that_read_one_another_merge_into_one_of_several_outputs():
     x = gc.placeholder("x", (8,))
-    shared = gc.exp(x)
+    shared = gc.exp(x)  # consumers in two kernels: computed once, in the merged kernel
     fused = fuse(Graph([x], [gc.sin(shared), gc.cos(shared)]))
-    first, second, third = kernels(fused)
-    assert body_ops(first) == ["exp"]
-    assert second.inputs == (first,) and third.inputs == (first,)
-    assert body_ops(second) == ["sin"] and body_ops(third) == ["cos"]
+    (k,) = kernels(fused)
+    assert sorted(body_ops(k)) == ["cos", "exp", "sin"]
+    assert [o.op for o in k.attr("body").outputs] == ["sin", "cos"]  # exp stays in registers
+    assert str(k.type) == "(f32[8], f32[8])"
+    assert [(o.op, o.inputs, o.attr("index")) for o in fused.outputs] == [("result", (k,), 0),
+                                                                           ("result", (k,), 1)]
+
+
+def test_a_value_another_path_also_reaches_is_materialised_by_its_own_kernel():
+    x, w = gc.placeholder("x", (4, 4)), gc.placeholder("w", (4, 4))
+    e = gc.exp(x)  # read by matmul and by the kernel after it: merging would make a cycle
+    fused = fuse(Graph([x, w], [gc.tanh(gc.matmul(e, w) + e)]))
+    first, second = kernels(fused)
+    assert body_ops(first) == ["exp"] and first in second.inputs
+    (matmul,) = [n for n in fused.nodes if n.op == "matmul"]
+    assert matmul.inputs[0] is first and matmul in second.inputs
+
+
+def test_a_chain_and_its_gradient_become_one_kernel():
+    x = gc.placeholder("x", ("n",))
+    y = x
+    for i in range(30):
+        y = gc.sin(y) if i % 3 == 0 else (y * 1.01 if i % 3 == 1 else y + 0.5)
+    f = gc.function([x], [y, gc.grad(gc.sum(y), x)])
+    fused = fuse(f.graph)
+    (k,) = kernels(fused)
+    assert body_ops(k).count("sin") == 10 and body_ops(k).count("cos") == 10
+    values = np.linspace(-2, 2, 9, dtype=np.float32)
+    got = compile_graph(fused, "numpy")(values)
+    for a, b in zip(got, f(values)):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_a_value_used_twice_by_one_consumer_fuses_into_it():
@@ -75,12 +102,12 @@ def test_a_value_used_by_several_ops_of_one_kernel_is_computed_once_in_it():
 def test_scalars_and_views_of_inputs_are_copied_into_each_body():
     x = gc.placeholder("x", (4, 4))
     view = gc.flip(gc.transpose(x), (0,))
-    shared = gc.exp(x)  # materialised: two consumers
+    shared = gc.exp(x)
     fused = fuse(Graph([x], [view * 2.0 + shared, gc.sin(view) - 2.0, gc.cos(shared)]))
     with_view = [k for k in kernels(fused) if "flip" in body_ops(k)]
     assert len(with_view) == 2
-    assert all(body_ops(k).count("scalar") == 1 and x._node in k.inputs for k in with_view)
-    assert outside_ops(fused) == []  # neither the views nor the scalar are materialised
+    assert all(body_ops(k).count("scalar") == 1 and k.inputs == (x._node,) for k in with_view)
+    assert set(outside_ops(fused)) == {"result"}  # neither the views nor the scalar are materialised
 
 
 def test_a_cheap_value_with_two_consumers_is_recomputed_in_each():
@@ -95,11 +122,10 @@ def test_a_cheap_value_with_two_consumers_is_recomputed_in_each():
 
 def test_expensive_operands_of_a_recomputed_value_are_materialised_once():
     x = gc.placeholder("x", (8,))
-    shared = gc.exp(x) + 1.0  # the add is duplicated; the exp under it is materialised once
+    shared = gc.exp(x) + 1.0  # the add is duplicated; the exp under it is computed once
     fused = fuse(Graph([x], [gc.sin(shared), gc.cos(shared)]))
-    (exp_kernel,) = [k for k in kernels(fused) if body_ops(k) == ["exp"]]
-    consumers = [k for k in kernels(fused) if k is not exp_kernel]
-    assert len(consumers) == 2 and all(k.inputs == (exp_kernel,) for k in consumers)
+    (k,) = kernels(fused)  # the kernels of sin and cos merge, and their two adds become one
+    assert sorted(body_ops(k)) == ["add", "cos", "exp", "scalar", "sin"]
 
 
 def test_a_view_of_a_computed_value_reads_the_materialised_value():
@@ -159,8 +185,8 @@ def test_graph_outputs_are_materialised():
     x = gc.placeholder("x", (5,))
     o = -x
     fused = fuse(Graph([x], [o, o * 3.0]))
-    first, second = kernels(fused)
-    assert fused.outputs == (first, second) and second.inputs == (first,)
+    (k,) = kernels(fused)
+    assert [o.op for o in k.attr("body").outputs] == ["neg", "mul"]
 
 
 def test_graph_inputs_are_never_fused():
@@ -313,6 +339,31 @@ def test_the_type_rule_checks_the_body():
         make("kernel", [x], body=_body(a0, make("exp", [total])), kind="reduce")
     with pytest.raises(GraphBuildError, match='must end in a reduction'):
         make("kernel", [x], body=good, kind="reduce")
+
+
+def test_the_type_rules_of_kernels_of_several_outputs_and_result():
+    x = gc.placeholder("x", (3,))._node
+    a0 = kernel_input(0, x.type)
+    e, s = make("exp", [a0]), make("sin", [a0])
+    two = make("kernel", [x], body=Graph([a0], [e, s]), kind="elementwise")
+    assert str(two.type) == "(f32[3], f32[3])"
+    assert make("result", [two], index=1).type == x.type
+    with pytest.raises(GraphBuildError, match="index 2 is not one of the kernel's 2 outputs"):
+        make("result", [two], index=2)
+    with pytest.raises(GraphBuildError, match="result reads an output of a multi-output kernel"):
+        make("result", [x], index=0)
+    with pytest.raises(GraphBuildError, match="share one shape"):
+        row = make("sum", [a0], axes=(0,), keepdims=True)
+        make("kernel", [x], body=Graph([a0], [e, make("exp", [row])]), kind="elementwise")
+    with pytest.raises(GraphBuildError, match="reduce kernel's body cannot have 2 outputs"):
+        total = make("sum", [a0], axes=(0,), keepdims=False)
+        make("kernel", [x], body=Graph([a0], [total, total]), kind="reduce")
+    with pytest.raises(GraphBuildError, match="lists an output twice"):
+        make("kernel", [x], body=Graph([a0], [e, e]), kind="elementwise")
+    with pytest.raises(GraphBuildError, match="computed by elementwise ops, not flip"):
+        make("kernel", [x], body=Graph([a0], [e, make("flip", [a0], axes=(0,))]), kind="elementwise")
+    text = str(Graph([x], [make("result", [two], index=0), make("result", [two], index=1)]))
+    assert ": (f32[3], f32[3])" in text and parse(text).outputs[1].type == x.type
 
 
 def test_a_body_reads_only_its_own_inputs():

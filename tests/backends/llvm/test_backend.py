@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphc
+from backends.llvm import jit
 from graphc.ops import GraphBuildError
 from tests.backends.agree import assert_agree, compare_backends, precision
 
@@ -233,6 +234,36 @@ def test_layouts_of_one_graph_agree(dtype):
     for args in layouts:
         compare_backends([x, y], outs, args)
     compare_backends([x, y], [o for o in outs if o is not outs[2]], (np.zeros((0, 3), dtype), big[0, :3]))
+
+
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_a_kernel_of_several_outputs_agrees_on_every_layout(dtype):
+    """A chain and its gradient fuse into one kernel that writes both (and a mask), in vectors
+    with a masked last vector per row, and in the generic loop for other strides."""
+    x = graphc.placeholder("x", ("n", "m"), dtype=dtype)
+    y = x
+    for i in range(9):
+        y = graphc.sin(y) if i % 3 == 0 else (y * 1.01 if i % 3 == 1 else y + 0.5)
+    outs = [y, graphc.grad(graphc.sum(y), x), y > 0.75]
+    f = graphc.function([x], outs, backend="llvm")
+    (kernel,) = [n for n in f.executable.layouts]
+    assert len(kernel.attr("body").outputs) == 3
+    big = np.linspace(-4, 4, 40 * 37, dtype=dtype).reshape(40, 37)
+    for args in [(big,), (big[:, :1],), (big[:3, :17],), (big[::2, ::3],), (big[::-1, ::-2],),
+                 (np.asfortranarray(big),), (big[:0],)]:
+        compare_backends([x], outs, args)
+
+
+def test_generic_loops_are_compiled_only_when_a_layout_needs_them():
+    x = graphc.placeholder("x", ("n",))
+    f = graphc.function([x], graphc.exp(x) * 3.0 + 1.0, backend="llvm")
+    values = np.linspace(-1, 1, 50, dtype=np.float32)
+    before = dict(jit.ENGINE.stats)
+    f(values)
+    assert f.executable._generic_ir is None and jit.ENGINE.stats == before
+    np.testing.assert_allclose(f(values[::2]), np.exp(values[::2]) * 3 + 1, rtol=1e-6)
+    assert "kernel0_generic" in f.executable._generic_ir
+    assert sum(jit.ENGINE.stats.values()) == sum(before.values()) + 1
 
 
 def test_zero_dimensional_values_between_kernels():
