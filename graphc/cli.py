@@ -83,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
                "example: graphc run model.gir --inputs x=x.npy 'w=[[1, 2], [3, 4]]'",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("file", metavar="FILE", help="the input .gir file, or - for stdin")
-    run.add_argument("--backend", default="numpy", help="the backend to compile with (default: numpy)")
+    run.add_argument("--backend", default="llvm", help="the backend to compile with (default: llvm)")
     run.add_argument("--inputs", nargs="*", default=[], metavar="NAME=VALUE",
                      help="a value for each graph input")
     run.add_argument("--seed", type=int, default=0, help="seed for NAME=random inputs (default 0)")

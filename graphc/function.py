@@ -15,7 +15,7 @@ _INPUT_OPS = ("placeholder", "parameter", "constant")
 class Function:
     """A compiled graph. Call it with arrays; get an array, or a list for a list of outputs."""
 
-    def __init__(self, inputs: Sequence[Tensor], outputs, backend: str = "numpy", passes: str = "-O1"):
+    def __init__(self, inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1"):
         from backends import compile as compile_graph
 
         if isinstance(inputs, Tensor):
@@ -59,9 +59,11 @@ class Function:
         return f"<graphc.Function({names}) backend={self.backend}, {len(self.graph)} nodes>"
 
 
-def function(inputs: Sequence[Tensor], outputs, backend: str = "numpy", passes: str = "-O1") -> Function:
+def function(inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1") -> Function:
     """Compile `outputs` (a tensor or a list of tensors) as a function of `inputs`.
 
-    `passes` is the pipeline run on the graph first (`""` runs none); `f.graph` is its result.
+    `backend` is "llvm" (fused, compiled kernels) or "numpy" (generated NumPy code, the
+    reference). `passes` is the pipeline run on the graph first (`""` runs none); `f.graph` is
+    its result.
     """
     return Function(inputs, outputs, backend, passes)

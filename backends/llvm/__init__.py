@@ -58,6 +58,7 @@ class LLVMExecutable(NumpyExecutable):
         module.triple = jit.target_machine().triple
         for node, spec in self.layouts.items():
             build(node.attr("body"), spec, module, lanes, None if has_vector_variant(spec, lanes) else module)
+        jit.link_math(module)
         self.llvm_ir = str(module)
         self._generic_ir: str | None = None
         engine = jit.ENGINE.load(self.llvm_ir)
@@ -83,6 +84,7 @@ class LLVMExecutable(NumpyExecutable):
                 for node, spec in self.layouts.items():
                     if has_vector_variant(spec, self.lanes):
                         build(node.attr("body"), spec, None, self.lanes, module)
+                jit.link_math(module)
                 self._generic_ir = str(module)
             return self._generic_ir
 

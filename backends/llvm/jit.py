@@ -1,4 +1,5 @@
-"""LLVM for this process: the host target machine, the O3 pipeline, and a JIT engine."""
+"""LLVM for this process: the host target machine, the O3 pipeline, a JIT engine, and the
+math library every kernel calls (compiled once per process)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import functools
 import threading
 
 import llvmlite.binding as llvm
+from llvmlite import ir
 
 from backends.llvm import cache
 
@@ -87,6 +89,20 @@ class Engine:
 
 
 ENGINE = Engine()
+_linked: set[str] = set()
+
+
+def link_math(module: ir.Module) -> None:
+    """Compile (or find in the caches) each math function `module` declares, once per process,
+    and make its address known to the JIT's linker, so kernels call one shared copy."""
+    from backends.llvm import math
+
+    for fn in module.functions:
+        if fn.is_declaration and fn.name.startswith("graphc.math.") and fn.name not in _linked:
+            engine = ENGINE.load(math.library(fn.name, target_machine().triple))
+            llvm.add_symbol(fn.name, engine.get_function_address(fn.name))
+            with _lock:
+                _linked.add(fn.name)
 
 
 def assembly(module: llvm.ModuleRef) -> str:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from llvmlite import ir
 
+from backends.llvm import math as llvm_math
 from backends.llvm.scalar import (
     F32,
     F64,
@@ -352,6 +353,10 @@ class _BodyEmitter:
                       if n.op not in VIEW_OPS and n.op != "placeholder" and n is not spec.reduction]
         self.operands = spec.operands
         self.results = (spec.reduction.inputs[0],) if spec.reduction is not None else body.outputs
+        # sin and cos of one value share their argument reduction: one call computes both.
+        trig = {(n.op, n.inputs[0]): n for n in self.order if n.op in ("sin", "cos")}
+        self.sincos = {n: (n, trig[("cos", x)]) if op == "sin" else (trig[("sin", x)], n)
+                       for (op, x), n in trig.items() if ("sin" if op == "cos" else "cos", x) in trig}
 
     def emit(self, b: ir.IRBuilder, loaded: list[ir.Value], lanes: int | None) -> list[ir.Value]:
         values: dict[int, ir.Value] = {id(n): v for n, v in zip(self.operands, loaded)}
@@ -362,8 +367,23 @@ class _BodyEmitter:
                 c = constant(node.dtype, node.attr("value"))
                 values[id(node)] = ir.Constant(ir.VectorType(c.type, lanes), c.constant) if lanes else c
                 continue
+            if node in self.sincos:
+                self._emit_sincos(b, values, *self.sincos[node])
+                continue
             values[id(node)] = LOWERING[node.op](b, node, [values[id(i)] for i in node.inputs])
         return [values[id(r)] for r in self.results]
+
+    @staticmethod
+    def _emit_sincos(b: ir.IRBuilder, values: dict, sin: Node, cos: Node) -> None:
+        x = values[id(sin.inputs[0])]
+        both = llvm_math.emit(b, "sincos", x)
+        for k, node in enumerate((sin, cos)):
+            if isinstance(x.type, ir.VectorType):
+                half = ir.Constant(ir.VectorType(I32, x.type.count),
+                                   list(range(k * x.type.count, (k + 1) * x.type.count)))
+                values[id(node)] = b.shuffle_vector(both, both, half)
+            else:
+                values[id(node)] = b.extract_element(both, I32(k))
 
 
 class _Reducer:

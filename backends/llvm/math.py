@@ -907,31 +907,61 @@ def _body(builder: ir.IRBuilder, name: str, ty: ir.Type, args) -> ir.Value:
     return y if need is None else _patch(e, need, y, exact)
 
 
+_DECLARED: dict[str, tuple[str, ir.Type]] = {}  # symbol -> (op name, type), for `library`
+
+
+def _signature(name: str, ty: ir.Type) -> ir.FunctionType:
+    """`sincos` returns sin and cos side by side (twice the lanes); the others, one `ty`."""
+    result = ty
+    if name == "sincos" and isinstance(ty, ir.VectorType):
+        result = ir.VectorType(ty.element, 2 * ty.count)
+    elif name == "sincos":
+        result = ir.VectorType(ty, 2)
+    return ir.FunctionType(result, [ty] * ARITY.get(name, 1))
+
+
 def get(module: ir.Module, name: str, ty: ir.Type) -> ir.Function:
-    """The internal (noinline) function computing math op `name` on values of type `ty`."""
-    if name != "sqrt" and name not in MATH:
-        raise KeyError(f"unknown math function {name!r}; known: sqrt, {', '.join(sorted(MATH))}")
-    fname = f"graphc.math.{name}.{_type_suffix(ty)}"
-    fn = module.globals.get(fname)
-    if fn is not None:
-        return fn
-    fn = ir.Function(module, ir.FunctionType(ty, [ty] * ARITY.get(name, 1)), fname)
-    fn.linkage = "internal"
-    fn.attributes.add("noinline")
+    """The declaration, in `module`, of the function computing math op `name` on values of
+    type `ty`; `library` defines it, once per process (jit.link_math)."""
+    if name not in ("sqrt", "sincos") and name not in MATH:
+        raise KeyError(f"unknown math function {name!r}; known: sqrt, sincos, {', '.join(sorted(MATH))}")
+    symbol = f"graphc.math.{name}.{_type_suffix(ty)}"
+    fn = module.globals.get(symbol)
+    if fn is None:
+        fn = ir.Function(module, _signature(name, ty), symbol)
+        fn.attributes.add("nounwind")
+        _DECLARED[symbol] = (name, ty)
+    return fn
+
+
+def library(symbol: str, triple: str) -> str:
+    """The text of a module defining the math function `symbol` that `get` declared."""
+    name, ty = _DECLARED[symbol]
+    module = ir.Module(symbol)
+    module.triple = triple
+    fn = ir.Function(module, _signature(name, ty), symbol)
     fn.attributes.add("nounwind")
     builder = ir.IRBuilder(fn.append_basic_block("entry"))
-    if name == "sqrt":
-        sqrt = module.globals.get(f"llvm.sqrt.{_type_suffix(ty)}") or ir.Function(
-            module, ir.FunctionType(ty, [ty]), f"llvm.sqrt.{_type_suffix(ty)}")
+    if name == "sincos":  # the optimiser merges the two functions' common work (the reduction)
+        s = _body(builder, "sin", ty, fn.args)
+        c = _body(builder, "cos", ty, fn.args)
+        if not isinstance(ty, ir.VectorType):
+            s, c = (builder.insert_element(ir.Constant(ir.VectorType(ty, 1), ir.Undefined), v,
+                                           ir.Constant(ir.IntType(32), 0)) for v in (s, c))
+        width = 2 * (ty.count if isinstance(ty, ir.VectorType) else 1)
+        builder.ret(builder.shuffle_vector(s, c, ir.Constant(ir.VectorType(ir.IntType(32), width),
+                                                             list(range(width)))))
+    elif name == "sqrt":
+        sqrt = ir.Function(module, ir.FunctionType(ty, [ty]), f"llvm.sqrt.{_type_suffix(ty)}")
         builder.ret(builder.call(sqrt, fn.args))
     else:
         builder.ret(_body(builder, name, ty, fn.args))
-    return fn
+    return str(module)
 
 
 def emit(builder: ir.IRBuilder, name: str, *args: ir.Value) -> ir.Value:
     """Emit math op `name` (exp, log, ..., sqrt) on scalar or vector `args` at the builder's
-    position (a call of a per-module function, whose fast and exact paths branch inside)."""
+    position: a call of the library function, whose fast and exact paths branch inside."""
     return builder.call(get(builder.module, name, args[0].type), args)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backends.llvm import buffers
 from backends.llvm.kernel import ARRAY_DATA_OFFSET, KernelLayout
 from graphc.node import Node
 from graphc.threads import get_num_threads
@@ -57,6 +58,7 @@ class _Plan:
     function: object
     outer: int  # the extent of the dimension threads may split (0: do not split)
     total: int
+    allocate: Callable  # np.empty, or buffers.empty for outputs large enough to pool
 
 
 class KernelCall:
@@ -69,7 +71,7 @@ class KernelCall:
         self._generic = None
         self.vector = KERNEL_SIGNATURE(vector) if vector else None
         self.expected = spec.expected
-        self.out_dtypes = [o.dtype.numpy for o in spec.outputs]
+        self.out_dtypes = [np.dtype(o.dtype.numpy) for o in spec.outputs]
         self.rank = spec.rank
         self.reduction = spec.reduction
         self.arrays_type = ctypes.py_object * (len(spec.operands) + len(spec.outputs))
@@ -95,7 +97,7 @@ class KernelCall:
             self.plans[key] = plan
         if plan.copies:
             views = tuple(np.ascontiguousarray(v) if k in plan.copies else v for k, v in enumerate(views))
-        outs = [np.empty(plan.out_shape, dtype) for dtype in self.out_dtypes]
+        outs = [plan.allocate(plan.out_shape, dtype) for dtype in self.out_dtypes]
         arrays = self.arrays_type(*views, *outs)
         self._run(plan, ctypes.addressof(arrays))
         return outs[0] if len(outs) == 1 else outs
@@ -141,7 +143,10 @@ class KernelCall:
             function = self._generic
         splittable = shape and (self.reduction is None or len(self.axes) < self.rank)
         total = int(np.prod(shape, dtype=np.int64)) if shape else 1
-        return _Plan(tuple(out_shape), copies, strides, sizes, function, shape[0] if splittable else 0, total)
+        out_bytes = int(np.prod(out_shape, dtype=np.int64)) * max(d.itemsize for d in self.out_dtypes)
+        allocate = buffers.empty if out_bytes >= buffers.MIN_BYTES else np.empty
+        return _Plan(tuple(out_shape), copies, strides, sizes, function, shape[0] if splittable else 0,
+                     total, allocate)
 
     def _run(self, plan: _Plan, arrays: int) -> None:
         outer = plan.outer

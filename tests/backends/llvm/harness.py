@@ -15,6 +15,7 @@ import numpy as np
 from llvmlite import ir
 
 from backends.llvm import math as llvm_math
+from backends.llvm.jit import link_math
 
 _TYPES = {np.dtype(np.float32): ir.FloatType(), np.dtype(np.float64): ir.DoubleType()}
 _keep_alive = []
@@ -92,7 +93,9 @@ def optimize(module: ir.Module) -> llvm.ModuleRef:
 @functools.cache
 def kernel(name: str, dtype, arity: int = 1, lanes: int | None = None):
     """A Python callable f(*arrays) -> array running the compiled loop (see loop_module)."""
-    ref = optimize(loop_module(name, dtype, arity, lanes))
+    module = loop_module(name, dtype, arity, lanes)
+    link_math(module)  # the math library the loop calls
+    ref = optimize(module)
     engine = llvm.create_mcjit_compiler(ref, target_machine())
     engine.finalize_object()
     _keep_alive.append(engine)

@@ -484,6 +484,19 @@ def test_emit_llvm_optimised_llvm_and_assembly():
         f.executable.emit("cuda")
 
 
+@pytest.mark.parametrize("dtype", [F32, F64])
+def test_sin_and_cos_of_one_value_share_one_call(dtype):
+    x = graphc.placeholder("x", ("n",), dtype=dtype)
+    outs = [graphc.sin(x) * graphc.cos(x), graphc.cos(x) + 1, graphc.sin(x * 2.0)]
+    ir = graphc.function([x], outs, backend="llvm").emit("llvm")
+    assert "@\"graphc.math.sincos." in ir and "@\"graphc.math.cos." not in ir
+    assert "@\"graphc.math.sin." in ir  # sin(2x) has no cos partner
+    values = np.concatenate([np.linspace(-50, 50, 1001), [1e6, -3e7, 1e22, 2.0**-30, 0.0, -0.0,
+                                                          np.inf, -np.inf, np.nan]]).astype(dtype)
+    for args in [(values,), (values[::-3],)]:  # vector and generic loops
+        compare_backends([x], outs, args)
+
+
 def test_float_products_follow_numpys_order_through_overflow_and_underflow():
     # With reassociation, -inf and tiny factors give NaN or inf depending on the order.
     x = graphc.placeholder("x", (4,))

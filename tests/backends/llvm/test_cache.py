@@ -34,8 +34,9 @@ def run_fresh_process(cache_dir: Path, **env) -> dict:
 def test_a_second_process_loads_the_object_code_from_disk(tmp_path):
     first = run_fresh_process(tmp_path)
     second = run_fresh_process(tmp_path)
-    assert first["stats"]["compiled"] == 1 and first["stats"]["disk"] == 0
-    assert second["stats"]["disk"] == 1 and second["stats"]["compiled"] == 0
+    # two objects: the kernel, and the math library's tanh it calls
+    assert first["stats"]["compiled"] == 2 and first["stats"]["disk"] == 0
+    assert second["stats"]["disk"] == 2 and second["stats"]["compiled"] == 0
     assert second["value"] == first["value"]
     expected = (np.tanh(np.arange(4, dtype=np.float32)) * 3 - np.arange(4)).tolist()
     np.testing.assert_allclose(second["value"], expected, rtol=1e-6)
@@ -43,26 +44,28 @@ def test_a_second_process_loads_the_object_code_from_disk(tmp_path):
 
 def test_a_corrupt_entry_is_detected_and_recompiled(tmp_path):
     first = run_fresh_process(tmp_path)
-    (entry,) = tmp_path.glob("*.o")
-    data = bytearray(entry.read_bytes())
-    data[-10] ^= 0xFF  # flip bits in the object code: the checksum no longer matches
-    entry.write_bytes(bytes(data))
+    entries = sorted(tmp_path.glob("*.o"))
+    for entry in entries:
+        data = bytearray(entry.read_bytes())
+        data[-10] ^= 0xFF  # flip bits in the object code: the checksum no longer matches
+        entry.write_bytes(bytes(data))
     again = run_fresh_process(tmp_path)
-    assert again["stats"]["compiled"] == 1 and again["stats"]["disk"] == 0
+    assert again["stats"]["compiled"] == len(entries) == 2 and again["stats"]["disk"] == 0
     assert again["value"] == first["value"]
-    assert cache.MAGIC in entry.read_bytes()  # rewritten whole
+    assert all(cache.MAGIC in entry.read_bytes() for entry in entries)  # rewritten whole
 
 
 def test_a_truncated_entry_is_recompiled(tmp_path):
     run_fresh_process(tmp_path)
-    (entry,) = tmp_path.glob("*.o")
+    entry = max(tmp_path.glob("*.o"), key=lambda p: p.stat().st_size)
     entry.write_bytes(entry.read_bytes()[:20])
-    assert run_fresh_process(tmp_path)["stats"]["compiled"] == 1
+    stats = run_fresh_process(tmp_path)["stats"]
+    assert stats["compiled"] == 1 and stats["disk"] == 1
 
 
 def test_the_cache_can_be_turned_off(tmp_path):
     result = run_fresh_process(tmp_path, GRAPHC_CACHE="off")
-    assert result["stats"]["compiled"] == 1
+    assert result["stats"]["compiled"] == 2
     assert not list(tmp_path.glob("*.o"))
 
 

@@ -1,0 +1,49 @@
+"""Large output buffers, reused once no array uses them, so calls stop paying page faults.
+
+A fresh array of many megabytes comes from the OS as untouched pages, and the first write
+to each page traps into the kernel, which zeroes it: for a 40 MB float32 output that was
+3 ms of a 6.5 ms `x + 1` here, against 3.5 ms into a reused buffer. NumPy itself pays it
+on every call. `empty` hands out views of pooled blocks of at least MIN_BYTES instead: a
+block is free again when only the pool refers to it (the caller dropped every array over
+it), so an output the caller keeps is never reused, and intermediates a call deletes are
+reused by its later kernels. The pool grows to at most MAX_BYTES; past that, `np.empty`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import numpy as np
+
+MIN_BYTES = 1 << 22  # 4 MiB: smaller arrays come from malloc's heap, already mapped
+MAX_BYTES = 1 << 30
+_FREE_REFCOUNT = 3  # the pool's list, the loop variable, getrefcount's argument
+
+_lock = threading.Lock()
+_blocks: dict[int, list[np.ndarray]] = {}
+_held = 0
+
+
+def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialised C-contiguous array, from the pool when it is large."""
+    global _held
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if nbytes < MIN_BYTES:
+        return np.empty(shape, dtype)
+    with _lock:
+        blocks = _blocks.setdefault(nbytes, [])
+        for block in blocks:
+            if sys.getrefcount(block) == _FREE_REFCOUNT:
+                return block.view(dtype).reshape(shape)
+        if _held + nbytes <= MAX_BYTES:
+            block = np.empty(nbytes, np.uint8)
+            blocks.append(block)
+            _held += nbytes
+            return block.view(dtype).reshape(shape)
+    return np.empty(shape, dtype)
+
+
+def held_bytes() -> int:
+    """Bytes the pool holds, in use or free."""
+    return _held
