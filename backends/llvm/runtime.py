@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backends.llvm import buffers
+from backends import buffers
 from backends.llvm.kernel import ARRAY_DATA_OFFSET, KernelLayout
 from graphc.node import Node
 from graphc.threads import get_num_threads

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from backends import buffers
+
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)) without overflow for large |x| (SciPy's expit)."""
@@ -25,7 +27,9 @@ def relu(x: np.ndarray) -> np.ndarray:
 
 
 def owned(value) -> np.ndarray:
-    """An output the caller may keep and write: no views of inputs, no scalars."""
-    if isinstance(value, np.ndarray) and value.flags.owndata and value.flags.writeable:
+    """An output the caller may keep and write: no views of inputs, no scalars (a pooled
+    buffer made for this call is the caller's as it is)."""
+    if isinstance(value, np.ndarray) and value.flags.writeable and (
+            value.flags.owndata or buffers.handed_out(value)):
         return value
     return np.array(value)

@@ -7,12 +7,15 @@ on every call. `empty` hands out views of pooled blocks of at least MIN_BYTES in
 block is free again when only the pool refers to it (the caller dropped every array over
 it), so an output the caller keeps is never reused, and intermediates a call deletes are
 reused by its later kernels. The pool grows to at most MAX_BYTES; past that, `np.empty`.
+`handed_out(a)` tells the arrays `empty` returned (whole blocks, which a call may return
+to its caller as they are) from other views.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -23,6 +26,7 @@ _FREE_REFCOUNT = 3  # the pool's list, the loop variable, getrefcount's argument
 _lock = threading.Lock()
 _blocks: dict[int, list[np.ndarray]] = {}
 _held = 0
+_handed: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> array from `empty`
 
 
 def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
@@ -35,13 +39,24 @@ def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         blocks = _blocks.setdefault(nbytes, [])
         for block in blocks:
             if sys.getrefcount(block) == _FREE_REFCOUNT:
-                return block.view(dtype).reshape(shape)
+                return _hand_out(block, shape, dtype)
         if _held + nbytes <= MAX_BYTES:
             block = np.empty(nbytes, np.uint8)
             blocks.append(block)
             _held += nbytes
-            return block.view(dtype).reshape(shape)
+            return _hand_out(block, shape, dtype)
     return np.empty(shape, dtype)
+
+
+def _hand_out(block: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    array = block.view(dtype).reshape(shape)
+    _handed[id(array)] = array
+    return array
+
+
+def handed_out(array: np.ndarray) -> bool:
+    """Whether `array` is an array `empty` returned from the pool (not a view of one)."""
+    return _handed.get(id(array)) is array
 
 
 def held_bytes() -> int:

@@ -1,0 +1,55 @@
+"""The pool of large buffers: reused once no array refers to them, never while one does."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import graphc
+from backends import buffers
+from backends.numpy.runtime import owned
+
+LARGE = (buffers.MIN_BYTES // 4 + 256,)  # float32 elements: just over the pooling threshold
+F32 = np.dtype(np.float32)
+
+
+def test_a_dropped_buffer_is_reused_and_a_held_one_never():
+    first = buffers.empty(LARGE, F32)
+    address = first.ctypes.data
+    held = buffers.empty(LARGE, F32)
+    assert held.ctypes.data != address
+    del first
+    again = buffers.empty(LARGE, F32)
+    assert again.ctypes.data == address  # only the pool referred to it
+    view = again[::2]
+    del again
+    assert buffers.empty(LARGE, F32).ctypes.data not in (address, held.ctypes.data)  # the view holds it
+    del view
+    assert buffers.empty(LARGE, F32).ctypes.data == address
+
+
+def test_small_arrays_are_not_pooled():
+    small = buffers.empty((16,), F32)
+    assert small.flags.owndata and not buffers.handed_out(small)
+
+
+def test_a_pooled_output_is_returned_as_is_but_a_view_of_one_is_copied():
+    pooled = buffers.empty(LARGE, F32)
+    assert buffers.handed_out(pooled) and owned(pooled) is pooled
+    view = pooled[1:]
+    assert not buffers.handed_out(view)
+    copy = owned(view)
+    assert copy is not view and copy.flags.owndata
+
+
+def test_outputs_a_caller_keeps_are_never_overwritten_by_later_calls():
+    x = graphc.placeholder("x", ("n",))
+    f = graphc.function([x], [graphc.exp(x) + 1.0, x * 2.0], backend="llvm")
+    kept = []
+    for k in range(4):
+        values = np.full(LARGE, float(k), np.float32)
+        kept.append(f(values))
+        f(values + 10)  # dropped at once: its buffers go back to the pool
+    for k, (e, d) in enumerate(kept):
+        np.testing.assert_allclose(e, np.exp(np.float32(k)) + 1, rtol=1e-6)
+        np.testing.assert_array_equal(d, 2.0 * k)
+    assert len({e.ctypes.data for e, _ in kept}) == len(kept)
