@@ -13,6 +13,7 @@ to its caller as they are) from other views.
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import weakref
@@ -32,7 +33,7 @@ _handed: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> ar
 def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """An uninitialised C-contiguous array, from the pool when it is large."""
     global _held
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
     with _lock:

@@ -69,6 +69,9 @@ STRICT_RULES = (
          when=lambda m: m.x.dtype.category > 0),
     rule("div-one", op("div", "x", const(1)), lambda m: m.x),
     rule("pow-one", op("pow", "x", const(1)), lambda m: m.x),
+    # x*x is the correctly rounded square, as PyTorch computes x**2 (NumPy's float pow may be
+    # an ulp off), and one multiply instead of a pow
+    rule("pow-two", op("pow", "x", const(2)), lambda m: m.make("mul", m.x, m.x)),
     rule("neg-neg", op("neg", op("neg", "x")), lambda m: m.x),
     rule("sub-self-int", op("sub", "x", "x"), lambda m: m.zeros(), when=_is_int),
     rule("mul-zero-int", op("mul", "x", const(0)), lambda m: m.zeros(), when=_is_int),

@@ -14,7 +14,7 @@ import threading
 from llvmlite import ir
 
 from backends.llvm import jit
-from backends.llvm.kernel import build, has_vector_variant, layout, vector_lanes
+from backends.llvm.kernel import build, has_column_variant, has_vector_variant, layout, vector_lanes
 from backends.llvm.runtime import KernelCall
 from backends.llvm.scalar import SUPPORTED, can_lower
 from backends.numpy import NumpyExecutable
@@ -65,9 +65,11 @@ class LLVMExecutable(NumpyExecutable):
         self.kernels = {}
         for node, spec in self.layouts.items():
             vector = has_vector_variant(spec, lanes)
+            column = has_column_variant(spec, lanes)
             self.kernels[node] = KernelCall(
                 node, spec, functools.partial(self._generic_address, spec.generic_name, vector),
-                engine.get_function_address(spec.vector_name) if vector else None)
+                engine.get_function_address(spec.vector_name) if vector else None,
+                engine.get_function_address(spec.column_name) if column else None)
         numpy_math = any(n.inputs and n.op not in ("kernel", "result") for n in fused.nodes)
         super().__init__(fused, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel},
                          quiet_numpy=numpy_math)

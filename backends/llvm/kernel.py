@@ -21,7 +21,12 @@ partial vector of a row runs the same code with its lanes past the end masked of
 (masked loads and stores), so the body is emitted once. The caller picks the vector
 variant when the actual strides match, and the backend compiles the generic variants
 of such kernels only when some call needs one. A kernel of several outputs stores each
-in the same iteration.
+in the same iteration. A reduce kernel that keeps some dimensions also gets a *column*
+variant, for reductions over leading axes (`sum(x, 0)` of a C-ordered `x`): it runs
+along the last kept dimension in vectors, each lane accumulating its own output element
+over the reduced dimensions (COLUMN_CHUNK accumulators at a time, on the stack), so it
+reads memory in order instead of gathering strided elements; the caller picks it when
+it gathers fewer operands than the row-wise vector variant would.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ I32 = ir.IntType(32)
 CONTIGUOUS, BROADCAST, STRIDED = "c", "b", "s"
 ARRAY_DATA_OFFSET = 16  # PyArrayObject.data follows ob_refcnt and ob_type (checked at import)
 ALIGN = {I1: 1, I8: 1, I32: 4, I64: 8, F32: 4, F64: 8}  # element alignment of vector accesses
+COLUMN_CHUNK = 256  # kept elements a column reduction accumulates at once (on the stack)
 
 
 @dataclass
@@ -66,6 +72,11 @@ class KernelLayout:
     reduction: Node | None  # the reduce node, for reduce kernels
     outputs: tuple[Node, ...]  # the body's outputs, stored in this order after the operands
     expected: tuple[str, ...]  # innermost stride class of each operand and each output
+    column_expected: tuple[str, ...] | None = None  # the same along the last kept dimension
+
+    @property
+    def column_name(self) -> str:
+        return self.name + "_column"
 
     @property
     def generic_name(self) -> str:
@@ -96,7 +107,11 @@ def layout(body: Graph, name: str) -> KernelLayout:
     output_class = STRIDED if reduction is not None else CONTIGUOUS
     expected = (*(_expected_class(o, rank, inner_axis) for o in operands),
                 *(output_class for _ in body.outputs))
-    return KernelLayout(name, operands, rank, reduced, reduction, tuple(body.outputs), expected)
+    column = None
+    if reduction is not None and reduced < rank and reduction.dtype is not dtypes.bool_:
+        kept_axis = max(d for d in range(rank) if d not in reduction.attr("axes"))
+        column = (*(_expected_class(o, rank, kept_axis) for o in operands), CONTIGUOUS)
+    return KernelLayout(name, operands, rank, reduced, reduction, tuple(body.outputs), expected, column)
 
 
 def _expected_class(operand: Node, rank: int, axis: int) -> str:
@@ -126,12 +141,18 @@ def has_vector_variant(spec: KernelLayout, lanes: int) -> bool:
     return spec.rank > 0 and lanes > 1 and not ordered
 
 
+def has_column_variant(spec: KernelLayout, lanes: int) -> bool:
+    return spec.column_expected is not None and lanes > 1
+
+
 def build(body: Graph, spec: KernelLayout, vector_module: ir.Module | None, lanes: int,
           generic_module: ir.Module | None) -> None:
-    """Add the kernel's vector function (where it has one) to `vector_module` and its generic
+    """Add the kernel's vector functions (where it has them) to `vector_module` and its generic
     function to `generic_module` (each if given)."""
     if vector_module is not None and has_vector_variant(spec, lanes):
         _Builder(body, spec, vector_module, spec.vector_name, lanes).build()
+    if vector_module is not None and has_column_variant(spec, lanes):
+        _Builder(body, spec, vector_module, spec.column_name, lanes, column=True).build()
     if generic_module is not None:
         _Builder(body, spec, generic_module, spec.generic_name, None).build()
 
@@ -140,8 +161,11 @@ class _Builder:
     """Builds one variant of a kernel function."""
 
     def __init__(self, body: Graph, spec: KernelLayout, module: ir.Module, name: str,
-                 lanes: int | None):
-        self.spec, self.lanes = spec, lanes
+                 lanes: int | None, column: bool = False):
+        self.spec, self.lanes, self.column = spec, lanes, column
+        # the dimension vectors run along, and the stride classes they were built for
+        self.inner = spec.rank - spec.reduced - 1 if column else spec.rank - 1
+        self.expected = spec.column_expected if column else spec.expected
         self.fn = ir.Function(module, ir.FunctionType(ir.VoidType(), [PTR, PTR, PTR, I64, I64]), name)
         for arg in self.fn.args[:3]:
             arg.add_attribute("noalias")
@@ -167,6 +191,12 @@ class _Builder:
             self._nest(0, rank - 1, start, stop, zero,
                        lambda offs: self._elementwise_inner(offs, start if rank == 1 else None,
                                                             stop if rank == 1 else None))
+        elif self.column:
+            kept = rank - spec.reduced
+            vty = ir.VectorType(self.reducer.acc_type, self.lanes)
+            self.chunk = b.alloca(ir.ArrayType(vty, COLUMN_CHUNK // self.lanes))
+            self._nest(0, kept - 1, start, stop, zero, lambda offs: self._column_row(
+                offs, start if kept == 1 else None, stop if kept == 1 else None))
         else:
             r = self.reducer
             self.acc = b.alloca(r.acc_type)  # entry-block slots become registers
@@ -203,7 +233,7 @@ class _Builder:
 
     def _innermost(self, offsets, scalar_body, vector_body, lo=None, hi=None):
         """The last dimension (from `lo` to `hi`): vectors of `lanes` elements, then scalars."""
-        b, d = self.b, self.spec.rank - 1
+        b, d = self.b, self.inner
         lo = lo if lo is not None else I64(0)
         hi = hi if hi is not None else self.sizes[d]
         if self.lanes is None:
@@ -237,12 +267,12 @@ class _Builder:
     def _load_vectors(self, offsets, i, tail: _Tail | None):
         """Each operand's `lanes` elements from index `i` of the last dimension; in a `tail`,
         masked lanes hold a copy of an element in bounds (never read past the end)."""
-        b, d, lanes = self.b, self.spec.rank - 1, self.lanes
+        b, d, lanes = self.b, self.inner, self.lanes
         values = []
         for k, node in enumerate(self.spec.operands):
             ty = memory_type(node.dtype)
             vty = ir.VectorType(ty, lanes)
-            kind = self.spec.expected[k]
+            kind = self.expected[k]
             if kind == CONTIGUOUS:
                 ptr = self._element(k, node.dtype, b.add(offsets[k], i))
                 if tail is None:
@@ -318,6 +348,42 @@ class _Builder:
         self._store_all(offsets, [r.finish(b, acc, self.sizes[rank - spec.reduced:])])
 
 
+    # ------------------------------------------------------------ column reduce
+    def _column_row(self, offsets, lo, hi):
+        """Reduce over the reduced dimensions with the last kept one innermost, in vectors:
+        COLUMN_CHUNK kept elements at a time, each a lane's own accumulator in the chunk
+        (so no lanes combine: every output element sums in the same order as one loop)."""
+        b, r, spec, d = self.b, self.reducer, self.spec, self.inner
+        lo = lo if lo is not None else I64(0)
+        hi = hi if hi is not None else self.sizes[d]
+        vty = ir.VectorType(r.acc_type, self.lanes)
+        identity = ir.Constant(vty, [r.init().constant] * self.lanes)
+
+        def chunk(c):
+            end = intrinsic(b, "smin", [b.add(c, I64(COLUMN_CHUNK)), hi])
+            self._loop(I64(0), I64(COLUMN_CHUNK), self.lanes, lambda j: b.store(identity, self._slot(j)))
+
+            def accumulate(offs, j, tail):
+                (value,) = self.emitter.emit(b, self._load_vectors(offs, j, tail), self.lanes)
+                slot = self._slot(b.sub(j, c))
+                b.store(r.combine(b, b.load(slot, typ=vty), value), slot)
+
+            self._nest(spec.rank - spec.reduced, spec.rank, None, None, offsets,
+                       lambda offs: self._innermost(offs, None, accumulate, c, end))
+
+            def finish(offs, j, tail):
+                acc = b.load(self._slot(b.sub(j, c)), typ=vty)
+                self._store_all(offs, [r.finish(b, acc, self.sizes[spec.rank - spec.reduced:])], j, tail)
+
+            self._innermost(offsets, None, finish, c, end)
+
+        self._loop(lo, hi, COLUMN_CHUNK, chunk)
+
+    def _slot(self, j):
+        """The accumulators of the chunk's elements j, j + 1, ... (j a multiple of `lanes`)."""
+        return self.b.gep(self.chunk, [I64(0), self.b.udiv(j, I64(self.lanes))], inbounds=True)
+
+
 @dataclass
 class _Tail:
     """The last, partial vector of a row: which lanes are in bounds, and the last one's index."""
@@ -338,7 +404,14 @@ def _masked(b: ir.IRBuilder, op: str, vty: ir.VectorType | None, args: list[ir.V
 _SUFFIX = {I8: "i8", I32: "i32", I64: "i64", F32: "f32", F64: "f64"}
 
 
+def _splat_like(b: ir.IRBuilder, value: ir.Value, ty: ir.Type) -> ir.Value:
+    """`value` broadcast to vector type `ty`, or itself where `ty` is scalar."""
+    return _splat(b, value, ty.count) if isinstance(ty, ir.VectorType) else value
+
+
 def _splat(b: ir.IRBuilder, value: ir.Value, lanes: int) -> ir.Value:
+    if isinstance(value.type, ir.VectorType):
+        return value
     vty = ir.VectorType(value.type, lanes)
     one = b.insert_element(ir.Constant(vty, ir.Undefined), value, I32(0))
     zeros = ir.Constant(ir.VectorType(I32, lanes), [0] * lanes)
@@ -438,7 +511,8 @@ class _Reducer:
             count = I64(1)
             for size in reduced_sizes:
                 count = b.mul(count, size)
-            acc = b.fdiv(acc, b.sitofp(count, self.acc_type))
+            acc = b.fdiv(acc, _splat_like(b, b.sitofp(count, self.acc_type), acc.type))
         if self.acc_type is not self.value_type:
-            acc = b.fptrunc(acc, self.value_type)
+            lanes = acc.type.count if isinstance(acc.type, ir.VectorType) else None
+            acc = b.fptrunc(acc, ir.VectorType(self.value_type, lanes) if lanes else self.value_type)
         return acc

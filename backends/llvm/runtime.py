@@ -29,12 +29,20 @@ _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 
 
+TUPLE_ITEMS_OFFSET = 24  # PyTupleObject's items follow refcount, type and size (checked below)
+
+
 def _check_array_layout() -> None:
-    """Kernels read array data pointers at a fixed offset: make sure this NumPy agrees."""
+    """Kernels read array data pointers at a fixed offset, and their arguments from a tuple's
+    items: make sure this NumPy and this Python agree."""
     probe = np.arange(3, dtype=np.float64)[1:]
     at_offset = ctypes.c_void_p.from_address(id(probe) + ARRAY_DATA_OFFSET).value
     if at_offset != probe.ctypes.data:
         raise ImportError("this NumPy's array struct differs from the one graphc's LLVM kernels"
+                          " read; use the NumPy backend")
+    pair = (probe, at_offset)
+    if ctypes.c_void_p.from_address(id(pair) + TUPLE_ITEMS_OFFSET + 8).value != id(at_offset):
+        raise ImportError("this Python's tuple layout differs from the one graphc's LLVM kernels"
                           " read; use the NumPy backend")
 
 
@@ -59,22 +67,38 @@ class _Plan:
     outer: int  # the extent of the dimension threads may split (0: do not split)
     total: int
     allocate: Callable  # np.empty, or buffers.empty for outputs large enough to pool
+    stop: int  # the outermost loop's extent (1 for a 0-d iteration)
+
+    def __post_init__(self):
+        # what a one-thread call passes, computed once
+        self.strides_address = ctypes.addressof(self.strides)
+        self.sizes_address = ctypes.addressof(self.sizes)
+        self.may_split = bool(self.outer) and self.total >= PARALLEL_MIN_ELEMENTS
+
+
+def _stride_classes(steps: list[int], rank: int, dim: int, arrays: int) -> tuple[str, ...]:
+    """Each array's step along iteration dimension `dim`: broadcast, contiguous or strided."""
+    inner = [steps[k * rank + dim] for k in range(arrays)]
+    return tuple("b" if s == 0 else "c" if s == 1 else "s" for s in inner)
 
 
 class KernelCall:
     """A compiled kernel as a Python callable over NumPy views of its operands."""
 
-    def __init__(self, node: Node, spec: KernelLayout, generic: Callable[[], int], vector: int | None):
-        """`generic()` gives the generic function's address (compiling it on first use)."""
+    def __init__(self, node: Node, spec: KernelLayout, generic: Callable[[], int], vector: int | None,
+                 column: int | None = None):
+        """`generic()` gives the generic function's address (compiling it on first use);
+        `vector` and `column` are the vector variants' (rows innermost, or kept columns)."""
         self.name = spec.name
         self._generic_address = generic
         self._generic = None
         self.vector = KERNEL_SIGNATURE(vector) if vector else None
+        self.column = KERNEL_SIGNATURE(column) if column else None
         self.expected = spec.expected
+        self.column_expected = spec.column_expected
         self.out_dtypes = [np.dtype(o.dtype.numpy) for o in spec.outputs]
         self.rank = spec.rank
         self.reduction = spec.reduction
-        self.arrays_type = ctypes.py_object * (len(spec.operands) + len(spec.outputs))
         # NumPy gives 0-d results as scalars, but kernels read the data pointer of an ndarray.
         self.zero_d = any(o.ndim == 0 for o in spec.operands)
         self.plans: dict[tuple, _Plan] = {}
@@ -88,7 +112,7 @@ class KernelCall:
     def __call__(self, *views: np.ndarray) -> np.ndarray:
         if self.zero_d:
             views = tuple(np.asarray(v) for v in views)
-        key = tuple(v.shape for v in views) + tuple(v.strides for v in views)
+        key = tuple([(v.shape, v.strides) for v in views])
         plan = self.plans.get(key)
         if plan is None:
             plan = self._plan(views)
@@ -98,8 +122,12 @@ class KernelCall:
         if plan.copies:
             views = tuple(np.ascontiguousarray(v) if k in plan.copies else v for k, v in enumerate(views))
         outs = [plan.allocate(plan.out_shape, dtype) for dtype in self.out_dtypes]
-        arrays = self.arrays_type(*views, *outs)
-        self._run(plan, ctypes.addressof(arrays))
+        arrays = (*views, *outs)  # the kernel reads the tuple's item pointers in place
+        address = id(arrays) + TUPLE_ITEMS_OFFSET
+        if plan.may_split and get_num_threads() > 1:
+            self._run_threads(plan, address)
+        else:
+            plan.function(address, plan.strides_address, plan.sizes_address, 0, plan.stop)
         return outs[0] if len(outs) == 1 else outs
 
     def _plan(self, views) -> _Plan:
@@ -132,11 +160,16 @@ class KernelCall:
         strides = (ctypes.c_int64 * max(1, len(steps)))(*steps)
         sizes = (ctypes.c_int64 * max(1, self.rank))(*shape)
         function = None
+        gathers = len(arrays) + 1  # operands the chosen variant reads element by element
         if self.vector is not None:
-            inner = [steps[k * self.rank + self.rank - 1] for k in range(len(arrays))]
-            actual = tuple("b" if s == 0 else "c" if s == 1 else "s" for s in inner)
+            actual = _stride_classes(steps, self.rank, self.rank - 1, len(arrays))
             if all(a == e or e == "s" for a, e in zip(actual, self.expected)):
-                function = self.vector
+                function, gathers = self.vector, actual.count("s")
+        if self.column is not None:  # a reduction whose kept columns are contiguous
+            actual = _stride_classes(steps, self.rank, self.rank - len(self.axes) - 1, len(arrays))
+            if all(a == e or e == "s" for a, e in zip(actual, self.column_expected)) \
+                    and actual.count("s") < gathers:
+                function = self.column
         if function is None:
             if self._generic is None:
                 self._generic = KERNEL_SIGNATURE(self._generic_address())
@@ -146,14 +179,11 @@ class KernelCall:
         out_bytes = int(np.prod(out_shape, dtype=np.int64)) * max(d.itemsize for d in self.out_dtypes)
         allocate = buffers.empty if out_bytes >= buffers.MIN_BYTES else np.empty
         return _Plan(tuple(out_shape), copies, strides, sizes, function, shape[0] if splittable else 0,
-                     total, allocate)
+                     total, allocate, shape[0] if self.rank else 1)
 
-    def _run(self, plan: _Plan, arrays: int) -> None:
+    def _run_threads(self, plan: _Plan, arrays: int) -> None:
         outer = plan.outer
-        threads = min(get_num_threads(), outer) if outer and plan.total >= PARALLEL_MIN_ELEMENTS else 1
-        if threads <= 1:
-            plan.function(arrays, plan.strides, plan.sizes, 0, plan.sizes[0] if self.rank else 1)
-            return
+        threads = min(get_num_threads(), outer)
         bounds = [outer * k // threads for k in range(threads + 1)]
         jobs = [_executor(threads).submit(plan.function, arrays, plan.strides, plan.sizes, lo, hi)
                 for lo, hi in itertools.pairwise(bounds) if hi > lo]
