@@ -32,10 +32,12 @@ class Signature:
 
     def bind(self, args: tuple) -> tuple[list[np.ndarray], dict]:
         """Check and convert `args`; return the arrays and each symbol's value."""
-        if self.exact is not None and len(args) == len(self.exact) and all(
-                type(a) is np.ndarray and a.dtype == dt and a.shape == shape
-                for a, (dt, shape) in zip(args, self.exact)):
-            return list(args), {}  # the common case: arrays of exactly the static types
+        if self.exact is not None and len(args) == len(self.exact):
+            for a, (dt, shape) in zip(args, self.exact):
+                if type(a) is not np.ndarray or a.dtype != dt or a.shape != shape:
+                    break
+            else:
+                return list(args), {}  # the common case: arrays of exactly the static types
         if len(args) != len(self.inputs):
             raise TypeError(f"expected {len(self.inputs)} arguments ({', '.join(self.names)}),"
                             f" got {len(args)}")

@@ -97,6 +97,7 @@ class KernelCall:
         self.expected = spec.expected
         self.column_expected = spec.column_expected
         self.out_dtypes = [np.dtype(o.dtype.numpy) for o in spec.outputs]
+        self.single = self.out_dtypes[0] if len(self.out_dtypes) == 1 else None  # its dtype
         self.rank = spec.rank
         self.reduction = spec.reduction
         # NumPy gives 0-d results as scalars, but kernels read the data pointer of an ndarray.
@@ -121,14 +122,18 @@ class KernelCall:
             self.plans[key] = plan
         if plan.copies:
             views = tuple(np.ascontiguousarray(v) if k in plan.copies else v for k, v in enumerate(views))
-        outs = [plan.allocate(plan.out_shape, dtype) for dtype in self.out_dtypes]
-        arrays = (*views, *outs)  # the kernel reads the tuple's item pointers in place
+        if self.single is not None:
+            out = plan.allocate(plan.out_shape, self.single)
+            arrays = (*views, out)  # the kernel reads the tuple's item pointers in place
+        else:
+            out = [plan.allocate(plan.out_shape, dtype) for dtype in self.out_dtypes]
+            arrays = (*views, *out)
         address = id(arrays) + TUPLE_ITEMS_OFFSET
         if plan.may_split and get_num_threads() > 1:
             self._run_threads(plan, address)
         else:
             plan.function(address, plan.strides_address, plan.sizes_address, 0, plan.stop)
-        return outs[0] if len(outs) == 1 else outs
+        return out
 
     def _plan(self, views) -> _Plan:
         """Iteration shape, element strides and variant for one layout of the operands."""
