@@ -22,6 +22,7 @@ import numpy as np
 
 MIN_BYTES = 1 << 22  # 4 MiB: smaller arrays come from malloc's heap, already mapped
 MAX_BYTES = 1 << 30
+ALIGNMENT = 64  # pooled arrays start on a cache line (what streaming stores need)
 _FREE_REFCOUNT = 3  # the pool's list, the loop variable, getrefcount's argument
 
 _lock = threading.Lock()
@@ -42,7 +43,7 @@ def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
             if sys.getrefcount(block) == _FREE_REFCOUNT:
                 return _hand_out(block, shape, dtype)
         if _held + nbytes <= MAX_BYTES:
-            block = np.empty(nbytes, np.uint8)
+            block = np.empty(nbytes + ALIGNMENT, np.uint8)
             blocks.append(block)
             _held += nbytes
             return _hand_out(block, shape, dtype)
@@ -50,7 +51,8 @@ def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
 
 
 def _hand_out(block: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    array = block.view(dtype).reshape(shape)
+    start = -block.ctypes.data % ALIGNMENT
+    array = block[start:start + block.size - ALIGNMENT].view(dtype).reshape(shape)
     _handed[id(array)] = array
     return array
 

@@ -146,9 +146,8 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) ->
     return plan
 
 
-def _reads(plan: Plan, roots: list[Node], kernel: Node) -> tuple[list[Node], set[Node], list[Node]]:
-    """What `kernel` (computing `roots`) reads, in order of first use; which of those it reads
-    through a view; and its body's nodes in graph order."""
+def _reads(plan: Plan, roots: list[Node], kernel: Node) -> tuple[set[Node], set[Node]]:
+    """What `kernel` (computing `roots`) reads, and which of those it reads through a view."""
     reads: set[Node] = set()
     viewed: set[Node] = set()
     seen, stack = set(roots), list(roots)
@@ -162,10 +161,7 @@ def _reads(plan: Plan, roots: list[Node], kernel: Node) -> tuple[list[Node], set
             elif i not in seen and i.op != "scalar":
                 seen.add(i)
                 stack.append(i)
-    order = topological_order(roots, stop=reads)
-    first_use = dict.fromkeys(i for n in order for i in n.inputs
-                              if i in reads and not plan.in_body(n, i, kernel))
-    return list(first_use), viewed, order
+    return reads, viewed
 
 
 def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]) -> None:
@@ -194,7 +190,7 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
 
     viewed: dict[Node, set[Node]] = {}
     for root in roots:
-        reads, viewed[root], _ = _reads(plan, [root], root)
+        reads, viewed[root] = _reads(plan, [root], root)
         for r in reads:
             edge(unit(r), root)
     for node in graph.nodes[len(graph.inputs):]:
@@ -270,7 +266,10 @@ def kernel_body(kernel: Node, plan: Plan, used: set[Node]) -> tuple[list[Node], 
     """The kernel named by root `kernel`: the values it reads (in order of first use), its body
     (whose outputs are those of its roots in `used`, the values read outside it), its kind."""
     roots = plan.roots[kernel]
-    reads, _, order = _reads(plan, roots, kernel)
+    reads, _ = _reads(plan, roots, kernel)
+    order = topological_order(roots, stop=reads)
+    reads = list(dict.fromkeys(i for n in order for i in n.inputs  # in order of first use
+                               if i in reads and not plan.in_body(n, i, kernel)))
     inputs = {i: kernel_input(k, i.type) for k, i in enumerate(reads)}
     built: dict[Node, Node] = {}
     for node in order:

@@ -14,7 +14,14 @@ import threading
 from llvmlite import ir
 
 from backends.llvm import jit
-from backends.llvm.kernel import build, has_column_variant, has_vector_variant, layout, vector_lanes
+from backends.llvm.kernel import (
+    build,
+    has_column_variant,
+    has_stream_variant,
+    has_vector_variant,
+    layout,
+    vector_lanes,
+)
 from backends.llvm.runtime import KernelCall
 from backends.llvm.scalar import SUPPORTED, can_lower
 from backends.numpy import NumpyExecutable
@@ -24,7 +31,7 @@ from graphc.kernel import REDUCE_OPS, VIEW_OPS
 from graphc.node import Node
 from graphc.printer import format_graph
 
-_generic_lock = threading.Lock()
+_deferred_lock = threading.Lock()
 
 
 def fusible(node: Node) -> bool:
@@ -51,7 +58,8 @@ class LLVMExecutable(NumpyExecutable):
         fused = fuse(graph, fusible=fusible)
         kernels = [n for n in fused.nodes if n.op == "kernel"]
         # Vector functions (and the generic ones of kernels without) are built and compiled
-        # now; the generic loops that other layouts need, in a second module on first use.
+        # now; the generic loops that other layouts need, and the streaming variants that
+        # large outputs use, each in a module of their own on first use.
         self.lanes = lanes = vector_lanes(jit.vector_bits())
         self.layouts = {node: layout(node.attr("body"), f"kernel{k}") for k, node in enumerate(kernels)}
         module = ir.Module("graphc")
@@ -60,38 +68,42 @@ class LLVMExecutable(NumpyExecutable):
             build(node.attr("body"), spec, module, lanes, None if has_vector_variant(spec, lanes) else module)
         jit.link_math(module)
         self.llvm_ir = str(module)
-        self._generic_ir: str | None = None
+        self._deferred: dict[str, str] = {}
         engine = jit.ENGINE.load(self.llvm_ir)
         self.kernels = {}
         for node, spec in self.layouts.items():
             vector = has_vector_variant(spec, lanes)
             column = has_column_variant(spec, lanes)
             self.kernels[node] = KernelCall(
-                node, spec, functools.partial(self._generic_address, spec.generic_name, vector),
+                node, spec, functools.partial(self._address, "generic" if vector else "", spec.generic_name),
                 engine.get_function_address(spec.vector_name) if vector else None,
-                engine.get_function_address(spec.column_name) if column else None)
+                engine.get_function_address(spec.column_name) if column else None,
+                functools.partial(self._address, "stream", spec.stream_name)
+                if has_stream_variant(spec, lanes) else None)
         numpy_math = any(n.inputs and n.op not in ("kernel", "result") for n in fused.nodes)
         super().__init__(fused, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel},
                          quiet_numpy=numpy_math)
         self.driver = self.source
         self.source = format_graph(fused)
 
-    @property
-    def generic_ir(self) -> str:
-        """The module of the generic loops of kernels that also have vector ones (built once)."""
-        with _generic_lock:
-            if self._generic_ir is None:
-                module = ir.Module("graphc.generic")
+    def deferred_ir(self, kind: str) -> str:
+        """The module of the "generic" loops of kernels that also have vector ones, or of the
+        "stream" variants (built once, on first use)."""
+        with _deferred_lock:
+            if kind not in self._deferred:
+                module = ir.Module(f"graphc.{kind}")
                 module.triple = jit.target_machine().triple
                 for node, spec in self.layouts.items():
                     if has_vector_variant(spec, self.lanes):
-                        build(node.attr("body"), spec, None, self.lanes, module)
+                        build(node.attr("body"), spec, None, self.lanes,
+                              module if kind == "generic" else None, module if kind == "stream" else None)
                 jit.link_math(module)
-                self._generic_ir = str(module)
-            return self._generic_ir
+                self._deferred[kind] = str(module)
+            return self._deferred[kind]
 
-    def _generic_address(self, name: str, deferred: bool) -> int:
-        engine = jit.ENGINE.load(self.generic_ir if deferred else self.llvm_ir)
+    def _address(self, kind: str, name: str) -> int:
+        """The address of function `name`, in the main module ("") or a deferred one."""
+        engine = jit.ENGINE.load(self.deferred_ir(kind) if kind else self.llvm_ir)
         return engine.get_function_address(name)
 
     def _lower_kernel(self, args: list[str], node: Node, ctx) -> str:
@@ -109,7 +121,7 @@ class LLVMExecutable(NumpyExecutable):
 
     def emit(self, what: str = "llvm") -> str:
         """The compiled code as text: "llvm", "llvm-opt", "asm", "python" (the driver), "graph"."""
-        modules = (self.llvm_ir, self.generic_ir)
+        modules = (self.llvm_ir, self.deferred_ir("generic"))
         if what == "llvm":
             return "\n".join(modules)
         if what == "llvm-opt":

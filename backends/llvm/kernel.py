@@ -31,6 +31,7 @@ it gathers fewer operands than the row-wise vector variant would.
 
 from __future__ import annotations
 
+import platform
 from dataclasses import dataclass
 
 from llvmlite import ir
@@ -59,6 +60,8 @@ CONTIGUOUS, BROADCAST, STRIDED = "c", "b", "s"
 ARRAY_DATA_OFFSET = 16  # PyArrayObject.data follows ob_refcnt and ob_type (checked at import)
 ALIGN = {I1: 1, I8: 1, I32: 4, I64: 8, F32: 4, F64: 8}  # element alignment of vector accesses
 COLUMN_CHUNK = 256  # kept elements a column reduction accumulates at once (on the stack)
+X86_64 = platform.machine().lower() in ("x86_64", "amd64")
+STREAM_ALIGNMENT = 64  # a stream variant's outputs start on a cache line, and so do its rows
 
 
 @dataclass
@@ -85,6 +88,10 @@ class KernelLayout:
     @property
     def vector_name(self) -> str:
         return self.name + "_vector"
+
+    @property
+    def stream_name(self) -> str:
+        return self.name + "_stream"
 
 
 def layout(body: Graph, name: str) -> KernelLayout:
@@ -145,24 +152,33 @@ def has_column_variant(spec: KernelLayout, lanes: int) -> bool:
     return spec.column_expected is not None and lanes > 1
 
 
+def has_stream_variant(spec: KernelLayout, lanes: int) -> bool:
+    """Elementwise kernels get one on x86-64 (whose sfence publishes the weakly ordered stores)."""
+    return spec.reduction is None and has_vector_variant(spec, lanes) and X86_64
+
+
 def build(body: Graph, spec: KernelLayout, vector_module: ir.Module | None, lanes: int,
-          generic_module: ir.Module | None) -> None:
-    """Add the kernel's vector functions (where it has them) to `vector_module` and its generic
-    function to `generic_module` (each if given)."""
+          generic_module: ir.Module | None, stream_module: ir.Module | None = None) -> None:
+    """Add the kernel's vector functions (where it has them) to `vector_module`, its generic
+    function to `generic_module` and its streaming one to `stream_module` (each if given)."""
     if vector_module is not None and has_vector_variant(spec, lanes):
         _Builder(body, spec, vector_module, spec.vector_name, lanes).build()
     if vector_module is not None and has_column_variant(spec, lanes):
         _Builder(body, spec, vector_module, spec.column_name, lanes, column=True).build()
     if generic_module is not None:
         _Builder(body, spec, generic_module, spec.generic_name, None).build()
+    if stream_module is not None and has_stream_variant(spec, lanes):
+        _Builder(body, spec, stream_module, spec.stream_name, lanes, stream=True).build()
 
 
 class _Builder:
     """Builds one variant of a kernel function."""
 
     def __init__(self, body: Graph, spec: KernelLayout, module: ir.Module, name: str,
-                 lanes: int | None, column: bool = False):
+                 lanes: int | None, column: bool = False, stream: bool = False):
         self.spec, self.lanes, self.column = spec, lanes, column
+        # whole vectors go straight to memory (the caller guarantees cache-line alignment)
+        self.nontemporal = module.add_metadata([I32(1)]) if stream else None
         # the dimension vectors run along, and the stride classes they were built for
         self.inner = spec.rank - spec.reduced - 1 if column else spec.rank - 1
         self.expected = spec.column_expected if column else spec.expected
@@ -202,6 +218,11 @@ class _Builder:
             self.acc = b.alloca(r.acc_type)  # entry-block slots become registers
             self.vacc = b.alloca(ir.VectorType(r.acc_type, self.lanes)) if self.lanes else None
             self._nest(0, rank - spec.reduced, start, stop, zero, self._reduce_outer)
+        if self.nontemporal is not None:  # streaming stores are weakly ordered: publish them
+            module = self.fn.module
+            fence = module.globals.get("llvm.x86.sse.sfence") or ir.Function(
+                module, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse.sfence")
+            b.call(fence, [])
         b.ret_void()
 
     # ------------------------------------------------------------------ loop nests
@@ -303,6 +324,9 @@ class _Builder:
             ptr = self._element(k, node.dtype, offsets[k] if i is None else b.add(offsets[k], i))
             if tail is not None:
                 _masked(b, "store", None, [value, ptr, I32(ALIGN[ty]), tail.mask])
+            elif i is not None and self.nontemporal is not None:
+                store = b.store(value, ptr, align=min(STREAM_ALIGNMENT, self.lanes * ALIGN[ty]))
+                store.set_metadata("nontemporal", self.nontemporal)
             else:
                 b.store(value, ptr, align=ALIGN[ty] if i is not None else None)
 

@@ -17,13 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from backends import buffers
-from backends.llvm.kernel import ARRAY_DATA_OFFSET, KernelLayout
+from backends.llvm.kernel import ARRAY_DATA_OFFSET, STREAM_ALIGNMENT, KernelLayout
 from graphc.node import Node
 from graphc.threads import get_num_threads
 
 KERNEL_SIGNATURE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                     ctypes.c_int64, ctypes.c_int64)
 PARALLEL_MIN_ELEMENTS = 1 << 16  # below this, threads cost more than they save
+# Outputs at least this large are written with streaming stores, past the caches (they would
+# not stay there anyway): no line is read before it is overwritten. W1: 23 -> 16.5 ms.
+STREAM_MIN_BYTES = 1 << 23
+STREAM_ROW = 64  # elements per thread's share of a 1-d stream kernel: keeps its start aligned
 MAX_PLANS = 64
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -68,6 +72,7 @@ class _Plan:
     total: int
     allocate: Callable  # np.empty, or buffers.empty for outputs large enough to pool
     stop: int  # the outermost loop's extent (1 for a 0-d iteration)
+    stream: bool = False  # may use the streaming variant, when the outputs are aligned
 
     def __post_init__(self):
         # what a one-thread call passes, computed once
@@ -86,12 +91,15 @@ class KernelCall:
     """A compiled kernel as a Python callable over NumPy views of its operands."""
 
     def __init__(self, node: Node, spec: KernelLayout, generic: Callable[[], int], vector: int | None,
-                 column: int | None = None):
+                 column: int | None = None, stream: Callable[[], int] | None = None):
         """`generic()` gives the generic function's address (compiling it on first use);
-        `vector` and `column` are the vector variants' (rows innermost, or kept columns)."""
+        `vector` and `column` are the vector variants' (rows innermost, or kept columns);
+        `stream()`, where given, the streaming-store variant's (compiled on first use)."""
         self.name = spec.name
         self._generic_address = generic
         self._generic = None
+        self._stream_address = stream
+        self._stream = None
         self.vector = KERNEL_SIGNATURE(vector) if vector else None
         self.column = KERNEL_SIGNATURE(column) if column else None
         self.expected = spec.expected
@@ -129,10 +137,15 @@ class KernelCall:
             out = [plan.allocate(plan.out_shape, dtype) for dtype in self.out_dtypes]
             arrays = (*views, *out)
         address = id(arrays) + TUPLE_ITEMS_OFFSET
+        function = plan.function
+        if plan.stream and all(o.ctypes.data % STREAM_ALIGNMENT == 0 for o in arrays[len(views):]):
+            if self._stream is None:
+                self._stream = KERNEL_SIGNATURE(self._stream_address())
+            function = self._stream
         if plan.may_split and get_num_threads() > 1:
-            self._run_threads(plan, address)
+            self._run_threads(plan, function, address)
         else:
-            plan.function(address, plan.strides_address, plan.sizes_address, 0, plan.stop)
+            function(address, plan.strides_address, plan.sizes_address, 0, plan.stop)
         return out
 
     def _plan(self, views) -> _Plan:
@@ -183,14 +196,21 @@ class KernelCall:
         total = int(np.prod(shape, dtype=np.int64)) if shape else 1
         out_bytes = int(np.prod(out_shape, dtype=np.int64)) * max(d.itemsize for d in self.out_dtypes)
         allocate = buffers.empty if out_bytes >= buffers.MIN_BYTES else np.empty
+        # streaming stores need every row to start on a cache line, as pooled arrays do
+        stream = (function is self.vector and self._stream_address is not None
+                  and out_bytes >= STREAM_MIN_BYTES
+                  and (self.rank == 1 or all(shape[-1] * d.itemsize % STREAM_ALIGNMENT == 0
+                                             for d in self.out_dtypes)))
         return _Plan(tuple(out_shape), copies, strides, sizes, function, shape[0] if splittable else 0,
-                     total, allocate, shape[0] if self.rank else 1)
+                     total, allocate, shape[0] if self.rank else 1, stream)
 
-    def _run_threads(self, plan: _Plan, arrays: int) -> None:
+    def _run_threads(self, plan: _Plan, function, arrays: int) -> None:
         outer = plan.outer
         threads = min(get_num_threads(), outer)
-        bounds = [outer * k // threads for k in range(threads + 1)]
-        jobs = [_executor(threads).submit(plan.function, arrays, plan.strides, plan.sizes, lo, hi)
+        bounds = [outer * k // threads for k in range(threads)] + [outer]
+        if plan.stream and self.rank == 1:  # each thread's first store stays aligned
+            bounds = [b - b % STREAM_ROW for b in bounds[:-1]] + [outer]
+        jobs = [_executor(threads).submit(function, arrays, plan.strides, plan.sizes, lo, hi)
                 for lo, hi in itertools.pairwise(bounds) if hi > lo]
         for job in jobs:
             job.result()
