@@ -12,6 +12,7 @@ import numpy as np
 
 from graphc import functional as F
 from graphc.evaluate import values_of
+from graphc.gcpause import paused_gc
 from graphc.graph import topological_order
 from graphc.node import Node
 from graphc.tensor import Tensor
@@ -38,9 +39,10 @@ def _vjp(outputs: list[Tensor], inputs: list[Tensor], cotangents: list[Tensor],
         if tuple(cot.shape) != tuple(out.shape):
             raise ValueError(f"a cotangent of shape {list(cot.shape)} was given for an output of"
                              f" shape {list(out.shape)}")
-    nodes = vjp_nodes([o._node for o in outputs],
-                      [F.cast(c, o.dtype)._node for o, c in zip(outputs, cotangents)],
-                      [i._node for i in inputs])
+    with paused_gc():
+        nodes = vjp_nodes([o._node for o in outputs],
+                          [F.cast(c, o.dtype)._node for o, c in zip(outputs, cotangents)],
+                          [i._node for i in inputs])
     grads: list[Tensor | None] = []
     for k, (inp, node) in enumerate(zip(inputs, nodes)):
         if node is None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from graphc.gcpause import paused_gc
 from graphc.graph import Graph, GraphError, as_node
 from graphc.tensor import Tensor
 
@@ -26,15 +27,16 @@ class Function:
             if as_node(t).op not in _INPUT_OPS:
                 raise GraphError(f"input {k} of graphc.function is a computed tensor ({as_node(t).op});"
                                  " inputs must be placeholders or leaf tensors")
-        self.graph = Graph(inputs, outputs)
-        self.graph.verify()
-        self.passes = passes
-        if passes:
-            from passes import run as run_pipeline
+        with paused_gc():
+            self.graph = Graph(inputs, outputs)
+            self.graph.verify()
+            self.passes = passes
+            if passes:
+                from passes import run as run_pipeline
 
-            self.graph = run_pipeline(self.graph, passes)
-        self.backend = backend
-        self.executable = compile_graph(self.graph, backend)
+                self.graph = run_pipeline(self.graph, passes)
+            self.backend = backend
+            self.executable = compile_graph(self.graph, backend)
 
     @property
     def source(self) -> str:

@@ -23,7 +23,7 @@ from graphc.threads import get_num_threads
 
 KERNEL_SIGNATURE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                     ctypes.c_int64, ctypes.c_int64)
-PARALLEL_MIN_ELEMENTS = 1 << 16  # below this, threads cost more than they save
+PARALLEL_MIN_ELEMENTS = 1 << 18  # below this, threads cost more than they save
 # Outputs at least this large are written with streaming stores, past the caches (they would
 # not stay there anyway): no line is read before it is overwritten. W1: 23 -> 16.5 ms.
 STREAM_MIN_BYTES = 1 << 23
