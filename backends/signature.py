@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
 import numpy as np
 
 from graphc.dtypes import scalar_dtype
 from graphc.graph import Graph
 from graphc.node import Node
 from graphc.shapes import format_shape
+
+NO_SYMBOLS = MappingProxyType({})
 
 
 class Signature:
@@ -30,14 +35,14 @@ class Signature:
         self.exact = [(n.dtype.numpy, n.shape) for n in graph.inputs] \
             if all(isinstance(d, int) for n in graph.inputs for d in n.shape) else None
 
-    def bind(self, args: tuple) -> tuple[list[np.ndarray], dict]:
+    def bind(self, args: tuple) -> tuple[Sequence[np.ndarray], Mapping]:
         """Check and convert `args`; return the arrays and each symbol's value."""
         if self.exact is not None and len(args) == len(self.exact):
             for a, (dt, shape) in zip(args, self.exact):
                 if type(a) is not np.ndarray or a.dtype != dt or a.shape != shape:
                     break
             else:
-                return list(args), {}  # the common case: arrays of exactly the static types
+                return args, NO_SYMBOLS  # the common case: arrays of exactly the static types
         if len(args) != len(self.inputs):
             raise TypeError(f"expected {len(self.inputs)} arguments ({', '.join(self.names)}),"
                             f" got {len(args)}")

@@ -82,7 +82,7 @@ class LLVMExecutable(NumpyExecutable):
                 if has_stream_variant(spec, lanes) else None)
         numpy_math = any(n.inputs and n.op not in ("kernel", "result") for n in fused.nodes)
         super().__init__(fused, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel},
-                         quiet_numpy=numpy_math)
+                         quiet_numpy=numpy_math, fresh=frozenset({"kernel", "result"}))
         self.driver = self.source
         self.source = format_graph(fused)
 

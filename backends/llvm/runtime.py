@@ -79,6 +79,7 @@ class _Plan:
         self.strides_address = ctypes.addressof(self.strides)
         self.sizes_address = ctypes.addressof(self.sizes)
         self.may_split = bool(self.outer) and self.total >= PARALLEL_MIN_ELEMENTS
+        self.plain = not (self.copies or self.stream or self.may_split)  # one call, as planned
 
 
 def _stride_classes(steps: list[int], rank: int, dim: int, arrays: int) -> tuple[str, ...]:
@@ -128,11 +129,17 @@ class KernelCall:
             if len(self.plans) >= MAX_PLANS:
                 self.plans.clear()
             self.plans[key] = plan
+        if plan.plain and self.single is not None:  # the common case, kept short
+            out = plan.allocate(plan.out_shape, self.single)
+            arrays = (*views, out)  # the kernel reads the tuple's item pointers in place
+            plan.function(id(arrays) + TUPLE_ITEMS_OFFSET, plan.strides_address, plan.sizes_address,
+                          0, plan.stop)
+            return out
         if plan.copies:
             views = tuple(np.ascontiguousarray(v) if k in plan.copies else v for k, v in enumerate(views))
         if self.single is not None:
             out = plan.allocate(plan.out_shape, self.single)
-            arrays = (*views, out)  # the kernel reads the tuple's item pointers in place
+            arrays = (*views, out)
         else:
             out = [plan.allocate(plan.out_shape, dtype) for dtype in self.out_dtypes]
             arrays = (*views, *out)

@@ -20,10 +20,11 @@ class NumpyExecutable:
 
     backend = "numpy"
 
-    def __init__(self, graph: Graph, lowering: dict | None = None, quiet_numpy: bool = True):
+    def __init__(self, graph: Graph, lowering: dict | None = None, quiet_numpy: bool = True,
+                 fresh: frozenset[str] = frozenset()):
         self.graph = graph
         self.signature = Signature(graph)
-        self.source, namespace = generate(graph, lowering=lowering, quiet_numpy=quiet_numpy)
+        self.source, namespace = generate(graph, lowering=lowering, quiet_numpy=quiet_numpy, fresh=fresh)
         digest = hashlib.sha1(self.source.encode()).hexdigest()[:12]
         filename = f"<graphc-{self.backend}-{digest}>"
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)

@@ -54,13 +54,15 @@ class Context:
 
 
 def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = None,
-             names: Namespace | None = None, quiet_numpy: bool = True) -> tuple[str, dict]:
+             names: Namespace | None = None, quiet_numpy: bool = True,
+             fresh: frozenset[str] = frozenset()) -> tuple[str, dict]:
     """Return `(source, globals)` for the graph's function, after the functions it calls.
 
     A kernel's body is generated into the same source with the caller's `names` (which
     already hold `fn_name`), so its identifiers and globals never clash with the caller's.
     `quiet_numpy` wraps the body in `np.errstate(all="ignore")`, so NaN and division by
     zero behave as values, not warnings; a caller whose code runs no NumPy math can skip it.
+    Results of `fresh` ops are new arrays, which the caller may keep as they are.
     """
     names = names or Namespace((*RESERVED, fn_name))
     ctx = Context(names, {"np": np, "rt": runtime, "owned": runtime.owned})
@@ -96,8 +98,8 @@ def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = N
             line += f"; del {', '.join(dead)}"
         body.append(line)
     # Results belong to the caller: copy borrowed arrays, and views or scalars (`owned`).
-    results = ", ".join(f"np.array({var[o]})" if o in borrowed else f"owned({var[o]})"
-                        for o in graph.outputs)
+    results = ", ".join(f"np.array({var[o]})" if o in borrowed else var[o] if o.op in fresh
+                        else f"owned({var[o]})" for o in graph.outputs)
     body.append(f"return ({results},)" if len(graph.outputs) == 1 else f"return ({results})")
     lines = [f"def {fn_name}({', '.join(args)}):"]
     if quiet_numpy:
