@@ -281,15 +281,18 @@ def kernel_body(kernel: Node, plan: Plan, used: set[Node]) -> tuple[list[Node], 
     return reads, Graph(list(inputs.values()), [built[r] for r in roots if r in used]), kind
 
 
-def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | None = None) -> Graph:
+def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | None = None,
+         merge: bool = True) -> Graph:
     """`graph` with its elementwise work and reductions grouped into `kernel` nodes.
 
     `fusible(node)` says whether the backend can compile `node` inside a kernel; by default
-    everything docs/kernels.md allows in a body is fused.
+    everything docs/kernels.md allows in a body is fused. `merge=False` keeps every kernel to
+    one output (no merging of kernels that read one another).
     """
     fusible = fusible or _anything
     statistics = statistics if statistics is not None else Counter()
-    plan = partition(graph, fusible)
+    plan = partition(graph, fusible, merge)
+    statistics["merged-kernels"] += len(plan.merged)
     reads = {k: _reads(plan, roots, k)[0] for k, roots in plan.roots.items()}
     outside = [n for n in graph.nodes[len(graph.inputs):]
                if n not in plan.owner and n not in plan.duplicated]
@@ -361,8 +364,10 @@ class Fuse:
 
     backend: str = field(default="", metadata={
         "help": "fuse only what this backend compiles in a kernel (default: all the contract allows)"})
+    merge: bool = field(default=True, metadata={
+        "help": "merge kernels that read one another into kernels of several outputs"})
     statistics: Counter = field(default_factory=Counter, init=False)
 
     def __call__(self, graph: Graph) -> Graph:
         fusible = backend_predicate(self.backend) if self.backend else None
-        return fuse(graph, fusible, self.statistics)
+        return fuse(graph, fusible, self.statistics, self.merge)

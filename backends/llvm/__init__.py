@@ -72,14 +72,17 @@ class LLVMExecutable(NumpyExecutable):
         engine = jit.ENGINE.load(self.llvm_ir)
         self.kernels = {}
         for node, spec in self.layouts.items():
+            def now(variant: str, present: bool, spec=spec) -> int | None:
+                return engine.get_function_address(spec.function(variant)) if present else None
+
+            def later(module: str, variant: str, spec=spec):
+                return functools.partial(self._address, module, spec.function(variant))
+
             vector = has_vector_variant(spec, lanes)
-            column = has_column_variant(spec, lanes)
             self.kernels[node] = KernelCall(
-                node, spec, functools.partial(self._address, "generic" if vector else "", spec.generic_name),
-                engine.get_function_address(spec.vector_name) if vector else None,
-                engine.get_function_address(spec.column_name) if column else None,
-                functools.partial(self._address, "stream", spec.stream_name)
-                if has_stream_variant(spec, lanes) else None)
+                node, spec, later("generic" if vector else "", "generic"), now("vector", vector),
+                now("column", has_column_variant(spec, lanes)),
+                later("stream", "stream") if has_stream_variant(spec, lanes) else None)
         numpy_math = any(n.inputs and n.op not in ("kernel", "result") for n in fused.nodes)
         super().__init__(fused, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel},
                          quiet_numpy=numpy_math, fresh=frozenset({"kernel", "result"}))

@@ -77,21 +77,9 @@ class KernelLayout:
     expected: tuple[str, ...]  # innermost stride class of each operand and each output
     column_expected: tuple[str, ...] | None = None  # the same along the last kept dimension
 
-    @property
-    def column_name(self) -> str:
-        return self.name + "_column"
-
-    @property
-    def generic_name(self) -> str:
-        return self.name + "_generic"
-
-    @property
-    def vector_name(self) -> str:
-        return self.name + "_vector"
-
-    @property
-    def stream_name(self) -> str:
-        return self.name + "_stream"
+    def function(self, variant: str) -> str:
+        """The name of the kernel's "generic", "vector", "column" or "stream" function."""
+        return f"{self.name}_{variant}"
 
 
 def layout(body: Graph, name: str) -> KernelLayout:
@@ -162,13 +150,13 @@ def build(body: Graph, spec: KernelLayout, vector_module: ir.Module | None, lane
     """Add the kernel's vector functions (where it has them) to `vector_module`, its generic
     function to `generic_module` and its streaming one to `stream_module` (each if given)."""
     if vector_module is not None and has_vector_variant(spec, lanes):
-        _Builder(body, spec, vector_module, spec.vector_name, lanes).build()
+        _Builder(body, spec, vector_module, spec.function("vector"), lanes).build()
     if vector_module is not None and has_column_variant(spec, lanes):
-        _Builder(body, spec, vector_module, spec.column_name, lanes, column=True).build()
+        _Builder(body, spec, vector_module, spec.function("column"), lanes, column=True).build()
     if generic_module is not None:
-        _Builder(body, spec, generic_module, spec.generic_name, None).build()
+        _Builder(body, spec, generic_module, spec.function("generic"), None).build()
     if stream_module is not None and has_stream_variant(spec, lanes):
-        _Builder(body, spec, stream_module, spec.stream_name, lanes, stream=True).build()
+        _Builder(body, spec, stream_module, spec.function("stream"), lanes, stream=True).build()
 
 
 class _Builder:

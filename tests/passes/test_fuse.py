@@ -60,6 +60,17 @@ def test_kernels_that_read_one_another_merge_into_one_of_several_outputs():
                                                                            ("result", (k,), 1)]
 
 
+def test_merging_can_be_turned_off_and_is_counted():
+    x = gc.placeholder("x", (8,))
+    shared = gc.exp(x)
+    graph = Graph([x], [gc.sin(shared), gc.cos(shared)])
+    merged = passes.PassManager("fuse")
+    merged.run(graph)
+    assert merged.records[0].statistics["merged-kernels"] == 2
+    separate = passes.run(graph, "fuse{merge=false}")
+    assert [body_ops(k) for k in kernels(separate)] == [["exp"], ["sin"], ["cos"]]
+
+
 def test_a_value_another_path_also_reaches_is_materialised_by_its_own_kernel():
     x, w = gc.placeholder("x", (4, 4)), gc.placeholder("w", (4, 4))
     e = gc.exp(x)  # read by matmul and by the kernel after it: merging would make a cycle
