@@ -23,7 +23,6 @@ import numpy as np
 MIN_BYTES = 1 << 22  # 4 MiB: smaller arrays come from malloc's heap, already mapped
 MAX_BYTES = 1 << 30
 ALIGNMENT = 64  # pooled arrays start on a cache line (what streaming stores need)
-_FREE_REFCOUNT = 3  # the pool's list, the loop variable, getrefcount's argument
 
 _lock = threading.Lock()
 _blocks: dict[int, list[np.ndarray]] = {}
@@ -31,11 +30,26 @@ _held = 0
 _handed: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> array from `empty`
 
 
+def _free_refcount() -> int:
+    """What `sys.getrefcount` reads, in `empty`'s loop, for a block only the pool refers to (3
+    on CPython 3.11: the list, the loop variable, the call's argument; interpreters that borrow
+    references for locals read less)."""
+    blocks = [np.empty(1, np.uint8)]
+    for block in blocks:
+        return sys.getrefcount(block)
+    raise AssertionError("unreachable")
+
+
+_FREE_REFCOUNT = _free_refcount()
+# A free-threaded interpreter's reference counts are split per thread: no pool there.
+_POOLING = getattr(sys, "_is_gil_enabled", lambda: True)()
+
+
 def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """An uninitialised C-contiguous array, from the pool when it is large."""
     global _held
     nbytes = math.prod(shape) * dtype.itemsize
-    if nbytes < MIN_BYTES:
+    if nbytes < MIN_BYTES or not _POOLING:
         return np.empty(shape, dtype)
     with _lock:
         blocks = _blocks.setdefault(nbytes, [])

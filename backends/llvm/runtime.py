@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +33,7 @@ _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
 
 
-TUPLE_ITEMS_OFFSET = 24  # PyTupleObject's items follow refcount, type and size (checked below)
+TUPLE_ITEMS_OFFSET = tuple.__basicsize__  # where a tuple's items start (checked below)
 
 
 def _check_array_layout() -> None:
@@ -219,5 +219,8 @@ class KernelCall:
             bounds = [b - b % STREAM_ROW for b in bounds[:-1]] + [outer]
         jobs = [_executor(threads).submit(function, arrays, plan.strides, plan.sizes, lo, hi)
                 for lo, hi in itertools.pairwise(bounds) if hi > lo]
-        for job in jobs:
-            job.result()
+        try:
+            for job in jobs:
+                job.result()
+        finally:  # interrupted or failed: still never leave a kernel writing into dropped outputs
+            wait(jobs)
