@@ -85,6 +85,10 @@ class Plan:
         root = self.owner.get(node)
         return None if root is None else self.merged.get(root, root)
 
+    def unit(self, node: Node) -> Node:
+        """What computes `node` as the graph of kernels sees it: its kernel, or the node itself."""
+        return self.kernel_of(node) or node
+
     def in_body(self, user: Node, operand: Node, kernel: Node) -> bool:
         """Whether `kernel` computes `operand` (of `user`, in its body) or reads it."""
         if operand in self.inputs:
@@ -178,9 +182,7 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
     edge), where one that would visit more than SEARCH_LIMIT units counts as finding a path,
     so that fusing stays linear in the size of the graph.
     """
-    def unit(node: Node) -> Node:
-        return plan.kernel_of(node) or node
-
+    unit = plan.unit
     succ: dict[Node, set[Node]] = {}
     pred: dict[Node, set[Node]] = {}
 
@@ -262,11 +264,10 @@ def _absorb(plan: Plan, a: Node, b: Node, succ, pred, height, viewed, position) 
     return b
 
 
-def kernel_body(kernel: Node, plan: Plan, used: set[Node]) -> tuple[list[Node], Graph, str]:
-    """The kernel named by root `kernel`: the values it reads (in order of first use), its body
-    (whose outputs are those of its roots in `used`, the values read outside it), its kind."""
+def kernel_body(kernel: Node, plan: Plan, used: set[Node], reads: set[Node]) -> tuple[list[Node], Graph, str]:
+    """The kernel named by root `kernel`, which reads `reads`: those values in order of first use,
+    its body (whose outputs are those of its roots in `used`, the values read outside it), its kind."""
     roots = plan.roots[kernel]
-    reads, _ = _reads(plan, roots, kernel)
     order = topological_order(roots, stop=reads)
     reads = list(dict.fromkeys(i for n in order for i in n.inputs  # in order of first use
                                if i in reads and not plan.in_body(n, i, kernel)))
@@ -300,7 +301,7 @@ def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | Non
     mapping: dict[Node, Node] = {n: n for n in graph.inputs}
 
     def make_kernel(kernel: Node) -> None:
-        operands, body, kind = kernel_body(kernel, plan, used)
+        operands, body, kind = kernel_body(kernel, plan, used, reads[kernel])
         node = build("kernel", tuple(mapping[i] for i in operands), {"body": body, "kind": kind},
                      kernel.location)
         exported = [r for r in plan.roots[kernel] if r in used]
@@ -309,9 +310,7 @@ def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | Non
                 "result", (node,), {"index": k}, root.location)
         statistics["kernels"] += 1
 
-    def unit(node: Node) -> Node:
-        return plan.kernel_of(node) or node
-
+    unit = plan.unit
     # A kernel may compute values its readers need before its last root: order the kernels
     # and the ops outside them by what each reads (Kahn's algorithm, in graph order).
     needs = {n: {unit(i) for i in n.inputs} for n in outside}

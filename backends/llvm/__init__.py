@@ -80,7 +80,7 @@ class LLVMExecutable(NumpyExecutable):
 
             vector = has_vector_variant(spec, lanes)
             self.kernels[node] = KernelCall(
-                node, spec, later("generic" if vector else "", "generic"), now("vector", vector),
+                spec, later("generic" if vector else "", "generic"), now("vector", vector),
                 now("column", has_column_variant(spec, lanes)),
                 later("stream", "stream") if has_stream_variant(spec, lanes) else None)
         numpy_math = any(n.inputs and n.op not in ("kernel", "result") for n in fused.nodes)

@@ -18,7 +18,6 @@ import numpy as np
 
 from backends import buffers
 from backends.llvm.kernel import ARRAY_DATA_OFFSET, STREAM_ALIGNMENT, KernelLayout
-from graphc.node import Node
 from graphc.threads import get_num_threads
 
 KERNEL_SIGNATURE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
@@ -91,7 +90,7 @@ def _stride_classes(steps: list[int], rank: int, dim: int, arrays: int) -> tuple
 class KernelCall:
     """A compiled kernel as a Python callable over NumPy views of its operands."""
 
-    def __init__(self, node: Node, spec: KernelLayout, generic: Callable[[], int], vector: int | None,
+    def __init__(self, spec: KernelLayout, generic: Callable[[], int], vector: int | None,
                  column: int | None = None, stream: Callable[[], int] | None = None):
         """`generic()` gives the generic function's address (compiling it on first use);
         `vector` and `column` are the vector variants' (rows innermost, or kept columns);
@@ -137,15 +136,11 @@ class KernelCall:
             return out
         if plan.copies:
             views = tuple(np.ascontiguousarray(v) if k in plan.copies else v for k, v in enumerate(views))
-        if self.single is not None:
-            out = plan.allocate(plan.out_shape, self.single)
-            arrays = (*views, out)
-        else:
-            out = [plan.allocate(plan.out_shape, dtype) for dtype in self.out_dtypes]
-            arrays = (*views, *out)
+        outs = [plan.allocate(plan.out_shape, dtype) for dtype in self.out_dtypes]
+        arrays = (*views, *outs)
         address = id(arrays) + TUPLE_ITEMS_OFFSET
         function = plan.function
-        if plan.stream and all(o.ctypes.data % STREAM_ALIGNMENT == 0 for o in arrays[len(views):]):
+        if plan.stream and all(o.ctypes.data % STREAM_ALIGNMENT == 0 for o in outs):
             if self._stream is None:
                 self._stream = KERNEL_SIGNATURE(self._stream_address())
             function = self._stream
@@ -153,7 +148,7 @@ class KernelCall:
             self._run_threads(plan, function, address)
         else:
             function(address, plan.strides_address, plan.sizes_address, 0, plan.stop)
-        return out
+        return outs if self.single is None else outs[0]
 
     def _plan(self, views) -> _Plan:
         """Iteration shape, element strides and variant for one layout of the operands."""
