@@ -182,6 +182,54 @@ def workload_mlp() -> list[tuple[str, float]]:
     return rows
 
 
+ROWS = (4096, 1024)  # W6: 16 MiB of float32, rows of 4 KiB
+
+
+def row_function(lib, name: str):
+    """Softmax or layer norm along the last axis, written with `lib` (numpy, graphc, jax.numpy, torch)."""
+    torch_like = lib.__name__ == "torch"
+    keep = {"keepdim": True} if torch_like else {"keepdims": True}
+
+    def row_max(x):
+        return x.amax(-1, **keep) if torch_like else lib.max(x, -1, **keep)
+
+    def softmax(x):
+        e = lib.exp(x - row_max(x))
+        return e / lib.sum(e, -1, **keep)
+
+    def layer_norm(x):
+        centred = x - lib.mean(x, -1, **keep)
+        return centred / lib.sqrt(lib.mean(centred * centred, -1, **keep) + 1e-5)
+
+    return softmax if name == "softmax" else layer_norm
+
+
+def workload_rows(name: str) -> list[tuple[str, float]]:
+    xs = np.random.default_rng(0).standard_normal(ROWS).astype(np.float32)
+    rows = [("numpy", median_time(lambda: row_function(np, name)(xs)))]
+    x = graphc.placeholder("x", shape=ROWS)
+    for backend in ("numpy", "llvm"):
+        f = graphc.function([x], row_function(graphc, name)(x), backend=backend)
+        rows.append((f"graphc {backend}", median_time(lambda f=f: f(xs))))
+    if have("jax"):
+        import jax
+        import jax.numpy as jnp
+
+        fn, xj = jax.jit(row_function(jnp, name)), jnp.asarray(xs)
+        rows.append(("jax.jit", median_time(lambda: fn(xj).block_until_ready())))
+    if have("torch"):
+        import torch
+
+        xt = torch.from_numpy(xs)
+        for label, fn in (("torch eager", row_function(torch, name)),
+                          ("torch.compile", torch.compile(row_function(torch, name)))):
+            try:
+                rows.append((label, median_time(lambda fn=fn: fn(xt))))
+            except Exception as err:  # torch.compile needs a working C++ toolchain
+                print(f"  ({label} skipped: {type(err).__name__}: {str(err).splitlines()[0][:80]})")
+    return rows
+
+
 def workload_compile(k: int) -> list[tuple[str, float]]:
     def build_and_compile(backend):
         x = graphc.placeholder("x", shape=("n",))
@@ -232,7 +280,7 @@ def print_table(title: str, rows: list[tuple[str, float]], unit: str = "ms", ref
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workloads", nargs="*", default=["W1", "W2", "W3", "W4", "W5"])
+    parser.add_argument("workloads", nargs="*", default=["W1", "W2", "W3", "W4", "W5", "W6"])
     parser.add_argument("--threads", type=int, default=None, help="graphc threads (default: all)")
     args = parser.parse_args(argv)
     if args.threads:
@@ -253,6 +301,10 @@ def main(argv=None) -> None:
     if "W5" in args.workloads:
         for k in (100, 1000, 5000):
             print_table(f"W5 compile time, chain of K={k} ops", workload_compile(k), unit="s")
+    if "W6" in args.workloads:
+        for name in ("softmax", "layer_norm"):
+            print_table(f"W6 {name} along rows, {ROWS[0]}x{ROWS[1]} float32", workload_rows(name),
+                        reference=copy_bandwidth_time(4 * ROWS[0] * ROWS[1]))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """The `kernel` op's contract (docs/kernels.md): what a fused body may hold, and its inputs.
 
 A kernel node applies its `body` attribute, a Graph over the placeholders `a0, a1, ...` (one
-per operand, of the operand's type), to its operands; its `kind` attribute is "elementwise" or
-"reduce". A reduce kernel has one output; an elementwise kernel has one or more, all of its
-iteration shape. A kernel of several outputs has a tuple type, and `result` nodes read them.
-`passes/fuse.py` builds kernels; every backend runs them, so the body is checked here against
+per operand, of the operand's type), to its operands; its `kind` attribute is "elementwise",
+"reduce" or "row". A reduce kernel has one output; an elementwise or row kernel has one or
+more, all of its iteration shape (a row kernel also reduces along its rows: graphc/rows.py).
+A kernel of several outputs has a tuple type, and `result` nodes read them. `passes/fuse.py`
+builds kernels; every backend runs them, so the body is checked here against
 the rules every backend can compile.
 """
 
@@ -16,8 +17,9 @@ from typing import Any
 from graphc.graph import Graph
 from graphc.node import Node, TensorType, TupleType
 from graphc.ops import is_elementwise, make_leaf
+from graphc.rows import check_row_body
 
-KINDS = ("elementwise", "reduce")
+KINDS = ("elementwise", "reduce", "row")
 # Views of a body input (or of a scalar): a backend reads them as strided views, no data moves.
 VIEW_OPS = frozenset({"broadcast_to", "reshape", "transpose", "getitem", "flip"})
 # The reductions a reduce kernel may end in (argmax/argmin are not fused).
@@ -83,6 +85,8 @@ def check_body(body: Graph, kind: str) -> None:
                 raise ValueError(f"{node.op} in a kernel body may only view a body input or a"
                                  " scalar, not a value computed in the body")
             viewable.add(node)
+        elif node.op in REDUCE_OPS and kind == "row":
+            continue  # checked with the rows, below
         elif node.op in REDUCE_OPS:
             if kind != "reduce" or node is not output:
                 raise ValueError(f"{node.op} in a kernel body must be the output of a"
@@ -91,7 +95,9 @@ def check_body(body: Graph, kind: str) -> None:
             raise ValueError(f"a kernel body cannot hold {node.op}")
     if kind == "reduce" and output.op not in REDUCE_OPS:
         raise ValueError(f'a kind="reduce" kernel must end in a reduction, not {output.op}')
-    for output in body.outputs if kind == "elementwise" else ():
+    if kind == "row":
+        check_row_body(body)
+    for output in body.outputs if kind != "reduce" else ():
         if not is_elementwise(output.op):
-            raise ValueError(f'the outputs of a kind="elementwise" kernel must be computed by'
+            raise ValueError(f'the outputs of a kind="{kind}" kernel must be computed by'
                              f" elementwise ops, not {output.op}")

@@ -16,8 +16,13 @@ outputs back:
   into each consumer's kernel instead of materialised: recomputing one instruction per
   element costs less than writing the value out and reading it back. Cheap producers used
   only by duplicated ops are duplicated with them; anything else under them is read.
-- A reduction is always a root: its producers fuse into it (`kind="reduce"`), its consumers
-  read its result.
+- A reduction with `keepdims=True` over trailing axes (leaving one) whose consumers all
+  belong to one elementwise kernel of its operand's shape is inlined there, which makes that
+  a *row kernel* (graphc/rows.py: it reduces each row in passes, then computes its outputs);
+  so is an elementwise op of that kernel's row shape (constant along rows: computed once per
+  row). Any other reduction is a root: its producers fuse into it (`kind="reduce"`), its
+  consumers read its result. A row kernel that would compute an expensive value in two passes
+  outputs it instead, where no output's memory can hold it in between (`kernel_body`).
 - Views (`broadcast_to`, `reshape`, `transpose`, `getitem`, `flip`) are never materialised
   for a kernel: a kernel that reads a view chain holds a copy of the chain over an input,
   so each consumer gets its own (cheap: no data moves). Scalars used by an elementwise op
@@ -39,6 +44,7 @@ from graphc.graph import Graph, topological_order
 from graphc.kernel import REDUCE_OPS, VIEW_OPS, kernel_input
 from graphc.node import Node, intern
 from graphc.ops import is_elementwise
+from graphc.rows import CHEAP, is_row_reduction, row_axes, row_schedule
 from graphc.shapes import dims_equal, numel, symbols_of
 from passes.registry import register
 from passes.rewrite import build, with_inputs
@@ -46,10 +52,6 @@ from passes.rewrite import build, with_inputs
 Fusible = Callable[[Node], bool]
 
 
-# Elementwise ops worth recomputing rather than materialising (one instruction or so each).
-CHEAP = frozenset({"neg", "abs", "add", "sub", "mul", "maximum", "minimum", "cast", "where",
-                   "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
-                   "relu", "stop_gradient"})
 
 
 SEARCH_LIMIT = 256  # units a merge's cycle check visits before it gives up (and does not merge)
@@ -77,6 +79,7 @@ class Plan:
     inputs: frozenset[Node]  # the graph's inputs: never fused, whatever their op
     fusible: Fusible
     duplicated: frozenset[Node] = frozenset()  # cheap ops copied into each consumer's kernel
+    rows: dict[Node, tuple] = field(default_factory=dict)  # row kernel -> its row shape
     merged: dict[Node, Node] = field(default_factory=dict)
     roots: dict[Node, list[Node]] = field(default_factory=dict)
 
@@ -125,16 +128,33 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) ->
     owner: dict[Node, Node] = {}
     duplicated: set[Node] = set()
     space: dict[Node, tuple] = {}  # root -> the shape of its kernel's iteration space
+    rows: dict[Node, tuple] = {}  # root -> the row shape of its row kernel
+
+    def joins_rows(node: Node, root: Node | None) -> bool:
+        """Whether `node`, constant along rows of `root`'s kernel, may be computed once per row there."""
+        if root is None or node in outputs or root.op in REDUCE_OPS:
+            return False
+        if node.op in REDUCE_OPS and not (is_row_reduction(node) and node.inputs[0].shape == space[root]):
+            return False
+        if rows.get(root, node.shape) != node.shape or row_axes(space[root], node.shape) is None:
+            return False
+        rows[root] = node.shape
+        return True
+
     for node in reversed(graph.nodes):
         if node in inputs or not (node.op in REDUCE_OPS or is_elementwise(node.op)) or not fusible(node):
-            continue
-        if node.op in REDUCE_OPS:
-            owner[node], space[node] = node, node.inputs[0].shape
             continue
         users = consumers[node]
         kernels = {owner.get(u) for u in users}
         root = kernels.pop() if len(kernels) == 1 else None
-        if node not in outputs and root is not None and same_size(node, space[root]):
+        if node.op in REDUCE_OPS:
+            if joins_rows(node, root):
+                owner[node] = root
+            else:
+                owner[node], space[node] = node, node.inputs[0].shape
+            continue
+        inline = node not in outputs and root is not None and same_size(node, space[root])
+        if inline or joins_rows(node, root):
             owner[node] = root
         elif node not in outputs and users and node.op in CHEAP and all(
                 (u in duplicated and u.shape == node.shape)
@@ -142,7 +162,7 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) ->
             duplicated.add(node)
         else:
             owner[node], space[node] = node, node.shape
-    plan = Plan(owner, inputs, fusible, frozenset(duplicated))
+    plan = Plan(owner, inputs, fusible, frozenset(duplicated), rows)
     roots = [n for n in graph.nodes if owner.get(n) is n]
     plan.roots = {r: [r] for r in roots}
     if merge:
@@ -222,6 +242,7 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
         return (producer in plan.roots and consumer in plan.roots
                 and REDUCE_OPS.isdisjoint((producer.op, consumer.op))
                 and space[producer] == space[consumer]
+                and _rows_agree(plan, producer, consumer)
                 and viewed[consumer].isdisjoint(plan.roots[producer])
                 and not reaches(succ[producer] - {consumer}, consumer))
 
@@ -235,6 +256,12 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
                 here = _absorb(plan, here, other, succ, pred, height, viewed, position)
 
 
+def _rows_agree(plan: Plan, a: Node, b: Node) -> bool:
+    """Whether kernels `a` and `b` may be one: at most one has rows, or both the same rows."""
+    rows = {plan.rows.get(a), plan.rows.get(b)} - {None}
+    return len(rows) <= 1
+
+
 def _absorb(plan: Plan, a: Node, b: Node, succ, pred, height, viewed, position) -> Node:
     """Merge kernels `a` and `b` (one reads the other); return the merged kernel's name."""
     if len(plan.roots[a]) > len(plan.roots[b]):
@@ -243,6 +270,8 @@ def _absorb(plan: Plan, a: Node, b: Node, succ, pred, height, viewed, position) 
         plan.merged[root] = b
     plan.roots[b] = sorted(plan.roots[a] + plan.roots[b], key=position.__getitem__)
     del plan.roots[a]
+    if a in plan.rows:
+        plan.rows.setdefault(b, plan.rows.pop(a))
     viewed[b] |= viewed.pop(a)
     for p in pred.pop(a, ()):
         succ[p].discard(a)
@@ -264,9 +293,11 @@ def _absorb(plan: Plan, a: Node, b: Node, succ, pred, height, viewed, position) 
     return b
 
 
-def kernel_body(kernel: Node, plan: Plan, used: set[Node], reads: set[Node]) -> tuple[list[Node], Graph, str]:
+def kernel_body(kernel: Node, plan: Plan, used: set[Node],
+                reads: set[Node]) -> tuple[list[Node], Graph, str, list[Node]]:
     """The kernel named by root `kernel`, which reads `reads`: those values in order of first use,
-    its body (whose outputs are those of its roots in `used`, the values read outside it), its kind."""
+    its body, its kind, and the values its body outputs: those of its roots in `used` (the values
+    read outside it), then, in a row kernel, the expensive values its later passes read back."""
     roots = plan.roots[kernel]
     order = topological_order(roots, stop=reads)
     reads = list(dict.fromkeys(i for n in order for i in n.inputs  # in order of first use
@@ -278,8 +309,16 @@ def kernel_body(kernel: Node, plan: Plan, used: set[Node], reads: set[Node]) -> 
                          else inputs[i] for i in node.inputs)
         built[node] = node if not node.inputs else intern(
             node.op, operands, node.attrs, node.type, None, location=node.location)
-    kind = "reduce" if kernel.op in REDUCE_OPS else "elementwise"
-    return reads, Graph(list(inputs.values()), [built[r] for r in roots if r in used]), kind
+    kind = "reduce" if kernel.op in REDUCE_OPS else "row" if kernel in plan.rows else "elementwise"
+    exported = [r for r in roots if r in used]
+    body = Graph(list(inputs.values()), [built[r] for r in exported])
+    if kind == "row":  # never compute expensive work twice: a later pass reads it back
+        stash = row_schedule(body).unhomed
+        if stash:
+            original = {built[n]: n for n in order}
+            exported += [original[n] for n in stash]
+            body = Graph(body.inputs, [*body.outputs, *stash])
+    return reads, body, kind, exported
 
 
 def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | None = None,
@@ -301,10 +340,9 @@ def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | Non
     mapping: dict[Node, Node] = {n: n for n in graph.inputs}
 
     def make_kernel(kernel: Node) -> None:
-        operands, body, kind = kernel_body(kernel, plan, used, reads[kernel])
+        operands, body, kind, exported = kernel_body(kernel, plan, used, reads[kernel])
         node = build("kernel", tuple(mapping[i] for i in operands), {"body": body, "kind": kind},
                      kernel.location)
-        exported = [r for r in plan.roots[kernel] if r in used]
         for k, root in enumerate(exported):
             mapping[root] = node if len(exported) == 1 else build(
                 "result", (node,), {"index": k}, root.location)

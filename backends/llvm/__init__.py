@@ -61,7 +61,8 @@ class LLVMExecutable(NumpyExecutable):
         # now; the generic loops that other layouts need, and the streaming variants that
         # large outputs use, each in a module of their own on first use.
         self.lanes = lanes = vector_lanes(jit.vector_bits())
-        self.layouts = {node: layout(node.attr("body"), f"kernel{k}") for k, node in enumerate(kernels)}
+        self.layouts = {node: layout(node.attr("body"), f"kernel{k}", node.attr("kind"))
+                        for k, node in enumerate(kernels)}
         module = ir.Module("graphc")
         module.triple = jit.target_machine().triple
         for node, spec in self.layouts.items():

@@ -27,6 +27,12 @@ along the last kept dimension in vectors, each lane accumulating its own output 
 over the reduced dimensions (COLUMN_CHUNK accumulators at a time, on the stack), so it
 reads memory in order instead of gathering strided elements; the caller picks it when
 it gathers fewer operands than the row-wise vector variant would.
+
+A row kernel (graphc/rows.py) loops over its kept dimensions; for each row it runs the
+passes its schedule lists, each a loop over the row (vectors, masked tail) that
+accumulates that pass's reductions and stores what the pass writes, and between passes
+computes the row's constant values as scalars. A stashed value is stored in the memory of
+the output that is its home and loaded back by later passes at the same offsets.
 """
 
 from __future__ import annotations
@@ -51,8 +57,9 @@ from backends.llvm.scalar import (
 )
 from graphc import dtypes
 from graphc.graph import Graph
-from graphc.kernel import REDUCE_OPS, VIEW_OPS
+from graphc.kernel import VIEW_OPS
 from graphc.node import Node
+from graphc.rows import ROW_REDUCE_OPS, RowPass, RowSchedule, row_schedule
 
 PTR = ir.PointerType()
 I32 = ir.IntType(32)
@@ -76,16 +83,21 @@ class KernelLayout:
     outputs: tuple[Node, ...]  # the body's outputs, stored in this order after the operands
     expected: tuple[str, ...]  # innermost stride class of each operand and each output
     column_expected: tuple[str, ...] | None = None  # the same along the last kept dimension
+    schedule: RowSchedule | None = None  # a row kernel's passes over each row (the trailing
+    # `reduced` dimensions)
 
     def function(self, variant: str) -> str:
         """The name of the kernel's "generic", "vector", "column" or "stream" function."""
         return f"{self.name}_{variant}"
 
 
-def layout(body: Graph, name: str) -> KernelLayout:
+def layout(body: Graph, name: str, kind: str = "elementwise") -> KernelLayout:
     """Find the operands a body loads, the shape of its loop nest and the strides to expect."""
     output = body.outputs[0]
-    reduction = output if output.op in REDUCE_OPS else None
+    reduction = output if kind == "reduce" else None
+    schedule = row_schedule(body) if kind == "row" else None
+    if schedule is not None and schedule.unhomed:  # not fused here: recompute rather than fail
+        schedule = row_schedule(body, recompute=lambda node: True)
     operands: list[Node] = []
     for node in body.nodes:
         if node.op in VIEW_OPS or node.op in ("placeholder", "scalar"):
@@ -97,7 +109,8 @@ def layout(body: Graph, name: str) -> KernelLayout:
         rank, reduced = reduction.inputs[0].ndim, len(reduction.attr("axes"))
         inner_axis = reduction.attr("axes")[-1] if reduced else rank - 1
     else:
-        rank, reduced, inner_axis = output.ndim, 0, output.ndim - 1
+        rank, inner_axis = output.ndim, output.ndim - 1
+        reduced = len(schedule.axes) if schedule is not None else 0
     # The output of a reduce kernel is written outside the innermost loop: any stride will do.
     output_class = STRIDED if reduction is not None else CONTIGUOUS
     expected = (*(_expected_class(o, rank, inner_axis) for o in operands),
@@ -106,7 +119,8 @@ def layout(body: Graph, name: str) -> KernelLayout:
     if reduction is not None and reduced < rank and reduction.dtype is not dtypes.bool_:
         kept_axis = max(d for d in range(rank) if d not in reduction.attr("axes"))
         column = (*(_expected_class(o, rank, kept_axis) for o in operands), CONTIGUOUS)
-    return KernelLayout(name, operands, rank, reduced, reduction, tuple(body.outputs), expected, column)
+    return KernelLayout(name, operands, rank, reduced, reduction, tuple(body.outputs), expected, column,
+                        schedule)
 
 
 def _expected_class(operand: Node, rank: int, axis: int) -> str:
@@ -142,7 +156,8 @@ def has_column_variant(spec: KernelLayout, lanes: int) -> bool:
 
 def has_stream_variant(spec: KernelLayout, lanes: int) -> bool:
     """Elementwise kernels get one on x86-64 (whose sfence publishes the weakly ordered stores)."""
-    return spec.reduction is None and has_vector_variant(spec, lanes) and X86_64
+    # (not row kernels: their later passes read outputs back from cache)
+    return spec.reduction is None and spec.schedule is None and has_vector_variant(spec, lanes) and X86_64
 
 
 def build(body: Graph, spec: KernelLayout, vector_module: ir.Module | None, lanes: int,
@@ -191,6 +206,13 @@ class _Builder:
         zero = [I64(0)] * n
         if self.reducer is None and rank == 0:
             self._store_all(zero, self.emitter.emit(b, self._load_scalars(zero), None))
+        elif spec.schedule is not None:
+            self.accumulators = {}
+            for r in (r for step in spec.schedule.passes for r in step.reductions):
+                reducer = _Reducer(r)  # entry-block slots become registers
+                vector = ir.VectorType(reducer.acc_type, self.lanes) if self.lanes else None
+                self.accumulators[r] = (reducer, b.alloca(reducer.acc_type), vector and b.alloca(vector))
+            self._nest(0, rank - spec.reduced, start, stop, zero, self._row)
         elif self.reducer is None:
             self._nest(0, rank - 1, start, stop, zero,
                        lambda offs: self._elementwise_inner(offs, start if rank == 1 else None,
@@ -265,20 +287,27 @@ class _Builder:
         ty = memory_type(node_dtype)
         return self.b.gep(self.bases[k], [offset], inbounds=True, source_etype=ty)
 
-    def _load_scalars(self, offsets):
+    def _load_scalars(self, offsets, only: set[int] | None = None):
         values = []
         for k, node in enumerate(self.spec.operands):
+            if only is not None and k not in only:
+                values.append(None)
+                continue
             ty = memory_type(node.dtype)
             v = self.b.load(self._element(k, node.dtype, offsets[k]), typ=ty)
             values.append(self.b.trunc(v, I1) if node.dtype is dtypes.bool_ else v)
         return values
 
-    def _load_vectors(self, offsets, i, tail: _Tail | None):
+    def _load_vectors(self, offsets, i, tail: _Tail | None, only: set[int] | None = None):
         """Each operand's `lanes` elements from index `i` of the last dimension; in a `tail`,
-        masked lanes hold a copy of an element in bounds (never read past the end)."""
+        masked lanes hold a copy of an element in bounds (never read past the end). Operands
+        not in `only` (where given) are not loaded (None)."""
         b, d, lanes = self.b, self.inner, self.lanes
         values = []
         for k, node in enumerate(self.spec.operands):
+            if only is not None and k not in only:
+                values.append(None)
+                continue
             ty = memory_type(node.dtype)
             vty = ir.VectorType(ty, lanes)
             kind = self.expected[k]
@@ -304,19 +333,23 @@ class _Builder:
     def _store_all(self, offsets, values, i=None, tail: _Tail | None = None):
         """Store each output's value at its offset (plus `i` for vectors of `lanes` elements,
         only the unmasked lanes in a `tail`)."""
-        b = self.b
-        for k, (node, value) in enumerate(zip(self.spec.outputs, values), self.first_output):
-            ty = memory_type(node.dtype)
-            if node.dtype is dtypes.bool_:
-                value = b.zext(value, ir.VectorType(I8, self.lanes) if i is not None else I8)
-            ptr = self._element(k, node.dtype, offsets[k] if i is None else b.add(offsets[k], i))
-            if tail is not None:
-                _masked(b, "store", None, [value, ptr, I32(ALIGN[ty]), tail.mask])
-            elif i is not None and self.nontemporal is not None:
-                store = b.store(value, ptr, align=min(STREAM_ALIGNMENT, self.lanes * ALIGN[ty]))
-                store.set_metadata("nontemporal", self.nontemporal)
-            else:
-                b.store(value, ptr, align=ALIGN[ty] if i is not None else None)
+        for k, value in enumerate(values):
+            self._store(k, value, offsets, i, tail)
+
+    def _store(self, j: int, value, offsets, i=None, tail: _Tail | None = None):
+        """Store output `j`'s value (as `_store_all`)."""
+        b, node, k = self.b, self.spec.outputs[j], self.first_output + j
+        ty = memory_type(node.dtype)
+        if node.dtype is dtypes.bool_:
+            value = b.zext(value, ir.VectorType(I8, self.lanes) if i is not None else I8)
+        ptr = self._element(k, node.dtype, offsets[k] if i is None else b.add(offsets[k], i))
+        if tail is not None:
+            _masked(b, "store", None, [value, ptr, I32(ALIGN[ty]), tail.mask])
+        elif i is not None and self.nontemporal is not None:
+            store = b.store(value, ptr, align=min(STREAM_ALIGNMENT, self.lanes * ALIGN[ty]))
+            store.set_metadata("nontemporal", self.nontemporal)
+        else:
+            b.store(value, ptr, align=ALIGN[ty] if i is not None else None)
 
     # ------------------------------------------------------------------ elementwise
     def _elementwise_inner(self, offsets, lo, hi):
@@ -359,6 +392,86 @@ class _Builder:
                 acc = r.merge(b, acc, b.extract_element(vacc, I32(j)))
         self._store_all(offsets, [r.finish(b, acc, self.sizes[rank - spec.reduced:])])
 
+
+    # ------------------------------------------------------------------ row kernels
+    def _row(self, offsets):
+        """One row of a row kernel: its passes, each a loop over the row's elements, with the
+        values constant along the row computed in between (once per row, as scalars)."""
+        b, spec = self.b, self.spec
+        kept = spec.rank - spec.reduced
+        row: dict[int, ir.Value] = {}  # values constant along the row, as scalars
+        for step in spec.schedule.passes:
+            if step.row_values:
+                loaded = self._load_scalars(offsets, self._operands_of(step.row_values))
+                values = {id(n): v for n, v in zip(spec.operands, loaded) if v is not None}
+                self.emitter.emit_nodes(b, step.row_values, {**values, **row}, None, row)
+            for r in step.reductions:
+                reducer, acc, vacc = self.accumulators[r]
+                b.store(reducer.init(), acc)
+                if vacc is not None:
+                    b.store(ir.Constant(vacc.allocated_type, reducer.init().constant), vacc)
+            self._nest(kept, spec.rank - 1, None, None, offsets, lambda offs, step=step: self._innermost(
+                offs, lambda o: self._row_element(step, row, o, None, None),
+                lambda o, i, tail: self._row_element(step, row, o, i, tail)))
+            for r in step.reductions:
+                reducer, acc, vacc = self.accumulators[r]
+                total = b.load(acc, typ=reducer.acc_type)
+                if vacc is not None:
+                    lanes = b.load(vacc, typ=vacc.allocated_type)
+                    for j in range(self.lanes):
+                        total = reducer.merge(b, total, b.extract_element(lanes, I32(j)))
+                row[id(r)] = reducer.finish(b, total, self.sizes[kept:])
+
+    def _row_element(self, step: RowPass, row: dict, offsets, i, tail: _Tail | None):
+        """One element (or vector of elements, from index `i`) of a pass over a row."""
+        b, lanes = self.b, self.lanes if i is not None else None
+        needs = step.computed + [r.inputs[0] for r in step.reductions]
+        only = self._operands_of(needs) | {k for k, o in enumerate(self.spec.operands) if o in needs}
+        loaded = self._load_vectors(offsets, i, tail, only) if lanes else self._load_scalars(offsets, only)
+        values = {id(n): v for n, v in zip(self.spec.operands, loaded) if v is not None}
+        values.update((key, _splat(b, v, lanes) if lanes else v) for key, v in row.items())
+        for node in step.loaded:
+            values[id(node)] = self._load_output(self._memory_of(node), offsets, i, tail)
+        self.emitter.emit_nodes(b, step.computed, values, lanes)
+        for r in step.reductions:
+            reducer, acc, vacc = self.accumulators[r]
+            value = values[id(r.inputs[0])]
+            if lanes is None:
+                b.store(reducer.combine(b, b.load(acc, typ=reducer.acc_type), value), acc)
+                continue
+            if tail is not None:  # masked lanes add the identity
+                value = b.select(tail.mask, value, ir.Constant(value.type, [reducer.init().constant] * lanes))
+            b.store(reducer.combine(b, b.load(vacc, typ=vacc.allocated_type), value), vacc)
+        for node in step.stored:
+            self._store(self._memory_of(node), values[id(node)], offsets, i, tail)
+
+    def _memory_of(self, node: Node) -> int:
+        """The output (by index) whose memory holds `node`: its own, or that of its home."""
+        return self.spec.outputs.index(self.spec.schedule.homes.get(node, node))
+
+    def _operands_of(self, nodes: list[Node]) -> set[int]:
+        """The operands (by index) that `nodes` read."""
+        wanted = {i for n in nodes for i in n.inputs}
+        return {k for k, o in enumerate(self.spec.operands) if o in wanted}
+
+    def _load_output(self, j: int, offsets, i, tail: _Tail | None) -> ir.Value:
+        """Output `j`'s element at the offsets (or its vector from index `i`), written by an
+        earlier pass over the row."""
+        b, node, k = self.b, self.spec.outputs[j], self.first_output + j
+        ty = memory_type(node.dtype)
+        if i is None:
+            v = b.load(self._element(k, node.dtype, offsets[k]), typ=ty)
+        else:
+            ptr = self._element(k, node.dtype, b.add(offsets[k], i))
+            vty = ir.VectorType(ty, self.lanes)
+            if tail is None:
+                v = b.load(ptr, typ=vty, align=ALIGN[ty])
+            else:
+                first = _splat(b, b.load(ptr, typ=ty), self.lanes)
+                v = _masked(b, "load", vty, [ptr, I32(ALIGN[ty]), tail.mask, first])
+        if node.dtype is dtypes.bool_:
+            return b.trunc(v, ir.VectorType(I1, self.lanes) if i is not None else I1)
+        return v
 
     # ------------------------------------------------------------ column reduce
     def _column_row(self, offsets, lo, hi):
@@ -434,8 +547,8 @@ class _BodyEmitter:
     """Emits the body's elementwise ops on loaded operand values (scalars or vectors)."""
 
     def __init__(self, body: Graph, spec: KernelLayout):
-        self.order = [n for n in body.nodes
-                      if n.op not in VIEW_OPS and n.op != "placeholder" and n is not spec.reduction]
+        self.order = [n for n in body.nodes if n.op not in VIEW_OPS and n.op != "placeholder"
+                      and n is not spec.reduction and n.op not in ROW_REDUCE_OPS]
         self.operands = spec.operands
         self.results = (spec.reduction.inputs[0],) if spec.reduction is not None else body.outputs
         # sin and cos of one value share their argument reduction: one call computes both.
@@ -444,19 +557,31 @@ class _BodyEmitter:
                        for (op, x), n in trig.items() if ("sin" if op == "cos" else "cos", x) in trig}
 
     def emit(self, b: ir.IRBuilder, loaded: list[ir.Value], lanes: int | None) -> list[ir.Value]:
+        """The body's results, from its operands' loaded values."""
         values: dict[int, ir.Value] = {id(n): v for n, v in zip(self.operands, loaded)}
-        for node in self.order:
+        self.emit_nodes(b, self.order, values, lanes)
+        return [values[id(r)] for r in self.results]
+
+    def emit_nodes(self, b: ir.IRBuilder, nodes: list[Node], values: dict[int, ir.Value],
+                   lanes: int | None, into: dict[int, ir.Value] | None = None) -> None:
+        """Compute `nodes` (in order) from `values` (by node id), adding them to `values` and,
+        where given, to `into`."""
+        for node in nodes:
             if id(node) in values:
                 continue
             if node.op == "scalar":
                 c = constant(node.dtype, node.attr("value"))
                 values[id(node)] = ir.Constant(ir.VectorType(c.type, lanes), c.constant) if lanes else c
                 continue
+            for i in node.inputs:
+                if i.op == "scalar":
+                    self.emit_nodes(b, [i], values, lanes)
             if node in self.sincos:
                 self._emit_sincos(b, values, *self.sincos[node])
-                continue
-            values[id(node)] = LOWERING[node.op](b, node, [values[id(i)] for i in node.inputs])
-        return [values[id(r)] for r in self.results]
+            else:
+                values[id(node)] = LOWERING[node.op](b, node, [values[id(i)] for i in node.inputs])
+            if into is not None:
+                into[id(node)] = values[id(node)]
 
     @staticmethod
     def _emit_sincos(b: ir.IRBuilder, values: dict, sin: Node, cos: Node) -> None:

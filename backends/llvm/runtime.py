@@ -111,6 +111,11 @@ class KernelCall:
         # NumPy gives 0-d results as scalars, but kernels read the data pointer of an ndarray.
         self.zero_d = any(o.ndim == 0 for o in spec.operands)
         self.plans: dict[tuple, _Plan] = {}
+        # a row kernel's max or min of an empty row has no value (NumPy raises)
+        self.rows_need_elements = spec.schedule is not None and any(
+            r.op in ("max", "min") for step in spec.schedule.passes for r in step.reductions)
+        if spec.schedule is not None:
+            self.row_axes = spec.schedule.axes
         if spec.reduction is not None:
             axes = spec.reduction.attr("axes")
             self.axes = axes
@@ -161,6 +166,9 @@ class KernelCall:
             raise ValueError(f"kernel {self.name} iterates {self.rank} dimensions, but its operands"
                              f" broadcast to shape {list(shape)}")
         operands = [np.broadcast_to(v, shape) for v in views]
+        if self.rows_need_elements and any(shape[a] == 0 for a in self.row_axes):
+            raise ValueError(f"kernel {self.name} takes the max or min of empty rows (axes"
+                             f" {list(self.row_axes)} of shape {list(shape)}), which have no value")
         if self.reduction is None:
             out_shape = shape
             out_view = np.empty(shape, self.out_dtypes[0])

@@ -150,15 +150,15 @@ def no_inputs_scalar_only() -> Graph:
 
 
 def fused_kernels() -> Graph:
-    """What the `fuse` pass makes: kernels of both kinds (one of two outputs) over views and
-    scalars, around matmul."""
+    """What the `fuse` pass makes: kernels of each kind (a row kernel of two outputs) over
+    views and scalars, around matmul."""
     from passes.fuse import fuse
 
     x, w = _ph("x", ("n", 3)), _ph("w", (3,))
     z = gc.exp(x) * 2.0
     outs = [gc.sum(gc.sin(x) * w, 1), z - gc.max(z, 1, keepdims=True),
             gc.relu(gc.matmul(x, w) + 1), gc.transpose(x) * gc.full((3, 1), 0.5),
-            gc.tanh(z)]  # z is read by two kernels: one computes it, with two outputs
+            gc.tanh(z)]  # z is read by two kernels: they merge into one of two outputs
     return fuse(Graph([x, w], outs))
 
 

@@ -18,6 +18,7 @@ from graphc.dot import to_dot
 from graphc.kernel import kernel_input
 from graphc.ops import GraphBuildError, make
 from graphc.parser import ParseError, parse
+from graphc.rows import row_schedule
 from passes.autodiff import DifferentiationError, vjp_nodes
 from passes.fuse import fuse
 from tests.passes.corpus import CORPUS, random_inputs
@@ -149,16 +150,62 @@ def test_a_view_of_a_computed_value_reads_the_materialised_value():
 
 
 def test_a_reduction_ends_its_group():
+    """...unless it keeps dims along trailing axes for consumers that are all in one kernel."""
     x = gc.placeholder("x", ("n", 8))
-    z = x - gc.max(x, 1, keepdims=True)
-    fused = fuse(Graph([x], [gc.exp(z) / gc.sum(gc.sin(z) * 2.0, 1, keepdims=True)]))
+    m = gc.max(x, 1, keepdims=True)
+    z = x - m
+    fused = fuse(Graph([x], [gc.exp(z) / gc.sum(gc.sin(z) * 2.0, 0, keepdims=True), m]))
     reduce_kernels = [k for k in kernels(fused) if k.attr("kind") == "reduce"]
-    assert [body_ops(k)[-1] for k in reduce_kernels] == ["max", "sum"]
+    assert [body_ops(k)[-1] for k in reduce_kernels] == ["max", "sum"]  # an output; a leading axis
     (sum_kernel,) = [k for k in reduce_kernels if body_ops(k)[-1] == "sum"]
     # producers fused in; z = x - max is cheap, so it is recomputed here and in the final kernel
     assert sorted(body_ops(sum_kernel)) == ["mul", "scalar", "sin", "sub", "sum"]
     final = fused.outputs[0]
     assert final.op == "kernel" and sum_kernel in final.inputs  # consumers read the result
+
+
+def test_a_row_reduction_fuses_with_its_consumers():
+    x = gc.placeholder("x", ("n", 8))
+    z = x - gc.max(x, 1, keepdims=True)
+    (kernel,) = kernels(fuse(Graph([x], [gc.exp(z) / gc.sum(gc.sin(z) * 2.0, 1, keepdims=True)])))
+    assert kernel.attr("kind") == "row" and kernel.inputs == (x._node,)
+    assert sorted(body_ops(kernel)) == ["div", "exp", "max", "mul", "scalar", "sin", "sub", "sum"]
+    schedule = row_schedule(kernel.attr("body"))
+    assert [[r.op for r in step.reductions] for step in schedule.passes] == [["max"], ["sum"], []]
+    # sin is read by one pass only; the cheap z = x - max is recomputed in the last pass
+    assert [[n.op for n in step.computed] for step in schedule.passes] == [
+        [], ["sub", "sin", "mul"], ["sub", "exp", "div"]]
+    assert schedule.stash == [] and schedule.axes == (1,)
+
+
+def test_row_schedules_stash_expensive_values_where_an_output_can_hold_them():
+    x = gc.placeholder("x", (4, 8))
+    e = gc.exp(x)
+    (kernel,) = kernels(fuse(Graph([x], [e - gc.max(e, 1, keepdims=True)])))
+    schedule = row_schedule(kernel.attr("body"))
+    first, last = schedule.passes
+    assert [n.op for n in first.stored] == ["exp"] and [n.op for n in last.loaded] == ["exp"]
+    assert [n.op for n in last.computed] == ["sub"] and schedule.unhomed == []
+    assert [(v.op, home.op) for v, home in schedule.homes.items()] == [("exp", "sub")]
+    # recomputing everything needs no stash
+    assert row_schedule(kernel.attr("body"), recompute=lambda node: True).stash == []
+    # a bool result cannot hold a float: the kernel outputs exp as well
+    (kernel,) = kernels(fuse(Graph([x], [e > gc.max(e, 1, keepdims=True)])))
+    assert [o.op for o in kernel.attr("body").outputs] == ["gt", "exp"]
+    assert row_schedule(kernel.attr("body")).unhomed == []  # an output now: it is loaded
+
+
+def test_values_constant_along_rows_are_computed_once_per_row():
+    x, b = gc.placeholder("x", ("n", 8)), gc.placeholder("b", ("n", 1))
+    (kernel,) = kernels(fuse(Graph([x, b], [x * gc.exp(b)])))
+    assert kernel.attr("kind") == "row"
+    (step,) = row_schedule(kernel.attr("body")).passes
+    assert [n.op for n in step.row_values] == ["exp"] and [n.op for n in step.computed] == ["mul"]
+    # not along a leading axis (no axis would stay for the rows), nor when another kernel reads it
+    c = gc.placeholder("c", (1, 8))
+    assert [k.attr("kind") for k in kernels(fuse(Graph([x, c], [x * gc.exp(c)])))] == ["elementwise"] * 2
+    eb = gc.exp(b)
+    assert [k.attr("kind") for k in kernels(fuse(Graph([x, b], [x * eb, x - eb])))] == ["elementwise"] * 3
 
 
 @pytest.mark.parametrize("make_op", [
@@ -292,7 +339,7 @@ def test_kernels_parsed_twice_have_equal_bodies():
     """Body inputs are canonical, so equal bodies are equal graphs (and kernels hash-cons)."""
     text = str(CORPUS["fused_kernels"]())
     first, second = kernels(parse(text)), kernels(parse(text))
-    assert len(first) == 6
+    assert len(first) == 4
     for a, b in zip(first, second):
         assert a.attr("body") == b.attr("body") and a.attr("body").outputs[0] is b.attr("body").outputs[0]
 
@@ -314,7 +361,7 @@ def test_kernel_prints_its_body_nested():
 
 def test_dot_shows_a_kernel_as_a_cluster_of_its_body():
     dot = to_dot(CORPUS["fused_kernels"]())
-    assert dot.count("subgraph cluster_") == 6
+    assert dot.count("subgraph cluster_") == 4
     cluster = dot[dot.index("subgraph cluster_n2 {"):]
     cluster = cluster[:cluster.index("\n  }")]
     assert '%0 = sin' in cluster and "%2 = sum {axes=[1], keepdims=false}" in cluster
@@ -350,6 +397,26 @@ def test_the_type_rule_checks_the_body():
         make("kernel", [x], body=_body(a0, make("exp", [total])), kind="reduce")
     with pytest.raises(GraphBuildError, match='must end in a reduction'):
         make("kernel", [x], body=good, kind="reduce")
+
+
+def test_the_type_rule_checks_a_row_body():
+    x = gc.placeholder("x", (3, 4))._node
+    a0 = kernel_input(0, x.type)
+
+    def row(output):
+        return make("kernel", [x], body=_body(a0, output), kind="row")
+
+    m = make("max", [a0], axes=(1,), keepdims=True)
+    assert row(make("sub", [a0, m])).type == x.type
+    with pytest.raises(GraphBuildError, match="needs a reduction over trailing axes"):
+        row(make("exp", [a0]))
+    for axes in [(0,), (0, 1)]:  # no axis would stay for the rows to run along
+        with pytest.raises(GraphBuildError, match="cannot have rows of shape"):
+            row(make("sub", [a0, make("max", [a0], axes=axes, keepdims=True)]))
+    with pytest.raises(GraphBuildError, match="must reduce the row axes"):
+        row(make("add", [make("sub", [a0, m]), make("sum", [a0], axes=(0,), keepdims=True)]))
+    with pytest.raises(GraphBuildError, match="outputs of a kernel share one shape"):
+        make("kernel", [x], body=Graph([a0], [make("sub", [a0, m]), m]), kind="row")
 
 
 def test_the_type_rules_of_kernels_of_several_outputs_and_result():

@@ -1,0 +1,192 @@
+"""Row kernels: reductions fused with the elementwise work that consumes them (docs/kernels.md).
+
+A `kind="row"` kernel iterates its output shape like an elementwise kernel, but its trailing
+*row axes* may hold reductions (`keepdims=True`) whose results the same kernel consumes, as in
+`x - max(x, axis=-1, keepdims=True)`. Each row is traversed in *passes*: pass p accumulates
+the reductions that need the values of pass p - 1, and the last pass computes the outputs.
+Values constant along a row (the reductions, and elementwise ops of the row shape such as
+`sqrt(var + eps)`) are computed once per row, between passes.
+
+`row_schedule` decides what each pass computes, loads and stores; `passes/fuse.py` and every
+backend use it, so they agree on which values are computed twice. A value an earlier pass
+computed is recomputed only if `recompute(node)` allows it (fuse allows cheap ops); otherwise
+it is *stashed*: made an output of the kernel, written by the pass that computes it first
+and read back by the later ones (from cache: a row is read again while it is still there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from graphc.graph import Graph
+from graphc.node import Node
+
+# Elementwise ops worth recomputing rather than materialising or stashing (one instruction or so each).
+CHEAP = frozenset({"neg", "abs", "add", "sub", "mul", "maximum", "minimum", "cast", "where",
+                   "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
+                   "relu", "stop_gradient"})
+# Reductions a row kernel accumulates (a float product keeps NumPy's order: not in rows).
+ROW_REDUCE_OPS = frozenset({"sum", "mean", "max", "min"})
+_VIEWS = frozenset({"broadcast_to", "reshape", "transpose", "getitem", "flip"})
+
+
+def row_axes(space: tuple, row_shape: tuple) -> tuple[int, ...] | None:
+    """The trailing axes along which values of shape `row_shape` are constant in iteration
+    shape `space`, keeping at least one leading axis; None where `row_shape` is no such shape.
+
+    `(n, 1)` in `(n, m)` gives `(1,)`; the fewest axes are chosen where sizes of 1 allow several.
+    """
+    rank = len(space)
+    if len(row_shape) != rank or tuple(row_shape) == tuple(space):
+        return None
+    for k in range(rank - 1, 0, -1):
+        if (all(d == 1 for d in row_shape[k:]) and tuple(row_shape[:k]) == tuple(space[:k])
+                and any(d != 1 for d in space[k:])):
+            return tuple(range(k, rank))
+    return None
+
+
+def is_row_reduction(node: Node) -> bool:
+    """Whether `node` reduces trailing axes of its operand, keeping them, as row kernels do."""
+    return (node.op in ROW_REDUCE_OPS and bool(node.attr("keepdims"))
+            and row_axes(node.inputs[0].shape, node.shape) == tuple(sorted(node.attr("axes"))))
+
+
+@dataclass
+class RowPass:
+    """One traversal of a row."""
+
+    row_values: list[Node]  # constant along the row: computed once, before the traversal
+    reductions: list[Node]  # accumulated during it (known once it ends)
+    computed: list[Node] = field(default_factory=list)  # per element, in body order
+    loaded: list[Node] = field(default_factory=list)  # outputs an earlier pass wrote, read back
+    stored: list[Node] = field(default_factory=list)  # outputs first computed here, written
+
+
+@dataclass
+class RowSchedule:
+    axes: tuple[int, ...]  # the row axes (trailing)
+    row_shape: tuple  # the shape of values constant along a row
+    passes: list[RowPass]
+    stash: list[Node]  # values `recompute` refused to compute twice (not outputs)
+    homes: dict[Node, Node]  # stashed value -> the output whose memory holds it until then
+
+    @property
+    def unhomed(self) -> list[Node]:
+        """Stashed values no output's memory can hold: they must become outputs themselves."""
+        return [n for n in self.stash if n not in self.homes]
+
+
+def row_shape_of(body: Graph) -> tuple | None:
+    """The row shape of a row kernel's body (its reductions', or that of its values constant
+    along rows), or None where it has none."""
+    space = body.outputs[0].shape
+    reductions = [n for n in body.nodes if n.op in ROW_REDUCE_OPS]
+    for node in sorted(reductions, key=lambda n: not is_row_reduction(n)):  # a proper one first
+        return node.shape
+    for node in body.nodes:
+        if _computed(node) and row_axes(space, node.shape) is not None:
+            return node.shape
+    return None
+
+
+def _computed(node: Node) -> bool:
+    return bool(node.inputs) and node.op not in _VIEWS
+
+
+def _cheap(node: Node) -> bool:
+    return node.op in CHEAP
+
+
+def row_schedule(body: Graph, recompute: Callable[[Node], bool] = _cheap) -> RowSchedule:
+    """The passes over each row of a row kernel's body (which `graphc.kernel` has checked).
+
+    A stashed value is kept, where it can be, in the memory of an output of its dtype that
+    is written only after the value's last read (each element is read before it is
+    overwritten: softmax keeps `exp(x - max)` where its result goes); otherwise the kernel
+    must output it (`unhomed`).
+    """
+    space, row_shape = body.outputs[0].shape, row_shape_of(body)
+    axes = row_axes(space, row_shape)
+    position = {n: k for k, n in enumerate(body.nodes)}
+    row_level = {n for n in body.nodes if _computed(n) and n.shape == row_shape}
+    element = {n for n in body.nodes if _computed(n) and n not in row_level}
+    # depth: how many reductions lie below a value (a reduction counts itself)
+    depth: dict[Node, int] = {}
+    for n in body.nodes:
+        below = max((depth[i] for i in n.inputs), default=0)
+        depth[n] = below + 1 if n.op in ROW_REDUCE_OPS else below
+    outputs = set(body.outputs)
+    count = 1 + max(depth[o] for o in body.outputs)
+    reductions = [n for n in body.nodes if n.op in ROW_REDUCE_OPS]
+    first: dict[Node, int] = {}  # element value -> the first pass computing it
+    stash: list[Node] = []
+    passes: list[RowPass] = []
+    for p in range(1, count + 1):
+        here = RowPass([n for n in body.nodes if n in row_level and n.op not in ROW_REDUCE_OPS
+                        and depth[n] == p - 1],
+                       [r for r in reductions if depth[r] == p])
+        roots = [r.inputs[0] for r in here.reductions]
+        if p == count:
+            roots += [o for o in body.outputs if o not in first]
+        computed: set[Node] = set()
+        loaded: set[Node] = set()
+        stack = [r for r in roots if r in element]
+        while stack:
+            n = stack.pop()
+            if n in computed or n in loaded:
+                continue
+            if n in first:  # an earlier pass computed it
+                if n not in outputs and n not in stash and not recompute(n):
+                    stash.append(n)
+                if n in outputs or n in stash:
+                    loaded.add(n)
+                    continue
+            computed.add(n)
+            stack.extend(i for i in n.inputs if i in element)
+        for n in computed:
+            first.setdefault(n, p)
+        here.computed = sorted(computed, key=position.__getitem__)
+        here.loaded = sorted(loaded, key=position.__getitem__)
+        passes.append(here)
+    for p, here in enumerate(passes, 1):
+        here.stored = [n for n in here.computed if (n in outputs or n in stash) and first[n] == p]
+    stash.sort(key=position.__getitem__)
+    return RowSchedule(axes, row_shape, passes, stash, _homes(body.outputs, stash, passes, first))
+
+
+def _homes(outputs, stash: list[Node], passes: list[RowPass], first: dict[Node, int]) -> dict[Node, Node]:
+    """Outputs whose memory holds stashed values: each from its first write (pass `first`) to
+    its last read, before the output's own first write; lifetimes in one output do not overlap
+    (one may begin in the pass where another ends: an element is read before it is written)."""
+    last = {n: p for p, here in enumerate(passes, 1) for n in here.loaded}
+    taken: dict[Node, list[tuple[int, int]]] = {o: [] for o in outputs}
+    homes = {}
+    for value in stash:
+        life = (first[value], last[value])
+        for o in outputs:
+            if (o.dtype == value.dtype and o.shape == value.shape and first[o] >= life[1]
+                    and all(end <= life[0] or life[1] <= start for start, end in taken[o])):
+                taken[o].append(life)
+                homes[value] = o
+                break
+    return homes
+
+
+def check_row_body(body: Graph) -> None:
+    """Raise ValueError unless `body` is a row kernel's (docs/kernels.md, "Row kernels")."""
+    space = body.outputs[0].shape
+    row_shape = row_shape_of(body)
+    if row_shape is None:
+        raise ValueError('a kind="row" kernel needs a reduction over trailing axes with'
+                         " keepdims=True, or a value constant along its rows")
+    axes = row_axes(space, row_shape)
+    if axes is None:
+        raise ValueError(f"a row kernel of shape {list(space)} cannot have rows of shape"
+                         f" {list(row_shape)} (rows are trailing axes, and one axis stays)")
+    for node in body.nodes:
+        if node.op in ROW_REDUCE_OPS and not (is_row_reduction(node) and node.inputs[0].shape == space
+                                              and node.shape == row_shape):
+            raise ValueError(f"{node.op} in a row kernel of shape {list(space)} must reduce the"
+                             f" row axes {list(axes)} of a value of that shape, with keepdims=True")

@@ -1,0 +1,165 @@
+"""Row kernels (graphc/rows.py) on the LLVM backend against the NumPy backend.
+
+Each graph must fuse into a kind="row" kernel (checked), and run it over the layouts and row
+lengths its loops treat differently: whole vectors and a masked tail, empty rows, several row
+axes, transposed, reversed and broadcast operands, and rows split across threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import graphc
+from graphc.threads import get_num_threads, set_num_threads
+from tests.backends.agree import assert_agree, precision
+from tests.backends.llvm.test_backend import SETTINGS
+from tests.backends.llvm.test_vector_loops import data
+
+LENGTHS = [1, 15, 16, 17, 100]
+
+
+def softmax(x, axis=-1):
+    e = graphc.exp(x - graphc.max(x, axis, keepdims=True))
+    return e / graphc.sum(e, axis, keepdims=True)
+
+
+def log_softmax(x):
+    shifted = x - graphc.max(x, -1, keepdims=True)
+    return shifted - graphc.log(graphc.sum(graphc.exp(shifted), -1, keepdims=True))
+
+
+def layer_norm(x, axis=-1):
+    centred = x - graphc.mean(x, axis, keepdims=True)
+    return centred / graphc.sqrt(graphc.mean(centred * centred, axis, keepdims=True) + 1e-5)
+
+
+def agree(inputs, output, args, kernels: int = 1):
+    """Compile `output` on both backends; the LLVM one runs `kernels` row kernels; they agree."""
+    reference = graphc.function(inputs, output, backend="numpy")
+    llvm = graphc.function(inputs, output, backend="llvm")
+    assert llvm.source.count('kind="row"') == kernels, llvm.source
+    with np.errstate(all="ignore"):
+        want = reference(*args)
+    assert_agree(llvm(*args), want, precision(reference.graph))
+    return llvm
+
+
+@pytest.mark.parametrize("n", LENGTHS)
+@pytest.mark.parametrize("dtype", [graphc.float32, graphc.float64])
+@pytest.mark.parametrize("f", [softmax, log_softmax, layer_norm], ids=lambda f: f.__name__)
+def test_row_functions_agree(f, dtype, n):
+    x = graphc.placeholder("x", (5, n), dtype=dtype)
+    agree([x], f(x), [data((5, n), dtype.numpy)], kernels=int(n > 1))  # rows of 1: nothing to reduce
+
+
+@pytest.mark.parametrize("n", LENGTHS)
+def test_operand_layouts(n):
+    x = graphc.placeholder("x", (n, 6))  # read transposed: strided rows
+    y = graphc.placeholder("y", (3, n))
+    col = graphc.placeholder("col", (3, 1))
+    row = graphc.placeholder("row", (n,))
+    args = [data((n, 6)), data((3, n), seed=1), data((3, 1), seed=2), data((n,), seed=3)]
+    rows = int(n > 1)  # rows of one element: no row kernel
+    agree([x], softmax(x.T), args[:1], rows)
+    flipped = graphc.flip(y, 1)
+    agree([y, col], graphc.max(flipped, 1, keepdims=True) * col - flipped, args[1:3], rows)
+    # a broadcast row operand, and a per-row value computed from an input once per row
+    agree([y, col, row], layer_norm(y * row) * graphc.exp(col), args[1:], rows)
+    agree([y, col], y * graphc.exp(col), args[1:3], rows)
+
+
+def test_several_row_axes_and_a_batch():
+    x = graphc.placeholder("x", (2, 3, 4, 17))
+    args = [data((2, 3, 4, 17))]
+    agree([x], x - graphc.max(x, (2, 3), keepdims=True), args)
+    agree([x], layer_norm(x, -1), args)
+
+
+def test_integer_and_boolean_rows():
+    x = graphc.placeholder("x", (4, 19), dtype=graphc.int64)
+    values = np.arange(4 * 19).reshape(4, 19) % 13 - 6
+    agree([x], x - graphc.min(x, 1, keepdims=True) + graphc.sum(x, 1, keepdims=True), [values])
+    f = graphc.placeholder("f", (4, 19))
+    # exp is read by two passes; no output of its dtype can keep it: the kernel outputs it too
+    e = graphc.exp(f)
+    fn = agree([f], e > graphc.mean(e, 1, keepdims=True), [data((4, 19))])
+    assert "(bool[4, 19], f32[4, 19])" in fn.source
+
+
+def test_expensive_values_are_computed_once_and_read_back():
+    x = graphc.placeholder("x", (3, 40))
+    fn = agree([x], softmax(x), [data((3, 40))])
+    (spec,) = fn.executable.layouts.values()
+    computed = [n.op for step in spec.schedule.passes for n in step.computed]
+    assert computed.count("exp") == 1 and computed.count("sub") == 1
+    assert [(n.op, home.op) for n, home in spec.schedule.homes.items()] == [("exp", "div")]
+    assert len(spec.outputs) == 1  # exp lives in the result's memory until the result is written
+
+
+def test_a_kernel_of_several_passes():
+    x = graphc.placeholder("x", (6, 33))
+    s = softmax(x)
+    agree([x], s - graphc.max(s, 1, keepdims=True) * graphc.sum(s * x, 1, keepdims=True), [data((6, 33))])
+
+
+def test_empty_rows_and_no_rows():
+    x = graphc.placeholder("x", ("n", "m"))
+    for shape in [(0, 5), (3, 0), (0, 0)]:
+        agree([x], x - graphc.mean(x, 1, keepdims=True), [np.ones(shape, np.float32)])
+    reference = graphc.function([x], softmax(x), backend="numpy")
+    llvm = graphc.function([x], softmax(x), backend="llvm")
+    np.testing.assert_array_equal(llvm(np.ones((0, 4), np.float32)), reference(np.ones((0, 4), np.float32)))
+    with pytest.raises(ValueError):
+        reference(np.ones((2, 0), np.float32))
+    with pytest.raises(ValueError, match="max or min of empty rows"):
+        llvm(np.ones((2, 0), np.float32))
+
+
+def test_threads_give_the_same_bits():
+    x = graphc.placeholder("x", (1024, 300))
+    fn = graphc.function([x], layer_norm(softmax(x)))
+    xs = data((1024, 300), seed=7)
+    before = get_num_threads()
+    try:
+        set_num_threads(1)
+        one = fn(xs)
+        set_num_threads(4)
+        np.testing.assert_array_equal(fn(xs), one)
+    finally:
+        set_num_threads(before)
+
+
+REDUCE = ["sum", "mean", "max", "min"]
+UNARY = ["exp", "neg", "abs", "tanh", "sqrt"]
+BINARY = ["add", "sub", "mul", "div", "maximum"]
+
+
+@SETTINGS
+@given(data=st.data())
+def test_random_row_graphs_agree(data):
+    """Chains over one matrix where reductions along the rows feed elementwise ops."""
+    dtype = data.draw(st.sampled_from([graphc.float32, graphc.float64]))
+    rows, length = data.draw(st.integers(1, 4)), data.draw(st.sampled_from([1, 3, 16, 17, 40]))
+    x = graphc.placeholder("x", (rows, length), dtype=dtype)
+    full, per_row = [x], []
+    for _ in range(data.draw(st.integers(2, 8))):
+        action = data.draw(st.sampled_from(["reduce", "unary", "binary", "binary"]))
+        a = data.draw(st.sampled_from(full))
+        if action == "reduce":
+            per_row.append(getattr(graphc, data.draw(st.sampled_from(REDUCE)))(a, 1, keepdims=True))
+        elif action == "unary":
+            full.append(getattr(graphc, data.draw(st.sampled_from(UNARY)))(a))
+        else:
+            b = data.draw(st.sampled_from(full + per_row))
+            full.append(getattr(graphc, data.draw(st.sampled_from(BINARY)))(a, b))
+    output = full[-1] if len(full) > 1 else x * 2.0
+    args = [data.draw(st.sampled_from([np.float32(0.5), 1.0, 3.0])) * np.random.default_rng(
+        data.draw(st.integers(0, 9))).standard_normal((rows, length)).astype(dtype.numpy)]
+    reference = graphc.function([x], output, backend="numpy")
+    llvm = graphc.function([x], output, backend="llvm")
+    with np.errstate(all="ignore"):
+        want = reference(*args)
+    assert_agree(llvm(*args), want, precision(reference.graph))
