@@ -387,9 +387,7 @@ class _Builder:
         acc = b.load(self.acc, typ=r.acc_type)
         if self.vacc is not None:
             vty = ir.VectorType(r.acc_type, self.lanes)
-            vacc = b.load(self.vacc, typ=vty)
-            for j in range(self.lanes):
-                acc = r.merge(b, acc, b.extract_element(vacc, I32(j)))
+            acc = r.merge(b, acc, r.merge_lanes(b, b.load(self.vacc, typ=vty)))
         self._store_all(offsets, [r.finish(b, acc, self.sizes[rank - spec.reduced:])])
 
 
@@ -417,9 +415,8 @@ class _Builder:
                 reducer, acc, vacc = self.accumulators[r]
                 total = b.load(acc, typ=reducer.acc_type)
                 if vacc is not None:
-                    lanes = b.load(vacc, typ=vacc.allocated_type)
-                    for j in range(self.lanes):
-                        total = reducer.merge(b, total, b.extract_element(lanes, I32(j)))
+                    lanes = reducer.merge_lanes(b, b.load(vacc, typ=vacc.allocated_type))
+                    total = reducer.merge(b, total, lanes)
                 row[id(r)] = reducer.finish(b, total, self.sizes[kept:])
 
     def _row_element(self, step: RowPass, row: dict, offsets, i, tail: _Tail | None):
@@ -432,6 +429,9 @@ class _Builder:
         values.update((key, _splat(b, v, lanes) if lanes else v) for key, v in row.items())
         for node in step.loaded:
             values[id(node)] = self._load_output(self._memory_of(node), offsets, i, tail)
+        passes = self.spec.schedule.passes
+        if lanes and tail is None and len(passes) > 1 and step is passes[1]:
+            self._prefetch_next_row(offsets, i)  # while the first pass over it streams from memory
         self.emitter.emit_nodes(b, step.computed, values, lanes)
         for r in step.reductions:
             reducer, acc, vacc = self.accumulators[r]
@@ -448,6 +448,20 @@ class _Builder:
     def _memory_of(self, node: Node) -> int:
         """The output (by index) whose memory holds `node`: its own, or that of its home."""
         return self.spec.outputs.index(self.spec.schedule.homes.get(node, node))
+
+    def _prefetch_next_row(self, offsets, i) -> None:
+        """Ask for the next row's elements of the contiguous operands, from index `i` (a hint,
+        harmless past the end): the row after this one then streams in while this one computes."""
+        b, spec = self.b, self.spec
+        module = self.fn.module
+        fn = module.globals.get("llvm.prefetch.p0") or ir.Function(
+            module, ir.FunctionType(ir.VoidType(), [PTR, I32, I32, I32]), "llvm.prefetch.p0")
+        kept = spec.rank - spec.reduced
+        for k, node in enumerate(spec.operands):
+            if self.expected[k] == CONTIGUOUS:
+                at = b.add(b.add(offsets[k], i), self.steps[k][kept - 1])
+                ptr = b.gep(self.bases[k], [at], source_etype=memory_type(node.dtype))
+                b.call(fn, [ptr, I32(0), I32(3), I32(1)])
 
     def _operands_of(self, nodes: list[Node]) -> set[int]:
         """The operands (by index) that `nodes` read."""
@@ -639,9 +653,22 @@ class _Reducer:
             return b.mul(acc, value) if self.op == "prod" else b.add(acc, value)
         if self.dtype is dtypes.bool_:
             return b.or_(acc, value) if self.op == "max" else b.and_(acc, value)
-        name = ("maximum" if self.op == "max" else "minimum") if floating else \
-            ("smax" if self.op == "max" else "smin")
-        return intrinsic(b, name, [acc, value])
+        if floating:
+            # NaN wins (sticky in `acc`); which of two equal zeros wins is free, as in NumPy.
+            # Cheaper than llvm.maximum, which also orders -0 below +0.
+            better = b.fcmp_ordered(">" if self.op == "max" else "<", value, acc)
+            return b.select(b.or_(better, b.fcmp_unordered("uno", value, value)), value, acc)
+        return intrinsic(b, "smax" if self.op == "max" else "smin", [acc, value])
+
+    def merge_lanes(self, b: ir.IRBuilder, vector: ir.Value) -> ir.Value:
+        """The lanes of an accumulator vector combined into one value: halves at a time (a tree of
+        log2(lanes) steps rather than a chain of `lanes`)."""
+        while vector.type.count > 1:
+            half = vector.type.count // 2
+            low, high = (b.shuffle_vector(vector, vector, ir.Constant(
+                ir.VectorType(I32, half), list(range(k * half, (k + 1) * half)))) for k in (0, 1))
+            vector = self.merge(b, low, high)
+        return b.extract_element(vector, I32(0))
 
     def finish(self, b: ir.IRBuilder, acc: ir.Value, reduced_sizes: list[ir.Value]) -> ir.Value:
         if self.op == "mean":
