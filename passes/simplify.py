@@ -13,11 +13,14 @@ from dataclasses import dataclass, field
 
 from graphc import dtypes
 from graphc.node import Node
+from graphc.ops import OPS
 from passes.pattern import Match, RuleSet, apply_rules, const, op, rule
 from passes.registry import register
 
 ELEMENTWISE_BINARY = ("add", "sub", "mul", "div", "floordiv", "mod", "pow", "maximum", "minimum",
                       "atan2", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or")
+
+ELEMENTWISE_UNARY = tuple(name for name, definition in OPS.items() if definition.kind == "unary")
 
 # (from, to) pairs where casting there and back gives the value unchanged
 LOSSLESS = {(dtypes.bool_, d) for d in dtypes.ALL} | {
@@ -45,20 +48,33 @@ def _full_index(m: Match) -> bool:
         isinstance(e, tuple) and e[0] in (None, 0) and e[1] is None and e[2] in (None, 1) for e in index)
 
 
-def _unbroadcast_scalar(m: Match) -> Node | None:
-    """`x + broadcast_to(s)` -> `x + s` where x alone already gives the result's shape."""
+def _unbroadcast(m: Match) -> Node | None:
+    """`x + broadcast_to(v)` -> `x + v` where x alone already gives the result's shape (the
+    op broadcasts `v` the same way; fusion then sees `v`, not a view of it)."""
     root = m.root
     inputs = list(root.inputs)
     for k, operand in enumerate(inputs):
         other_shapes = [i.shape for j, i in enumerate(inputs) if j != k]
-        if operand.op == "broadcast_to" and operand.inputs[0].ndim == 0 and root.shape in other_shapes:
+        if operand.op == "broadcast_to" and root.shape in other_shapes:
             inputs[k] = operand.inputs[0]
             return m.make(root.op, *inputs)
     return None
 
 
-def _has_broadcast_scalar(m: Match) -> bool:
-    return any(i.op == "broadcast_to" and i.inputs[0].ndim == 0 for i in m.root.inputs)
+def _has_broadcast(m: Match) -> bool:
+    return any(i.op == "broadcast_to" for i in m.root.inputs)
+
+
+def _broadcast_late(m: Match) -> Node:
+    """`f(broadcast_to(v), s)` -> `broadcast_to(f(v, s))` for 0-d `s`: f runs on v's elements only."""
+    root = m.root
+    inputs = [i.inputs[0] if i.op == "broadcast_to" else i for i in root.inputs]
+    return m.make("broadcast_to", m.make(root.op, *inputs, **dict(root.attrs)), shape=root.shape)
+
+
+def _one_broadcast_and_0d(m: Match) -> bool:
+    broadcasts = [i for i in m.root.inputs if i.op == "broadcast_to"]
+    return len(broadcasts) == 1 and all(i.ndim == 0 for i in m.root.inputs if i.op != "broadcast_to")
 
 
 STRICT_RULES = (
@@ -108,8 +124,9 @@ STRICT_RULES = (
     rule("getitem-all", op("getitem", "x"), lambda m: m.x, when=_full_index),
     rule("reduce-no-axes", op(("sum", "prod", "mean", "max", "min"), "x"), lambda m: m.x,
          when=lambda m: m.root.attr("axes") == ()),
-    rule("unbroadcast-scalar", op(ELEMENTWISE_BINARY, "x", "y"), _unbroadcast_scalar,
-         when=_has_broadcast_scalar),
+    rule("unbroadcast", op(ELEMENTWISE_BINARY, "x", "y"), _unbroadcast, when=_has_broadcast),
+    rule("broadcast-late", op(ELEMENTWISE_UNARY, "x"), _broadcast_late, when=_one_broadcast_and_0d),
+    rule("broadcast-late", op(ELEMENTWISE_BINARY, "x", "y"), _broadcast_late, when=_one_broadcast_and_0d),
 )
 
 FAST_MATH_RULES = (

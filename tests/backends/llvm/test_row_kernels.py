@@ -163,3 +163,12 @@ def test_random_row_graphs_agree(data):
     with np.errstate(all="ignore"):
         want = reference(*args)
     assert_agree(llvm(*args), want, precision(reference.graph))
+
+
+@pytest.mark.parametrize("f", [softmax, layer_norm], ids=lambda f: f.__name__)
+def test_gradients_are_one_row_kernel(f):
+    """simplify drops the broadcasts autodiff adds (the op broadcasts anyway), so the backward
+    pass of a row function fuses with its forward pass into one kernel."""
+    x, t = graphc.placeholder("x", ("n", 33)), graphc.placeholder("t", ("n", 33))
+    y = f(x)
+    agree([x, t], graphc.grad(graphc.sum((y - t) * (y - t)), x), [data((7, 33)), data((7, 33), seed=1)])
