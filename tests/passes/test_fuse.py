@@ -319,6 +319,20 @@ def test_fusing_keeps_results_of_random_graph(seed):
     assert_same_results(graph, fuse(graph), args)
 
 
+def test_row_kernels_keep_results_on_the_numpy_backend():
+    x, b = gc.placeholder("x", ("n", 8)), gc.placeholder("b", ("n", 1))
+    e = gc.exp(x - gc.max(x, 1, keepdims=True))
+    centred = x - gc.mean(x, 1, keepdims=True)
+    outs = [e / gc.sum(e, 1, keepdims=True), centred / gc.sqrt(gc.mean(centred * centred, 1, keepdims=True)),
+            x * gc.exp(b), gc.exp(x) > gc.mean(gc.exp(x), 1, keepdims=True)]
+    graph = Graph([x, b], outs)
+    fused = fuse(graph)
+    assert [k.attr("kind") for k in kernels(fused)].count("row") == 4
+    rng = np.random.default_rng(3)
+    assert_same_results(graph, fused, [rng.choice(SPECIAL, (5, 8)).astype(np.float32),
+                                       rng.standard_normal((5, 1)).astype(np.float32)])
+
+
 def test_the_numpy_backend_runs_each_kernel_as_a_function():
     graph = CORPUS["fused_kernels"]()
     executable = compile_graph(graph)
