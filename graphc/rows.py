@@ -26,6 +26,9 @@ from graphc.node import Node
 CHEAP = frozenset({"neg", "abs", "add", "sub", "mul", "maximum", "minimum", "cast", "where",
                    "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
                    "relu", "stop_gradient"})
+# Passes that may compute one cheap value before it is stashed instead (bounds the work of
+# a chain of reductions to a constant factor).
+MOST_COMPUTATIONS = 2
 # Reductions a row kernel accumulates (a float product keeps NumPy's order: not in rows).
 ROW_REDUCE_OPS = frozenset({"sum", "mean", "max", "min"})
 _VIEWS = frozenset({"broadcast_to", "reshape", "transpose", "getitem", "flip"})
@@ -99,13 +102,17 @@ def _cheap(node: Node) -> bool:
     return node.op in CHEAP
 
 
-def row_schedule(body: Graph, recompute: Callable[[Node], bool] = _cheap) -> RowSchedule:
+def row_schedule(body: Graph, recompute: Callable[[Node], bool] = _cheap,
+                 most: int | None = MOST_COMPUTATIONS) -> RowSchedule:
     """The passes over each row of a row kernel's body (which `graphc.kernel` has checked).
 
-    A stashed value is kept, where it can be, in the memory of an output of its dtype that
-    is written only after the value's last read (each element is read before it is
-    overwritten: softmax keeps `exp(x - max)` where its result goes); otherwise the kernel
-    must output it (`unhomed`).
+    A value an earlier pass computed is computed again where `recompute` allows it and
+    fewer than `most` passes have computed it (None: no limit), so that a chain of
+    reductions costs linear work, not quadratic; otherwise it is stashed by the last pass
+    that computed it. A stash is kept, where it can be, in the memory of an output of its
+    dtype that is written only after the stash's last read (each element is read before it
+    is overwritten: softmax keeps `exp(x - max)` where its result goes); otherwise the
+    kernel must output it (`unhomed`).
     """
     space, row_shape = body.outputs[0].shape, row_shape_of(body)
     axes = row_axes(space, row_shape)
@@ -120,8 +127,8 @@ def row_schedule(body: Graph, recompute: Callable[[Node], bool] = _cheap) -> Row
     outputs = set(body.outputs)
     count = 1 + max(depth[o] for o in body.outputs)
     reductions = [n for n in body.nodes if n.op in ROW_REDUCE_OPS]
-    first: dict[Node, int] = {}  # element value -> the first pass computing it
-    stash: list[Node] = []
+    computes: dict[Node, list[int]] = {}  # element value -> the passes computing it
+    written: dict[Node, int] = {}  # output or stash -> the pass storing it
     passes: list[RowPass] = []
     for p in range(1, count + 1):
         here = RowPass([n for n in body.nodes if n in row_level and n.op not in ROW_REDUCE_OPS
@@ -129,7 +136,7 @@ def row_schedule(body: Graph, recompute: Callable[[Node], bool] = _cheap) -> Row
                        [r for r in reductions if depth[r] == p])
         roots = [r.inputs[0] for r in here.reductions]
         if p == count:
-            roots += [o for o in body.outputs if o not in first]
+            roots += [o for o in body.outputs if o not in computes]
         computed: set[Node] = set()
         loaded: set[Node] = set()
         stack = [r for r in roots if r in element]
@@ -137,36 +144,38 @@ def row_schedule(body: Graph, recompute: Callable[[Node], bool] = _cheap) -> Row
             n = stack.pop()
             if n in computed or n in loaded:
                 continue
-            if n in first:  # an earlier pass computed it
-                if n not in outputs and n not in stash and not recompute(n):
-                    stash.append(n)
-                if n in outputs or n in stash:
-                    loaded.add(n)
-                    continue
+            if n in computes and n not in written and (
+                    n in outputs or not recompute(n) or (most is not None and len(computes[n]) >= most)):
+                written[n] = computes[n][-1]  # an output, or a stash from now on
+            if n in written:
+                loaded.add(n)
+                continue
             computed.add(n)
             stack.extend(i for i in n.inputs if i in element)
         for n in computed:
-            first.setdefault(n, p)
+            computes.setdefault(n, []).append(p)
         here.computed = sorted(computed, key=position.__getitem__)
         here.loaded = sorted(loaded, key=position.__getitem__)
         passes.append(here)
+    for o in body.outputs:
+        written.setdefault(o, computes[o][0])
     for p, here in enumerate(passes, 1):
-        here.stored = [n for n in here.computed if (n in outputs or n in stash) and first[n] == p]
-    stash.sort(key=position.__getitem__)
-    return RowSchedule(axes, row_shape, passes, stash, _homes(body.outputs, stash, passes, first))
+        here.stored = [n for n in here.computed if written.get(n) == p]
+    stash = sorted((n for n in written if n not in outputs), key=position.__getitem__)
+    return RowSchedule(axes, row_shape, passes, stash, _homes(body.outputs, stash, passes, written))
 
 
-def _homes(outputs, stash: list[Node], passes: list[RowPass], first: dict[Node, int]) -> dict[Node, Node]:
-    """Outputs whose memory holds stashed values: each from its first write (pass `first`) to
+def _homes(outputs, stash: list[Node], passes: list[RowPass], written: dict[Node, int]) -> dict[Node, Node]:
+    """Outputs whose memory holds stashed values: each from its write (pass `written`) to
     its last read, before the output's own first write; lifetimes in one output do not overlap
     (one may begin in the pass where another ends: an element is read before it is written)."""
     last = {n: p for p, here in enumerate(passes, 1) for n in here.loaded}
     taken: dict[Node, list[tuple[int, int]]] = {o: [] for o in outputs}
     homes = {}
     for value in stash:
-        life = (first[value], last[value])
+        life = (written[value], last[value])
         for o in outputs:
-            if (o.dtype == value.dtype and o.shape == value.shape and first[o] >= life[1]
+            if (o.dtype == value.dtype and o.shape == value.shape and written[o] >= life[1]
                     and all(end <= life[0] or life[1] <= start for start, end in taken[o])):
                 taken[o].append(life)
                 homes[value] = o

@@ -96,8 +96,8 @@ def layout(body: Graph, name: str, kind: str = "elementwise") -> KernelLayout:
     output = body.outputs[0]
     reduction = output if kind == "reduce" else None
     schedule = row_schedule(body) if kind == "row" else None
-    if schedule is not None and schedule.unhomed:  # not fused here: recompute rather than fail
-        schedule = row_schedule(body, recompute=lambda node: True)
+    if schedule is not None and schedule.unhomed:  # a body fuse did not make: recompute instead
+        schedule = row_schedule(body, recompute=lambda node: True, most=None)
     operands: list[Node] = []
     for node in body.nodes:
         if node.op in VIEW_OPS or node.op in ("placeholder", "scalar"):

@@ -172,3 +172,17 @@ def test_gradients_are_one_row_kernel(f):
     x, t = graphc.placeholder("x", ("n", 33)), graphc.placeholder("t", ("n", 33))
     y = f(x)
     agree([x, t], graphc.grad(graphc.sum((y - t) * (y - t)), x), [data((7, 33)), data((7, 33), seed=1)])
+
+
+def test_a_chain_of_reductions_costs_linear_work():
+    """Each pass would recompute the cheap chain below it (quadratic work): a value is computed
+    by two passes at most, then stashed (here, all in the result's memory)."""
+    x = graphc.placeholder("x", (6, 37))
+    y = x
+    for _ in range(12):
+        y = y - graphc.max(y, -1, keepdims=True) * 0.5
+    fn = agree([x], y, [data((6, 37))])
+    (spec,) = fn.executable.layouts.values()
+    assert len(spec.schedule.passes) == 13
+    assert sum(len(step.computed) for step in spec.schedule.passes) <= 2 * 2 * 12
+    assert spec.schedule.unhomed == [] and len(spec.outputs) == 1
