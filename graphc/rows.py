@@ -144,8 +144,9 @@ def row_schedule(body: Graph, recompute: Callable[[Node], bool] = _cheap,
             n = stack.pop()
             if n in computed or n in loaded:
                 continue
-            if n in computes and n not in written and (
-                    n in outputs or not recompute(n) or (most is not None and len(computes[n]) >= most)):
+            # (a value of another shape, of as many elements, can be no output: recomputed)
+            if n in computes and n not in written and (n in outputs or (n.shape == space and (
+                    not recompute(n) or (most is not None and len(computes[n]) >= most)))):
                 written[n] = computes[n][-1]  # an output, or a stash from now on
             if n in written:
                 loaded.add(n)

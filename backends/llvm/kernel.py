@@ -427,6 +427,8 @@ class _Builder:
         loaded = self._load_vectors(offsets, i, tail, only) if lanes else self._load_scalars(offsets, only)
         values = {id(n): v for n, v in zip(self.spec.operands, loaded) if v is not None}
         values.update((key, _splat(b, v, lanes) if lanes else v) for key, v in row.items())
+        # Every load comes before any store: a stash's home may take the next stash's value in
+        # the pass that reads the last of this one (graphc/rows.py, _homes).
         for node in step.loaded:
             values[id(node)] = self._load_output(self._memory_of(node), offsets, i, tail)
         passes = self.spec.schedule.passes

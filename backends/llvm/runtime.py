@@ -112,8 +112,8 @@ class KernelCall:
         self.zero_d = any(o.ndim == 0 for o in spec.operands)
         self.plans: dict[tuple, _Plan] = {}
         # a row kernel's max or min of an empty row has no value (NumPy raises)
-        self.rows_need_elements = spec.schedule is not None and any(
-            r.op in ("max", "min") for step in spec.schedule.passes for r in step.reductions)
+        self.row_extremum = next((r for step in spec.schedule.passes for r in step.reductions
+                                  if r.op in ("max", "min")), None) if spec.schedule else None
         if spec.schedule is not None:
             self.row_axes = spec.schedule.axes
         if spec.reduction is not None:
@@ -166,9 +166,9 @@ class KernelCall:
             raise ValueError(f"kernel {self.name} iterates {self.rank} dimensions, but its operands"
                              f" broadcast to shape {list(shape)}")
         operands = [np.broadcast_to(v, shape) for v in views]
-        if self.rows_need_elements and any(shape[a] == 0 for a in self.row_axes):
-            raise ValueError(f"kernel {self.name} takes the max or min of empty rows (axes"
-                             f" {list(self.row_axes)} of shape {list(shape)}), which have no value")
+        if self.row_extremum is not None and any(shape[a] == 0 for a in self.row_axes):
+            raise ValueError(f"{self.row_extremum.op} of an empty axis has no value"
+                             f" (reduction created at {self.row_extremum.location})")
         if self.reduction is None:
             out_shape = shape
             out_view = np.empty(shape, self.out_dtypes[0])
