@@ -125,6 +125,7 @@ STRICT_RULES = (
     rule("reduce-no-axes", op(("sum", "prod", "mean", "max", "min"), "x"), lambda m: m.x,
          when=lambda m: m.root.attr("axes") == ()),
     rule("unbroadcast", op(ELEMENTWISE_BINARY, "x", "y"), _unbroadcast, when=_has_broadcast),
+    rule("unbroadcast", op("where", "c", "x", "y"), _unbroadcast, when=_has_broadcast),
     rule("broadcast-late", op(ELEMENTWISE_UNARY, "x"), _broadcast_late, when=_one_broadcast_and_0d),
     rule("broadcast-late", op(ELEMENTWISE_BINARY, "x", "y"), _broadcast_late, when=_one_broadcast_and_0d),
 )
