@@ -15,7 +15,8 @@ outputs back:
   function) with several consumers, all of them fused ops of the same size, is *duplicated*
   into each consumer's kernel instead of materialised: recomputing one instruction per
   element costs less than writing the value out and reading it back. Cheap producers used
-  only by duplicated ops are duplicated with them; anything else under them is read.
+  only by duplicated ops are duplicated with them, up to chains of DUPLICATE_DEPTH ops;
+  anything else under them is read.
 - A reduction with `keepdims=True` over trailing axes (leaving one) whose consumers all
   belong to one elementwise kernel of its operand's shape is inlined there, which makes that
   a *row kernel* (graphc/rows.py: it reduces each row in passes, then computes its outputs);
@@ -54,6 +55,9 @@ Fusible = Callable[[Node], bool]
 
 
 
+# Longest chain of cheap ops duplicated into a kernel: past it, one is materialised (else a
+# chain whose every value feeds another kernel too is copied whole into each: quadratic).
+DUPLICATE_DEPTH = 4
 SEARCH_LIMIT = 256  # units a merge's cycle check visits before it gives up (and does not merge)
 
 
@@ -126,7 +130,7 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) ->
             consumers[i].add(node)
     outputs = set(graph.outputs)
     owner: dict[Node, Node] = {}
-    duplicated: set[Node] = set()
+    duplicated: dict[Node, int] = {}  # duplicated op -> how many duplicated ops lead to a kernel
     space: dict[Node, tuple] = {}  # root -> the shape of its kernel's iteration space
     rows: dict[Node, tuple] = {}  # root -> the row shape of its row kernel
 
@@ -158,8 +162,10 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) ->
             owner[node] = root
         elif node not in outputs and users and node.op in CHEAP and all(
                 (u in duplicated and u.shape == node.shape)
-                or (u in owner and same_size(node, space[owner[u]])) for u in users):
-            duplicated.add(node)
+                or (u in owner and same_size(node, space[owner[u]])) for u in users) and (
+                depth := 1 + max((duplicated[u] for u in users if u in duplicated), default=0)
+        ) <= DUPLICATE_DEPTH:
+            duplicated[node] = depth
         else:
             owner[node], space[node] = node, node.shape
     plan = Plan(owner, inputs, fusible, frozenset(duplicated), rows)

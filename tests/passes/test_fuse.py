@@ -20,7 +20,7 @@ from graphc.ops import GraphBuildError, make
 from graphc.parser import ParseError, parse
 from graphc.rows import row_schedule
 from passes.autodiff import DifferentiationError, vjp_nodes
-from passes.fuse import fuse
+from passes.fuse import DUPLICATE_DEPTH, fuse
 from tests.passes.corpus import CORPUS, random_inputs
 from tests.passes.test_results_unchanged import EXECUTABLE, SPECIAL, assert_same_results, random_graph
 
@@ -138,6 +138,21 @@ def test_expensive_operands_of_a_recomputed_value_are_materialised_once():
     fused = fuse(Graph([x], [gc.sin(shared), gc.cos(shared)]))
     (k,) = kernels(fused)  # the kernels of sin and cos merge, and their two adds become one
     assert sorted(body_ops(k)) == ["add", "cos", "exp", "scalar", "sin"]
+
+
+def test_duplicated_chains_are_cut_so_fusing_stays_linear():
+    """Each y feeds the next y and a reduction kernel: cheap, so copied into both; but copying
+    the whole chain into every kernel grows quadratically, so every DUPLICATE_DEPTH-th value
+    is materialised."""
+    x = gc.placeholder("x", (6, 8))
+    y = x
+    for _ in range(24):
+        y = y - gc.max(y, 0, keepdims=True) * 0.5  # along columns: no row kernel
+    graph = Graph([x], [y])
+    fused = fuse(graph)
+    assert max(body_ops(k).count("sub") for k in kernels(fused)) <= DUPLICATE_DEPTH + 1
+    assert sum(len(body_ops(k)) for k in kernels(fused)) < 8 * 24  # 372 copying whole chains
+    assert_same_results(graph, fused, [np.random.default_rng(0).standard_normal((6, 8)).astype(np.float32)])
 
 
 def test_a_view_of_a_computed_value_reads_the_materialised_value():
