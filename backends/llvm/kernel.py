@@ -207,11 +207,8 @@ class _Builder:
         if self.reducer is None and rank == 0:
             self._store_all(zero, self.emitter.emit(b, self._load_scalars(zero), None))
         elif spec.schedule is not None:
-            self.accumulators = {}
-            for r in (r for step in spec.schedule.passes for r in step.reductions):
-                reducer = _Reducer(r)  # entry-block slots become registers
-                vector = ir.VectorType(reducer.acc_type, self.lanes) if self.lanes else None
-                self.accumulators[r] = (reducer, b.alloca(reducer.acc_type), vector and b.alloca(vector))
+            self.accumulators = {r: _Accumulator(b, r, self.lanes)
+                                 for step in spec.schedule.passes for r in step.reductions}
             self._nest(0, rank - spec.reduced, start, stop, zero, self._row)
         elif self.reducer is None:
             self._nest(0, rank - 1, start, stop, zero,
@@ -224,9 +221,7 @@ class _Builder:
             self._nest(0, kept - 1, start, stop, zero, lambda offs: self._column_row(
                 offs, start if kept == 1 else None, stop if kept == 1 else None))
         else:
-            r = self.reducer
-            self.acc = b.alloca(r.acc_type)  # entry-block slots become registers
-            self.vacc = b.alloca(ir.VectorType(r.acc_type, self.lanes)) if self.lanes else None
+            self.accumulator = _Accumulator(b, spec.reduction, self.lanes)
             self._nest(0, rank - spec.reduced, start, stop, zero, self._reduce_outer)
         if self.nontemporal is not None:  # streaming stores are weakly ordered: publish them
             module = self.fn.module
@@ -364,32 +359,21 @@ class _Builder:
 
     # --------------------------------------------------------------------- reduce
     def _reduce_outer(self, offsets):
-        b, r, spec = self.b, self.reducer, self.spec
-        b.store(r.init(), self.acc)
-        if self.vacc is not None:
-            b.store(ir.Constant(ir.VectorType(r.acc_type, self.lanes), r.init().constant), self.vacc)
+        b, spec, acc = self.b, self.spec, self.accumulator
+        acc.reset(b)
 
         def scalar(offs):
             (value,) = self.emitter.emit(b, self._load_scalars(offs), None)
-            b.store(r.combine(b, b.load(self.acc, typ=r.acc_type), value), self.acc)
+            acc.add(b, value)
 
         def vector(offs, i, tail):
-            vty = ir.VectorType(r.acc_type, self.lanes)
             (value,) = self.emitter.emit(b, self._load_vectors(offs, i, tail), self.lanes)
-            if tail is not None:  # masked lanes add the identity
-                identity = ir.Constant(value.type, [r.init().constant] * self.lanes)
-                value = b.select(tail.mask, value, identity)
-            b.store(r.combine(b, b.load(self.vacc, typ=vty), value), self.vacc)
+            acc.add(b, value, tail)
 
         rank = spec.rank
         self._nest(rank - spec.reduced, rank - 1, None, None, offsets,
                    lambda offs: self._innermost(offs, scalar, vector))
-        acc = b.load(self.acc, typ=r.acc_type)
-        if self.vacc is not None:
-            vty = ir.VectorType(r.acc_type, self.lanes)
-            acc = r.merge(b, acc, r.merge_lanes(b, b.load(self.vacc, typ=vty)))
-        self._store_all(offsets, [r.finish(b, acc, self.sizes[rank - spec.reduced:])])
-
+        self._store_all(offsets, [acc.total(b, self.sizes[rank - spec.reduced:])])
 
     # ------------------------------------------------------------------ row kernels
     def _row(self, offsets):
@@ -404,20 +388,12 @@ class _Builder:
                 values = {id(n): v for n, v in zip(spec.operands, loaded) if v is not None}
                 self.emitter.emit_nodes(b, step.row_values, {**values, **row}, None, row)
             for r in step.reductions:
-                reducer, acc, vacc = self.accumulators[r]
-                b.store(reducer.init(), acc)
-                if vacc is not None:
-                    b.store(ir.Constant(vacc.allocated_type, reducer.init().constant), vacc)
+                self.accumulators[r].reset(b)
             self._nest(kept, spec.rank - 1, None, None, offsets, lambda offs, step=step: self._innermost(
                 offs, lambda o: self._row_element(step, row, o, None, None),
                 lambda o, i, tail: self._row_element(step, row, o, i, tail)))
             for r in step.reductions:
-                reducer, acc, vacc = self.accumulators[r]
-                total = b.load(acc, typ=reducer.acc_type)
-                if vacc is not None:
-                    lanes = reducer.merge_lanes(b, b.load(vacc, typ=vacc.allocated_type))
-                    total = reducer.merge(b, total, lanes)
-                row[id(r)] = reducer.finish(b, total, self.sizes[kept:])
+                row[id(r)] = self.accumulators[r].total(b, self.sizes[kept:])
 
     def _row_element(self, step: RowPass, row: dict, offsets, i, tail: _Tail | None):
         """One element (or vector of elements, from index `i`) of a pass over a row."""
@@ -436,14 +412,7 @@ class _Builder:
             self._prefetch_next_row(offsets, i)  # while the first pass over it streams from memory
         self.emitter.emit_nodes(b, step.computed, values, lanes)
         for r in step.reductions:
-            reducer, acc, vacc = self.accumulators[r]
-            value = values[id(r.inputs[0])]
-            if lanes is None:
-                b.store(reducer.combine(b, b.load(acc, typ=reducer.acc_type), value), acc)
-                continue
-            if tail is not None:  # masked lanes add the identity
-                value = b.select(tail.mask, value, ir.Constant(value.type, [reducer.init().constant] * lanes))
-            b.store(reducer.combine(b, b.load(vacc, typ=vacc.allocated_type), value), vacc)
+            self.accumulators[r].add(b, values[id(r.inputs[0])], tail)
         for node in step.stored:
             self._store(self._memory_of(node), values[id(node)], offsets, i, tail)
 
@@ -610,6 +579,40 @@ class _BodyEmitter:
                 values[id(node)] = b.shuffle_vector(both, both, half)
             else:
                 values[id(node)] = b.extract_element(both, I32(k))
+
+
+class _Accumulator:
+    """A reduction's running value in a loop nest: a scalar and, for vector loops, one partial
+    result per lane, in entry-block slots (which become registers)."""
+
+    def __init__(self, b: ir.IRBuilder, node: Node, lanes: int | None):
+        self.reducer = r = _Reducer(node)
+        self.scalar = b.alloca(r.acc_type)
+        self.vector = b.alloca(ir.VectorType(r.acc_type, lanes)) if lanes else None
+
+    def reset(self, b: ir.IRBuilder) -> None:
+        init = self.reducer.init()
+        b.store(init, self.scalar)
+        if self.vector is not None:
+            b.store(ir.Constant(self.vector.allocated_type, init.constant), self.vector)
+
+    def add(self, b: ir.IRBuilder, value: ir.Value, tail: _Tail | None = None) -> None:
+        """Take in a value, or a vector of them (whose lanes masked off in a `tail` count as
+        the identity)."""
+        r = self.reducer
+        slot = self.vector if isinstance(value.type, ir.VectorType) else self.scalar
+        if tail is not None:
+            identity = ir.Constant(value.type, [r.init().constant] * value.type.count)
+            value = b.select(tail.mask, value, identity)
+        b.store(r.combine(b, b.load(slot, typ=slot.allocated_type), value), slot)
+
+    def total(self, b: ir.IRBuilder, reduced_sizes: list[ir.Value]) -> ir.Value:
+        """The reduction of everything taken in (the lanes merged), finished (a mean divided)."""
+        r = self.reducer
+        acc = b.load(self.scalar, typ=r.acc_type)
+        if self.vector is not None:
+            acc = r.merge(b, acc, r.merge_lanes(b, b.load(self.vector, typ=self.vector.allocated_type)))
+        return r.finish(b, acc, reduced_sizes)
 
 
 class _Reducer:
