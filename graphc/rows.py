@@ -9,9 +9,10 @@ Values constant along a row (the reductions, and elementwise ops of the row shap
 
 `row_schedule` decides what each pass computes, loads and stores; `passes/fuse.py` and every
 backend use it, so they agree on which values are computed twice. A value an earlier pass
-computed is recomputed only if `recompute(node)` allows it (fuse allows cheap ops); otherwise
-it is *stashed*: made an output of the kernel, written by the pass that computes it first
-and read back by the later ones (from cache: a row is read again while it is still there).
+computed is recomputed only if `recompute(node)` allows it (cheap ops, by at most two passes);
+otherwise it is *stashed*: written by the last pass that computed it, into the memory of an
+output or as an output of its own, and read back by the later ones (from cache: a row is
+read again while it is still there).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ CHEAP = frozenset({"neg", "abs", "add", "sub", "mul", "maximum", "minimum", "cas
 MOST_COMPUTATIONS = 2
 # Reductions a row kernel accumulates (a float product keeps NumPy's order: not in rows).
 ROW_REDUCE_OPS = frozenset({"sum", "mean", "max", "min"})
-_VIEWS = frozenset({"broadcast_to", "reshape", "transpose", "getitem", "flip"})
+_VIEWS = frozenset({"broadcast_to", "reshape", "transpose", "getitem", "flip"})  # graphc.kernel's
+# VIEW_OPS (which imports this module)
 
 
 def row_axes(space: tuple, row_shape: tuple) -> tuple[int, ...] | None:
@@ -63,8 +65,8 @@ class RowPass:
     row_values: list[Node]  # constant along the row: computed once, before the traversal
     reductions: list[Node]  # accumulated during it (known once it ends)
     computed: list[Node] = field(default_factory=list)  # per element, in body order
-    loaded: list[Node] = field(default_factory=list)  # outputs an earlier pass wrote, read back
-    stored: list[Node] = field(default_factory=list)  # outputs first computed here, written
+    loaded: list[Node] = field(default_factory=list)  # outputs and stashes an earlier pass wrote
+    stored: list[Node] = field(default_factory=list)  # outputs and stashes written here
 
 
 @dataclass
