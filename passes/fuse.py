@@ -52,9 +52,6 @@ from passes.rewrite import build, with_inputs
 
 Fusible = Callable[[Node], bool]
 
-
-
-
 # Longest chain of cheap ops duplicated into a kernel: past it, one is materialised (else a
 # chain whose every value feeds another kernel too is copied whole into each: quadratic).
 DUPLICATE_DEPTH = 4
@@ -158,13 +155,12 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) ->
                 owner[node], space[node] = node, node.inputs[0].shape
             continue
         inline = node not in outputs and root is not None and same_size(node, space[root])
+        depth = 1 + max((duplicated[u] for u in users if u in duplicated), default=0)
         if inline or joins_rows(node, root):
             owner[node] = root
-        elif node not in outputs and users and node.op in CHEAP and all(
+        elif depth <= DUPLICATE_DEPTH and node not in outputs and users and node.op in CHEAP and all(
                 (u in duplicated and u.shape == node.shape)
-                or (u in owner and same_size(node, space[owner[u]])) for u in users) and (
-                depth := 1 + max((duplicated[u] for u in users if u in duplicated), default=0)
-        ) <= DUPLICATE_DEPTH:
+                or (u in owner and same_size(node, space[owner[u]])) for u in users):
             duplicated[node] = depth
         else:
             owner[node], space[node] = node, node.shape
