@@ -155,15 +155,17 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) ->
                 owner[node], space[node] = node, node.inputs[0].shape
             continue
         inline = node not in outputs and root is not None and same_size(node, space[root])
-        depth = 1 + max((duplicated[u] for u in users if u in duplicated), default=0)
         if inline or joins_rows(node, root):
             owner[node] = root
-        elif depth <= DUPLICATE_DEPTH and node not in outputs and users and node.op in CHEAP and all(
+            continue
+        if node not in outputs and users and node.op in CHEAP and all(
                 (u in duplicated and u.shape == node.shape)
                 or (u in owner and same_size(node, space[owner[u]])) for u in users):
-            duplicated[node] = depth
-        else:
-            owner[node], space[node] = node, node.shape
+            depth = 1 + max((duplicated[u] for u in users if u in duplicated), default=0)
+            if depth <= DUPLICATE_DEPTH:
+                duplicated[node] = depth
+                continue
+        owner[node], space[node] = node, node.shape
     plan = Plan(owner, inputs, fusible, frozenset(duplicated), rows)
     roots = [n for n in graph.nodes if owner.get(n) is n]
     plan.roots = {r: [r] for r in roots}
