@@ -16,12 +16,10 @@ from typing import Any
 
 from graphc.graph import Graph
 from graphc.node import Node, TensorType, TupleType
-from graphc.ops import is_elementwise, make_leaf
+from graphc.ops import VIEW_OPS, is_elementwise, make_leaf
 from graphc.rows import check_row_body
 
 KINDS = ("elementwise", "reduce", "row")
-# Views of a body input (or of a scalar): a backend reads them as strided views, no data moves.
-VIEW_OPS = frozenset({"broadcast_to", "reshape", "transpose", "getitem", "flip"})
 # The reductions a reduce kernel may end in (argmax/argmin are not fused).
 REDUCE_OPS = frozenset({"sum", "prod", "mean", "max", "min"})
 

@@ -433,5 +433,9 @@ _define("kernel", "kernel", None, _kernel_rule,
 _define("result", "kernel", 1, _result_rule, "output `index` of a multi-output kernel")
 
 
+# Ops that only re-index their operand: a kernel reads them as strided views, no data moves.
+VIEW_OPS = frozenset({"broadcast_to", "reshape", "transpose", "getitem", "flip"})
+
+
 def is_elementwise(op: str) -> bool:
     return OPS[op].kind in ("unary", "binary", "compare") or op == "where"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from graphc.graph import Graph
 from graphc.node import Node
+from graphc.ops import VIEW_OPS
 
 # Elementwise ops worth recomputing rather than materialising or stashing (one instruction or so each).
 CHEAP = frozenset({"neg", "abs", "add", "sub", "mul", "maximum", "minimum", "cast", "where",
@@ -32,8 +33,6 @@ CHEAP = frozenset({"neg", "abs", "add", "sub", "mul", "maximum", "minimum", "cas
 MOST_COMPUTATIONS = 2
 # Reductions a row kernel accumulates (a float product keeps NumPy's order: not in rows).
 ROW_REDUCE_OPS = frozenset({"sum", "mean", "max", "min"})
-_VIEWS = frozenset({"broadcast_to", "reshape", "transpose", "getitem", "flip"})  # graphc.kernel's
-# VIEW_OPS (which imports this module)
 
 
 def row_axes(space: tuple, row_shape: tuple) -> tuple[int, ...] | None:
@@ -72,7 +71,6 @@ class RowPass:
 @dataclass
 class RowSchedule:
     axes: tuple[int, ...]  # the row axes (trailing)
-    row_shape: tuple  # the shape of values constant along a row
     passes: list[RowPass]
     stash: list[Node]  # values `recompute` refused to compute twice (not outputs)
     homes: dict[Node, Node]  # stashed value -> the output whose memory holds it until then
@@ -97,7 +95,7 @@ def row_shape_of(body: Graph) -> tuple | None:
 
 
 def _computed(node: Node) -> bool:
-    return bool(node.inputs) and node.op not in _VIEWS
+    return bool(node.inputs) and node.op not in VIEW_OPS
 
 
 def _cheap(node: Node) -> bool:
@@ -165,7 +163,7 @@ def row_schedule(body: Graph, recompute: Callable[[Node], bool] = _cheap,
     for p, here in enumerate(passes, 1):
         here.stored = [n for n in here.computed if written.get(n) == p]
     stash = sorted((n for n in written if n not in outputs), key=position.__getitem__)
-    return RowSchedule(axes, row_shape, passes, stash, _homes(body.outputs, stash, passes, written))
+    return RowSchedule(axes, passes, stash, _homes(body.outputs, stash, passes, written))
 
 
 def _homes(outputs, stash: list[Node], passes: list[RowPass], written: dict[Node, int]) -> dict[Node, Node]:

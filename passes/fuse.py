@@ -132,7 +132,8 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) ->
     rows: dict[Node, tuple] = {}  # root -> the row shape of its row kernel
 
     def joins_rows(node: Node, root: Node | None) -> bool:
-        """Whether `node`, constant along rows of `root`'s kernel, may be computed once per row there."""
+        """Whether `node`, constant along rows of `root`'s kernel, may be computed once per row
+        there; if so, that kernel's row shape is now `node`'s."""
         if root is None or node in outputs or root.op in REDUCE_OPS:
             return False
         if node.op in REDUCE_OPS and not (is_row_reduction(node) and node.inputs[0].shape == space[root]):
