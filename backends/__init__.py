@@ -6,7 +6,7 @@ import importlib
 
 from graphc.graph import Graph
 
-BACKENDS = {"numpy": "backends.numpy", "llvm": "backends.llvm"}
+BACKENDS = {"numpy": "graphc.backends.numpy", "llvm": "graphc.backends.llvm"}
 
 
 def compile(graph: Graph, backend: str = "numpy"):  # noqa: A001 - the verb is the point

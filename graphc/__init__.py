@@ -1,8 +1,11 @@
 """graphc: a symbolic-graph compiler for tensor programs.
 
-Build a static graph with a PyTorch-like API, derive gradients as graphs,
-and compile it with a backend (NumPy today).
+Build a static graph with a PyTorch-like API, derive gradients as graphs, and compile
+them with a backend: LLVM machine code for this CPU (the default) or generated NumPy code
+(the reference). Passes live in `graphc.passes`, backends in `graphc.backends`.
 """
+
+import os as _os
 
 from graphc.autograd import backward, grad, hessian, jacobian, jvp, value_and_grad, vjp
 from graphc.dot import to_dot
@@ -106,5 +109,11 @@ int = int32  # noqa: A001
 half = float16
 
 __version__ = "0.1.0"
+
+# In a source checkout run without installing (PYTHONPATH=.), the folders passes/ and
+# backends/ sit beside graphc/; installed, they are graphc/passes and graphc/backends.
+_tree = _os.path.dirname(_os.path.dirname(_os.path.abspath(__file__)))
+if _os.path.isfile(_os.path.join(_tree, "passes", "__init__.py")):
+    __path__.append(_tree)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

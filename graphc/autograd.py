@@ -33,7 +33,7 @@ def _as_list(value) -> tuple[list, bool]:
 
 def _vjp(outputs: list[Tensor], inputs: list[Tensor], cotangents: list[Tensor],
          allow_unused: bool, materialize_grads: bool) -> list[Tensor | None]:
-    from passes.autodiff import vjp_nodes
+    from graphc.passes.autodiff import vjp_nodes
 
     for out, cot in zip(outputs, cotangents):
         if tuple(cot.shape) != tuple(out.shape):

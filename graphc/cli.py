@@ -126,7 +126,7 @@ def _read(path: str):
 
 
 def _cmd_opt(args) -> int:
-    from passes import Instrumentation, PassManager, all_passes, format_pipeline, parse_pipeline
+    from graphc.passes import Instrumentation, PassManager, all_passes, format_pipeline, parse_pipeline
 
     if args.list_passes:
         for info in all_passes():
@@ -176,11 +176,11 @@ def _input_value(node, text: str, rng: np.random.Generator, size: int) -> np.nda
 
 
 def _cmd_run(args) -> int:
-    from backends import compile as compile_graph
+    from graphc.backends import compile as compile_graph
 
     graph = _read(args.file)
     if args.passes:
-        from passes import run as run_pipeline
+        from graphc.passes import run as run_pipeline
 
         graph = run_pipeline(graph, args.passes)
     given: dict[str, str] = {}
@@ -210,9 +210,9 @@ def _cmd_run(args) -> int:
 
 def _cmd_grad(args) -> int:
     from graphc.graph import Graph
-    from passes import run as run_pipeline
-    from passes.autodiff import vjp_nodes
-    from passes.rewrite import filled
+    from graphc.passes import run as run_pipeline
+    from graphc.passes.autodiff import vjp_nodes
+    from graphc.passes.rewrite import filled
 
     graph = _read(args.file)
     by_name = {n.attr("name"): n for n in graph.inputs}
@@ -229,8 +229,8 @@ def _cmd_grad(args) -> int:
 
 
 def _cmd_compile(args) -> int:
-    from backends import compile as compile_graph
-    from passes import run as run_pipeline
+    from graphc.backends import compile as compile_graph
+    from graphc.passes import run as run_pipeline
 
     graph = run_pipeline(_read(args.file), args.passes if args.passes is not None else "-O1")
     executable = compile_graph(graph, args.backend)
@@ -264,7 +264,7 @@ def _join_pipeline_values(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `graphc` console script; returns the exit status."""
     from graphc.parser import ParseError
-    from passes import PassError, PipelineError
+    from graphc.passes import PassError, PipelineError
 
     args = _parser().parse_args(_join_pipeline_values(sys.argv[1:] if argv is None else argv))
     try:

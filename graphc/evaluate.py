@@ -44,7 +44,7 @@ def value_of(node: Node, backend: str = "numpy") -> np.ndarray:
             f"this tensor depends on placeholder(s) {names} and has no value; "
             "compile it with graphc.function([...], tensor) and call that"
         )
-    from backends import compile as compile_graph
+    from graphc.backends import compile as compile_graph
 
     inputs = _cached_frontier(node)
     executable = compile_graph(Graph(inputs, [node]), backend)
@@ -66,7 +66,7 @@ def values_of(nodes: list[Node], backend: str = "numpy") -> list[np.ndarray]:
         if n.depends_on_placeholder:
             value_of(n)  # raises SymbolicTensorError naming the placeholders
     if len(todo) > 1:
-        from backends import compile as compile_graph
+        from graphc.backends import compile as compile_graph
 
         inputs = [n for n in _cached_frontier(*todo) if n not in todo]
         executable = compile_graph(Graph(inputs, todo), backend)

@@ -17,7 +17,7 @@ class Function:
     """A compiled graph. Call it with arrays; get an array, or a list for a list of outputs."""
 
     def __init__(self, inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1"):
-        from backends import compile as compile_graph
+        from graphc.backends import compile as compile_graph
 
         if isinstance(inputs, Tensor):
             inputs = [inputs]
@@ -32,7 +32,7 @@ class Function:
             self.graph.verify()
             self.passes = passes
             if passes:
-                from passes import run as run_pipeline
+                from graphc.passes import run as run_pipeline
 
                 self.graph = run_pipeline(self.graph, passes)
             self.backend = backend

@@ -1,16 +1,16 @@
 """Graph-to-graph transformations (autodiff, simplification, folding, CSE, fusion).
 
-    import passes
+    from graphc import passes
     g = passes.run(graph, "simplify,fold-constants,cse,dce", print_ir_after_change=True)
 
 Passes register under kebab-case names (`passes.register`); `passes.all_passes()` lists them.
 """
 
-from passes import canonicalize, cse, dce, fold_constants, fuse, simplify  # importing registers them
-from passes.manager import Instrumentation, PassError, PassManager, Record, run
-from passes.pattern import RewriteError, apply_rules, const, op, rule
-from passes.pipeline import NAMED_PIPELINES, PipelineError, format_pipeline, parse_pipeline
-from passes.registry import PASSES, PassInfo, all_passes, lookup, register
+from graphc.passes import canonicalize, cse, dce, fold_constants, fuse, simplify  # importing registers them
+from graphc.passes.manager import Instrumentation, PassError, PassManager, Record, run
+from graphc.passes.pattern import RewriteError, apply_rules, const, op, rule
+from graphc.passes.pipeline import NAMED_PIPELINES, PipelineError, format_pipeline, parse_pipeline
+from graphc.passes.registry import PASSES, PassInfo, all_passes, lookup, register
 
 __all__ = [
     "NAMED_PIPELINES", "PASSES", "Instrumentation", "PassError", "PassInfo", "PassManager",

@@ -8,9 +8,10 @@ are never merged, even when their values are equal.
 
 from __future__ import annotations
 
+from graphc.passes.registry import register
+from graphc.passes.rewrite import map_graph
+
 from graphc.graph import Graph
-from passes.registry import register
-from passes.rewrite import map_graph
 
 
 @register("cse")

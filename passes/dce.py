@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from graphc.passes.registry import register
+
 from graphc.graph import Graph
-from passes.registry import register
 
 
 @register("dce")

@@ -14,13 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from graphc.passes.registry import register
+from graphc.passes.rewrite import build, map_graph, scalar
 
 from graphc.graph import Graph
 from graphc.node import Node, Ref, TensorType, TupleType
 from graphc.ops import make_leaf
 from graphc.shapes import is_static, numel
-from passes.registry import register
-from passes.rewrite import build, map_graph, scalar
 
 LITERALS = ("scalar", "constant", "arange", "eye")
 
@@ -76,7 +76,7 @@ class FoldConstants:
     max_elements: int = field(default=4096, metadata={"help": "largest result to materialise"})
 
     def __call__(self, graph: Graph) -> Graph:
-        from backends import compile as compile_graph
+        from graphc.backends import compile as compile_graph
 
         targets = fold_targets(graph, constant_nodes(graph), self.max_elements)
         if not targets:

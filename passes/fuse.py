@@ -41,14 +41,15 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from graphc.passes.registry import register
+from graphc.passes.rewrite import build, with_inputs
+
 from graphc.graph import Graph, topological_order
 from graphc.kernel import REDUCE_OPS, VIEW_OPS, kernel_input
 from graphc.node import Node, intern
 from graphc.ops import is_elementwise
 from graphc.rows import CHEAP, is_row_reduction, row_axes, row_schedule
 from graphc.shapes import dims_equal, numel, symbols_of
-from passes.registry import register
-from passes.rewrite import build, with_inputs
 
 Fusible = Callable[[Node], bool]
 
@@ -392,7 +393,7 @@ def backend_predicate(name: str) -> Fusible:
     Read lazily, as fold-constants reads the NumPy backend, so that passes never import
     backends at load time.
     """
-    from backends import BACKENDS
+    from graphc.backends import BACKENDS
 
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}; choose one of {sorted(BACKENDS)}")

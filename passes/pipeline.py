@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Union
 
-from passes.registry import lookup
+from graphc.passes.registry import lookup
 
 NAMED_PIPELINES = {
     "-O0": "",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import tempfile
 
+import graphc.passes.manager as pass_manager
 import pytest
 
-import passes.manager
 from graphc.graph import Graph
 from graphc.parser import parse
 
@@ -23,7 +23,7 @@ def _size(graph: Graph) -> int:
 
 @pytest.fixture(autouse=True)
 def verify_each(monkeypatch):
-    monkeypatch.setattr(passes.manager, "VERIFY_EACH_DEFAULT", True)
+    monkeypatch.setattr(pass_manager, "VERIFY_EACH_DEFAULT", True)
 
 
 @pytest.fixture(autouse=True)

@@ -11,10 +11,8 @@ from __future__ import annotations
 import functools
 import threading
 
-from llvmlite import ir
-
-from backends.llvm import jit
-from backends.llvm.kernel import (
+from graphc.backends.llvm import jit
+from graphc.backends.llvm.kernel import (
     build,
     has_column_variant,
     has_stream_variant,
@@ -22,10 +20,12 @@ from backends.llvm.kernel import (
     layout,
     vector_lanes,
 )
-from backends.llvm.runtime import KernelCall
-from backends.llvm.scalar import SUPPORTED, can_lower
-from backends.numpy import NumpyExecutable
-from backends.numpy.lowering import LOWERING as NUMPY_LOWERING
+from graphc.backends.llvm.runtime import KernelCall
+from graphc.backends.llvm.scalar import SUPPORTED, can_lower
+from graphc.backends.numpy import NumpyExecutable
+from graphc.backends.numpy.lowering import LOWERING as NUMPY_LOWERING
+from llvmlite import ir
+
 from graphc.graph import Graph
 from graphc.kernel import REDUCE_OPS, VIEW_OPS
 from graphc.node import Node
@@ -53,7 +53,7 @@ class LLVMExecutable(NumpyExecutable):
     backend = "llvm"
 
     def __init__(self, graph: Graph):
-        from passes.fuse import fuse
+        from graphc.passes.fuse import fuse
 
         fused = fuse(graph, fusible=fusible)
         kernels = [n for n in fused.nodes if n.op == "kernel"]

@@ -7,9 +7,8 @@ import functools
 import threading
 
 import llvmlite.binding as llvm
+from graphc.backends.llvm import cache
 from llvmlite import ir
-
-from backends.llvm import cache
 
 _lock = threading.Lock()
 
@@ -95,7 +94,7 @@ _linked: set[str] = set()
 def link_math(module: ir.Module) -> None:
     """Compile (or find in the caches) each math function `module` declares, once per process,
     and make its address known to the JIT's linker, so kernels call one shared copy."""
-    from backends.llvm import math
+    from graphc.backends.llvm import math
 
     for fn in module.functions:
         if fn.is_declaration and fn.name.startswith("graphc.math.") and fn.name not in _linked:

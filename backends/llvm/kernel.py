@@ -40,10 +40,8 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass
 
-from llvmlite import ir
-
-from backends.llvm import math as llvm_math
-from backends.llvm.scalar import (
+from graphc.backends.llvm import math as llvm_math
+from graphc.backends.llvm.scalar import (
     F32,
     F64,
     I1,
@@ -55,6 +53,8 @@ from backends.llvm.scalar import (
     memory_type,
     register_type,
 )
+from llvmlite import ir
+
 from graphc import dtypes
 from graphc.graph import Graph
 from graphc.kernel import VIEW_OPS

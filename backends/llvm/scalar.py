@@ -67,7 +67,7 @@ def _is_float(node: Node) -> bool:
 
 def _transcendental(name: str):
     def lower(b, node, args):
-        from backends.llvm import math as llvm_math
+        from graphc.backends.llvm import math as llvm_math
 
         return llvm_math.emit(b, name, *args)
     return lower
@@ -111,7 +111,7 @@ def _relu(b, node, args):
 
 
 def _sigmoid(b, node, args):
-    from backends.llvm import math as llvm_math
+    from graphc.backends.llvm import math as llvm_math
 
     return llvm_math.emit(b, "sigmoid", *args)
 

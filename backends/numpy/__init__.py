@@ -10,8 +10,9 @@ import builtins
 import hashlib
 import linecache
 
-from backends.numpy.codegen import generate
-from backends.signature import Signature
+from graphc.backends.numpy.codegen import generate
+from graphc.backends.signature import Signature
+
 from graphc.graph import Graph
 
 

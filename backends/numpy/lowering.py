@@ -79,7 +79,7 @@ def _scalar(args, node: Node, ctx) -> str:
 
 def _kernel(args, node: Node, ctx) -> str:
     """A kernel's body becomes a function of its own, defined before the graph's, called here."""
-    from backends.numpy.codegen import generate  # codegen imports this table
+    from graphc.backends.numpy.codegen import generate  # codegen imports this table
 
     fn = ctx.names.fresh("kernel_fn")
     source, namespace = generate(node.attr("body"), fn, names=ctx.names)

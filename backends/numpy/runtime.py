@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+from graphc.backends import buffers
 from scipy import special
-
-from backends import buffers
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
+from graphc.backends.numpy.lowering import LOWERING
 
-from backends.numpy.lowering import LOWERING
 from graphc import OPS
 
 
@@ -23,7 +23,8 @@ LLVM_RUNS_THROUGH_NUMPY = {"floordiv", "mod"}
 
 
 def test_every_elementwise_op_is_compiled_by_llvm_or_declared_to_run_through_numpy():
-    from backends.llvm.scalar import LOWERING as LLVM_LOWERING
+    from graphc.backends.llvm.scalar import LOWERING as LLVM_LOWERING
+
     from graphc.ops import is_elementwise
 
     elementwise = {op for op in OPS if is_elementwise(op)}
@@ -32,7 +33,8 @@ def test_every_elementwise_op_is_compiled_by_llvm_or_declared_to_run_through_num
 
 
 def test_every_op_is_compiled_in_llvm_kernels_or_run_by_its_numpy_driver():
-    from backends.llvm.scalar import LOWERING as LLVM_LOWERING
+    from graphc.backends.llvm.scalar import LOWERING as LLVM_LOWERING
+
     from graphc.kernel import REDUCE_OPS, VIEW_OPS
 
     in_kernels = set(LLVM_LOWERING) | VIEW_OPS | REDUCE_OPS

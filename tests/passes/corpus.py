@@ -152,7 +152,7 @@ def no_inputs_scalar_only() -> Graph:
 def fused_kernels() -> Graph:
     """What the `fuse` pass makes: kernels of each kind (a row kernel of two outputs) over
     views and scalars, around matmul."""
-    from passes.fuse import fuse
+    from graphc.passes.fuse import fuse
 
     x, w = _ph("x", ("n", 3)), _ph("w", (3,))
     z = gc.exp(x) * 2.0

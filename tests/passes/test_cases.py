@@ -14,7 +14,7 @@ import pathlib
 
 import pytest
 
-import passes
+from graphc import passes
 from graphc.parser import parse
 
 CASES = sorted((pathlib.Path(__file__).parent / "cases").glob("*.gir"))

@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 import graphc as gc
-import passes
+from graphc import passes
 
 
 def test_function_runs_o1_by_default_and_keeps_the_optimised_graph():
@@ -32,8 +32,8 @@ def test_function_takes_any_pipeline():
 
 
 def test_gradient_graphs_are_cleaned_up_by_o1():
-    from passes.autodiff import vjp_nodes
-    from passes.rewrite import filled
+    from graphc.passes.autodiff import vjp_nodes
+    from graphc.passes.rewrite import filled
 
     x, w = gc.placeholder("x", (4,)), gc.placeholder("w", (4,))
     y = gc.sum(x * w + w * x)

@@ -7,13 +7,12 @@ import os
 import shlex
 
 import pytest
+from graphc.passes import registry
 
 import graphc as gc
-import passes
-from graphc import Graph
+from graphc import Graph, passes
 from graphc.cli import main as cli_main
 from graphc.parser import parse, parse_file
-from passes import registry
 
 SOURCE = """graph(%x: f32[n], %w: f32[n]) {
   %one = scalar {value=1.0} : f32[]
@@ -140,7 +139,7 @@ def test_the_reproducer_replays_the_failure(scratch_registry, tmp_path, capsys):
 
 
 def test_a_rule_with_a_bad_replacement_is_an_error_not_skipped(scratch_registry, tmp_path):
-    from passes.pattern import RuleSet, apply_rules, op, rule
+    from graphc.passes.pattern import RuleSet, apply_rules, op, rule
 
     bad = RuleSet((rule("exp-to-int", op("exp", "x"), lambda m: m.make("cast", m.x, dtype=gc.int64)),))
     passes.register("bad-rules")(lambda g: apply_rules(g, bad))

@@ -9,15 +9,15 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from graphc.backends.llvm import cache, jit
 
 import graphc
-from backends.llvm import cache, jit
 
 ROOT = Path(__file__).resolve().parents[3]
 
 PROGRAM = """
 import json, numpy as np, graphc
-from backends.llvm import jit
+from graphc.backends.llvm import jit
 x = graphc.placeholder("x", ("n",))
 f = graphc.function([x], graphc.tanh(x) * 3.0 - x, backend="llvm")
 print(json.dumps({"stats": jit.ENGINE.stats, "value": f(np.arange(4, dtype=np.float32)).tolist()}))

@@ -1,4 +1,4 @@
-"""backends.llvm.math against NumPy: max ulp error over sweeps of each function's range, special
+"""graphc.backends.llvm.math against NumPy: max ulp error over sweeps of each function's range, special
 values exactly, explicit vector calls (`<lanes x T>` at the host's width) bit for bit equal to
 scalar calls, also for vectors mixing fast-path and slow-path lanes, and vectorisation of a loop
 that calls exp.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.special
+from graphc.backends.llvm.jit import link_math
 
-from backends.llvm.jit import link_math
 from tests.backends.llvm.harness import host_lanes, kernel, loop_module, optimize
 
 MAX_ULP = 4
@@ -229,9 +229,8 @@ def test_vectors_mixing_fast_and_slow_lanes(name, dtype):
 
 
 def test_vector_argument_types_work():
+    from graphc.backends.llvm import math as llvm_math
     from llvmlite import ir
-
-    from backends.llvm import math as llvm_math
 
     module = ir.Module()
     vec = ir.VectorType(ir.DoubleType(), 4)
@@ -243,7 +242,7 @@ def test_vector_argument_types_work():
 
 
 def test_vector_loops_compute_math_on_whole_vectors_for_the_host_cpu():
-    from backends.llvm.math import F32, F64, host_lanes
+    from graphc.backends.llvm.math import F32, F64, host_lanes
 
     lanes = host_lanes(F32)
     text = str(optimize(loop_module("exp", np.float32, lanes=lanes)))
