@@ -11,12 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from graphc.passes.pattern import Match, RuleSet, apply_rules, const, op, rule
-from graphc.passes.registry import register
-
 from graphc import dtypes
 from graphc.node import Node
 from graphc.ops import OPS
+from graphc.passes.pattern import Match, RuleSet, apply_rules, const, op, rule
+from graphc.passes.registry import register
 
 ELEMENTWISE_BINARY = ("add", "sub", "mul", "div", "floordiv", "mod", "pow", "maximum", "minimum",
                       "atan2", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import tempfile
 
-import graphc.passes.manager as pass_manager
 import pytest
 
+import graphc.passes.manager as pass_manager
 from graphc.graph import Graph
 from graphc.parser import parse
 

@@ -40,6 +40,9 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass
 
+from llvmlite import ir
+
+from graphc import dtypes
 from graphc.backends.llvm import math as llvm_math
 from graphc.backends.llvm.scalar import (
     F32,
@@ -53,9 +56,6 @@ from graphc.backends.llvm.scalar import (
     memory_type,
     register_type,
 )
-from llvmlite import ir
-
-from graphc import dtypes
 from graphc.graph import Graph
 from graphc.kernel import VIEW_OPS
 from graphc.node import Node

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
-from graphc.backends.numpy import runtime
-from graphc.backends.numpy.lowering import LOWERING
 from sympy.printing.pycode import PythonCodePrinter
 
+from graphc.backends.numpy import runtime
+from graphc.backends.numpy.lowering import LOWERING
 from graphc.graph import Graph
 from graphc.names import Namespace, sanitize
 from graphc.node import Node

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from graphc.backends import buffers
 from scipy import special
+
+from graphc.backends import buffers
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from graphc.backends.llvm import cache, jit
 
 import graphc
+from graphc.backends.llvm import cache, jit
 
 ROOT = Path(__file__).resolve().parents[3]
 
