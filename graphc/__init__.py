@@ -11,6 +11,7 @@ from graphc.autograd import backward, grad, hessian, jacobian, jvp, value_and_gr
 from graphc.dot import to_dot
 from graphc.dtypes import DType, bool_, float16, float32, float64, int32, int64
 from graphc.evaluate import SymbolicTensorError
+from graphc.formula import FormulaError, expr
 from graphc.function import Function, function
 from graphc.functional import (
     abs,
@@ -95,9 +96,11 @@ from graphc.functional import (
 )
 from graphc.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from graphc.graph import Graph, GraphError
+from graphc.lambdify import lambdify
 from graphc.node import Node, TensorType
 from graphc.ops import OPS, GraphBuildError
 from graphc.parser import ParseError, parse, parse_file
+from graphc.sympy_bridge import SympyConversionError, from_sympy, to_sympy
 from graphc.tensor import Size, Tensor
 from graphc.threads import get_num_threads, set_num_threads
 
