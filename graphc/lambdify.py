@@ -67,10 +67,6 @@ class Lambdified:
         self.backend, self.passes, self.dtype = backend, passes, as_dtype(dtype)
         if not self.dtype.is_floating_point:
             raise TypeError(f"graphc.lambdify computes in float32 or float64, not {self.dtype.name}")
-        unknown = set().union(*(e.free_symbols for e in self.exprs)) - set(self.symbols)
-        if unknown:
-            raise ValueError(f"graphc.lambdify: {', '.join(sorted(map(str, unknown)))} appear in the"
-                             f" expressions but are not arguments ({', '.join(map(str, self.symbols))})")
         self.jacobian: list[list[sympy.Expr]] | None = None
         outputs = list(self.exprs)
         if jacobian:

@@ -12,11 +12,13 @@ import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import reduce
 from typing import Any
 
 import numpy as np
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
+from sympy.core.parameters import evaluate as sympy_evaluate
 
 from graphc import dtypes
 from graphc import functional as F
@@ -34,17 +36,28 @@ class SympyConversionError(ValueError):
 
 
 def _short(expr) -> str:
-    text = str(expr)
+    try:
+        text = str(expr)
+    except RecursionError:  # SymPy's printer recurses; a deep tree gets its head only
+        return f"{type(expr).__name__}(...)"
     return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _pairwise(combine: Callable[[Value, Value], Value], values: list[Value]) -> Value:
     """Combine values as a balanced tree: shorter dependency chains than a left-to-right
-    chain, and sums that round less."""
+    chain, and sums that round less. Python numbers are combined first, in Python (with the
+    same operator), so they stay one constant of the tensors' dtype."""
+    numbers = [v for v in values if not isinstance(v, Tensor)]
+    if len(numbers) > 1:
+        values = [v for v in values if isinstance(v, Tensor)] + [reduce(PYTHON[combine], numbers)]
     while len(values) > 1:
         values = [combine(values[k], values[k + 1]) if k + 1 < len(values) else values[k]
                   for k in range(0, len(values), 2)]
     return values[0]
+
+
+PYTHON = {F.add: operator.add, F.mul: operator.mul, F.maximum: max, F.minimum: min,
+          F.logical_and: operator.and_, F.logical_or: operator.or_}
 
 
 def _product_power(base: Value, n: int) -> Value:
@@ -319,14 +332,17 @@ class _FromSympy:
             stack.pop()
             children, plan, rule = pending.pop(key)
             values = [self.memo[child] for child in children]
-            self.memo[key] = self._reduce(plan, values[0], scope) if rule is None else \
-                rule.build(plan, values, self)
+            if rule is None:
+                self.memo[key] = self._reduce(plan, values[0], scope)
+            elif isinstance(expr, sympy.Expr) and not any(isinstance(v, Tensor) for v in values):
+                self.memo[key] = _number(expr)  # sin(2), sqrt(2)*pi: SymPy evaluates it, once rounded
+            else:
+                self.memo[key] = rule.build(plan, values, self)
         return self.memo[(root, ())]
 
     def _leaf(self, expr: sympy.Basic, scope: Scope) -> Value | None:
         """The value of a number, symbol or indexed symbol; None for anything else."""
-        if isinstance(expr, sympy.logic.boolalg.BooleanAtom) or (
-                isinstance(expr, sympy.Expr) and expr.is_number):
+        if isinstance(expr, (sympy.logic.boolalg.BooleanAtom, sympy.Number, sympy.NumberSymbol)):
             return _number(expr)
         if isinstance(expr, (sympy.Symbol, sympy.Idx)):
             indices = [index for index, _, _ in scope]
@@ -343,15 +359,14 @@ class _FromSympy:
             if len(expr.limits) != 1:
                 raise SympyConversionError(f"from_sympy: {_short(expr)} runs over several indices;"
                                            " graphc maps a Sum or Product over one index")
-            index, lo, hi = (self._bound(expr, part) for part in expr.limits[0])
+            index, lo, hi = expr.limits[0]
+            lo, hi = self._bound(expr, lo), self._bound(expr, hi)
             return [(expr.function, (*scope, (index, int(lo), int(hi))))], (reduce, int(hi - lo + 1)), None
         rule = _rule(expr)
         children, plan = rule.split(expr)
         return [(child, scope) for child in children], plan, rule
 
     def _bound(self, expr, part):
-        if part.is_Symbol or isinstance(part, sympy.Idx):
-            return part
         value = part.xreplace(self.integers)
         if not value.is_Integer:
             raise SympyConversionError(f"from_sympy: the bounds of {_short(expr)} must be integers;"
@@ -489,8 +504,6 @@ def _leaf_to_sympy(node: Node, symbols: Mapping) -> sympy.Basic:
     if node.op == "scalar":
         return _scalar(node.attr("value"))
     name = node.attr("name")
-    if node in symbols:
-        return symbols[node]
     if name is not None and node.op in ("placeholder", "parameter"):
         return symbols.get(name) or sympy.Symbol(name, real=True)
     if node.op in ("constant", "parameter"):
@@ -502,19 +515,30 @@ def _leaf_to_sympy(node: Node, symbols: Mapping) -> sympy.Basic:
     raise SympyConversionError(f"to_sympy: an unnamed {node.op} created at {node.location}")
 
 
-def to_sympy(tensors, symbols: Mapping | None = None):
+def to_sympy(tensors, symbols: Mapping | None = None, *, evaluate: bool = True):
     """The SymPy expression(s) of the elementwise part of a graph.
 
     Placeholders (and named parameters) become real symbols named after them; `symbols` maps
-    names or tensors to SymPy symbols of your own. Views that keep element values
+    names or tensors to SymPy symbols of your own (a tensor given there stands for its whole
+    subgraph, which is not read). Views that keep element values
     (broadcast_to, reshape) are transparent; reductions and other non-elementwise ops raise.
-    A list or tuple of tensors gives a list of expressions.
+    A list or tuple of tensors gives a list of expressions. SymPy simplifies what it builds
+    (`x*x` is `x**2`); that recurses, so a graph thousands of ops deep needs `evaluate=False`.
     """
+    try:
+        with sympy_evaluate(evaluate):
+            return _to_sympy(tensors, symbols)
+    except RecursionError:
+        raise SympyConversionError("to_sympy: the graph is too deep for SymPy to simplify as it"
+                                   " builds; pass evaluate=False") from None
+
+
+def _to_sympy(tensors, symbols: Mapping | None):
     many = isinstance(tensors, (list, tuple))
     nodes = [as_node(t) for t in (tensors if many else [tensors])]
-    own = {(as_node(k) if isinstance(k, Tensor) else k): v for k, v in (symbols or {}).items()}
-    exprs: dict[Node, sympy.Basic] = {}
-    for node in topological_order(nodes):
+    own = {(as_node(k) if isinstance(k, (Tensor, Node)) else k): v for k, v in (symbols or {}).items()}
+    exprs: dict[Node, sympy.Basic] = {k: v for k, v in own.items() if isinstance(k, Node)}
+    for node in topological_order(nodes, stop=list(exprs)):
         if not node.inputs:
             exprs[node] = _leaf_to_sympy(node, own)
             continue
