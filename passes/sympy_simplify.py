@@ -239,7 +239,8 @@ class SympySimplify:
         return substitute(graph, replacement) if replacement else graph
 
     def _rewrite(self, region: Region) -> dict[Node, Node]:
-        """The region's outputs -> their cheapest proven replacement (empty if none)."""
+        """The region's outputs -> their replacements: output by output, a candidate is taken
+        where it lowers the region's cost and is proven (empty if none is)."""
         symbols = {node: sympy.Dummy(f"v{k}", real=node.dtype is not dtypes.bool_)
                    for k, node in enumerate(region.inputs)}
         try:
@@ -250,36 +251,72 @@ class SympySimplify:
         candidates = [exprs]
         if self.unsafe:
             candidates.append([sympy.simplify(e) for e in exprs])
-        best, best_cost = None, cost(region.outputs, region.inputs)
         bindings = {s: Tensor(node) for node, s in symbols.items()}
+        proof = _Proof(region, exact=not self.unsafe)
+        options = []  # (output index, new node, the node with the output's type)
         for candidate in candidates:
             try:
                 built = [n._node for n in from_sympy(candidate, bindings, dtype=region.dtype)]
             except (SympyConversionError, TypeError, ValueError):
                 self.statistics["not-convertible"] += 1
                 continue
-            new = [_fitted(n, o) for n, o in zip(built, region.outputs)]
-            if any(n is None for n in new) or cost(new, region.inputs) >= best_cost:
-                self.statistics["not-cheaper"] += 1
-                continue
-            if not self._equivalent(region, built):
-                self.statistics["not-equivalent"] += 1
-                continue
-            best, best_cost = new, cost(new, region.inputs)
-        if best is None:
+            options += [(k, new, _fitted(new, old)) for k, (new, old) in enumerate(zip(built, region.outputs))
+                        if new is not old and not _reads_outputs(new, region)]
+        # Swaps that cost no more are taken (a shared operand goes only once every output
+        # that reads it has been rewritten), each at most once; the end result must be cheaper.
+        chosen, taken, changed = list(region.outputs), set(), True
+        while changed:
+            changed = False
+            for index, (k, new, fitted) in enumerate(options):
+                if index in taken or fitted is None:
+                    continue
+                trial = [*chosen[:k], fitted, *chosen[k + 1:]]
+                if _cost_after(region, trial) > _cost_after(region, chosen):
+                    continue
+                if proof.holds(k, new):
+                    chosen, changed = trial, True
+                    taken.add(index)
+        if _cost_after(region, chosen) >= cost(region.outputs, region.inputs):
+            self.statistics["not-cheaper"] += 1
             return {}
-        self.statistics["regions-rewritten"] += 1
-        return dict(zip(region.outputs, best))
+        rewritten = {old: new for old, new in zip(region.outputs, chosen) if new is not old}
+        self.statistics["outputs-rewritten"] += len(rewritten)
+        return rewritten
 
-    def _equivalent(self, region: Region, new: list[Node]) -> bool:
-        """Strict: one exact normal form, and the same bits at special values; unsafe: close
-        at ordinary values."""
-        if self.unsafe:
-            return agree(region.outputs, new, region, exact=False)
-        old_form = exact_normal_form(Graph(region.inputs, region.outputs)).outputs
-        new_form = exact_normal_form(Graph(region.inputs, new)).outputs
-        proven = all(a is b for a, b in zip(old_form, new_form))
-        return proven and agree(region.outputs, new, region, exact=True)
+
+def _reads_outputs(new: Node, region: Region) -> bool:
+    """Whether `new` is computed from one of the region's outputs (replacing them all at once
+    could then make a node read itself)."""
+    outputs = set(region.outputs)
+    return any(n in outputs for n in Graph(region.inputs, [new]).nodes)
+
+
+def _cost_after(region: Region, chosen: list[Node]) -> int:
+    """The region's cost once each output is replaced by its chosen node, wherever it is read."""
+    replacement = {old: new for old, new in zip(region.outputs, chosen) if new is not old}
+    graph = substitute(Graph(region.inputs, region.outputs), replacement)
+    return cost(list(graph.outputs), region.inputs)
+
+
+class _Proof:
+    """Whether a new node computes what a region's output `k` computes. Strict: one exact
+    normal form, and the same bits at special values; unsafe: close at ordinary values."""
+
+    def __init__(self, region: Region, exact: bool):
+        self.region, self.exact = region, exact
+        self.forms = exact_normal_form(Graph(region.inputs, region.outputs)).outputs if exact else None
+        self.known: dict[tuple[int, Node], bool] = {}
+
+    def holds(self, k: int, new: Node) -> bool:
+        if (k, new) not in self.known:
+            self.known[(k, new)] = self._check(k, new)
+        return self.known[(k, new)]
+
+    def _check(self, k: int, new: Node) -> bool:
+        region = self.region
+        if self.exact and exact_normal_form(Graph(region.inputs, [new])).outputs[0] is not self.forms[k]:
+            return False
+        return agree([region.outputs[k]], [new], region, self.exact)
 
 
 def substitute(graph: Graph, replacement: dict[Node, Node]) -> Graph:
