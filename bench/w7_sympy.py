@@ -41,7 +41,7 @@ def kinetics(n_species: int = 50, n_reactions: int = 150, seed: int = 0):
     rng = random.Random(seed)
     c = sympy.symbols(f"c0:{n_species}")
     temperature = sympy.Symbol("T")
-    rhs = [sympy.Integer(0)] * n_species
+    terms: list[list[sympy.Expr]] = [[] for _ in range(n_species)]
     shapes = (((1, 1), (1,)), ((1,), (1, 1)), ((2,), (1,)), ((1, 1), (1, 1)))  # A+B->C, A->B+C, 2A->B, ...
 
     def arrhenius():
@@ -54,9 +54,9 @@ def kinetics(n_species: int = 50, n_reactions: int = 150, seed: int = 0):
         for species, order in reactants.items():
             rate *= c[species] ** order
         for species, order in reactants.items():
-            rhs[species] -= order * rate
+            terms[species].append(-order * rate)
         for species, order in products.items():
-            rhs[species] += order * rate
+            terms[species].append(order * rate)
 
     for _ in range(n_reactions):
         left, right = rng.choice(shapes)
@@ -66,7 +66,7 @@ def kinetics(n_species: int = 50, n_reactions: int = 150, seed: int = 0):
         react(reactants, products, arrhenius())
         if rng.random() < 1 / 3:
             react(products, reactants, arrhenius())
-    return list(c), temperature, rhs
+    return list(c), temperature, [sympy.Add(*t) for t in terms]
 
 
 def system(n_species: int = 50):
@@ -92,14 +92,35 @@ def median_time(fn, repeat: int) -> float:
     return statistics.median(samples)
 
 
-def timed(build):
-    start = time.perf_counter()
-    result = build()
-    return result, time.perf_counter() - start
-
-
 def chunks(points: int, size: int):
     return [slice(start, min(start + size, points)) for start in range(0, points, size)]
+
+
+class Table:
+    """Rows of (tool, compile seconds, eval seconds), each checked against the first row."""
+
+    def __init__(self, chunk_count: int, repeat: int):
+        self.chunk_count, self.repeat = chunk_count, repeat
+        self.rows: list[tuple[str, float, float]] = []
+        self.reference: np.ndarray | None = None
+
+    def compile(self, build, first_call):
+        """A tool's callable and its compile time: building it, plus the first call (graphc
+        compiles some kernel variants then)."""
+        start = time.perf_counter()
+        fn = build()
+        first = first_call(fn)
+        return fn, first, time.perf_counter() - start
+
+    def add(self, name: str, compile_s: float, first: np.ndarray, evaluate) -> None:
+        if self.reference is None:
+            self.reference = first
+        else:
+            error = np.max(np.abs(first - self.reference) / (np.abs(self.reference) + 1e-300))
+            name += f" (max rel. diff {error:.1e})"
+        seconds = median_time(lambda: [evaluate(k) for k in range(self.chunk_count)], self.repeat)
+        self.rows.append((name, compile_s, seconds))
+        print(f"  {name:<58} compile {compile_s:8.3f} s   eval {seconds:8.3f} s", flush=True)
 
 
 def main(argv=None) -> None:
@@ -113,64 +134,55 @@ def main(argv=None) -> None:
 
     symbols, rhs, jac = system(args.species)
     exprs = rhs + jac
-    ops = sum(sympy.count_ops(e) for e in exprs)
-    print(f"W7: {len(rhs)} right-hand sides + {len(jac)} nonzero Jacobian entries ({ops} SymPy ops),"
-          f" {len(symbols)} arguments, {args.points} points in chunks of {args.chunk};"
-          f" {os.cpu_count()} cores (figures from a shared machine are noisy)")
+    print(f"W7: {len(rhs)} right-hand sides + {len(jac)} nonzero Jacobian entries"
+          f" ({sum(sympy.count_ops(e) for e in exprs)} SymPy ops), {len(symbols)} arguments,"
+          f" {args.points} points in chunks of {args.chunk}; {os.cpu_count()} cores"
+          " (on a shared machine the figures are noisy)")
     data = inputs(args.species, args.points)
     columns = [[np.ascontiguousarray(data[k, s]) for k in range(len(symbols))]
                for s in chunks(args.points, args.chunk)]
     rows_first = [np.ascontiguousarray(data[:, s].T) for s in chunks(args.points, args.chunk)]
-
-    results: list[tuple[str, float, float]] = []
-    reference = None
-
-    def run(name, build, evaluate, check):
-        nonlocal reference
-        fn, compile_s = timed(build)
-        first = check(evaluate(fn, 0))
-        if reference is None:
-            reference = first
-        else:
-            error = np.max(np.abs(first - reference) / (np.abs(reference) + 1e-300))
-            name += f" (max rel. diff {error:.1e})"
-        seconds = median_time(lambda: [evaluate(fn, k) for k in range(len(columns))], args.repeat)
-        results.append((name, compile_s, seconds))
-        print(f"  {name:<56} compile {compile_s:8.3f} s   eval {seconds:8.3f} s")
-
+    table = Table(len(columns), args.repeat)
     threads = get_num_threads()
 
-    def graphc_eval(fn, k):
-        return fn(*columns[k])
-
-    run(f"graphc.lambdify llvm, {threads} threads", lambda: graphc.lambdify(symbols, exprs),
-        graphc_eval, np.array)
+    fn, first, compile_s = table.compile(lambda: graphc.lambdify(symbols, exprs),
+                                         lambda fn: np.array(fn(*columns[0])))
+    table.add(f"graphc.lambdify llvm, {threads} threads", compile_s, first, lambda k: fn(*columns[k]))
     set_num_threads(1)
-    run("graphc.lambdify llvm, 1 thread", lambda: graphc.lambdify(symbols, exprs), graphc_eval, np.array)
-    set_num_threads(threads)
-    run("graphc.lambdify(rhs, jacobian=[c...]) llvm", lambda: graphc.lambdify(
-        symbols, rhs, jacobian=symbols[:-1]), lambda fn, k: _nonzero(fn, fn(*columns[k])), np.array)
+    table.add("graphc.lambdify llvm, 1 thread", compile_s, first, lambda k: fn(*columns[k]))
+    set_num_threads(None)
+    fn_jac, first, compile_s = table.compile(
+        lambda: graphc.lambdify(symbols, rhs, jacobian=symbols[:-1]),
+        lambda fn: np.array(_nonzero(fn, fn(*columns[0]))))
+    table.add(f"graphc.lambdify(rhs, jacobian=[c...]), {threads} threads", compile_s, first,
+              lambda k: fn_jac(*columns[k]))
     if importlib.util.find_spec("symengine") is not None:
         import symengine
 
         for cse in (False, True):
-            run(f"symengine Lambdify llvm{', cse' if cse else ''}",
+            fn_se, first, compile_s = table.compile(
                 lambda cse=cse: symengine.Lambdify(symbols, exprs, backend="llvm", cse=cse),
-                lambda fn, k: fn(rows_first[k]), lambda out: np.asarray(out).T)
+                lambda fn: np.asarray(fn(rows_first[0])).T)
+            table.add(f"symengine Lambdify llvm{', cse' if cse else ''}", compile_s, first,
+                      lambda k, fn=fn_se: fn(rows_first[k]))
     else:
-        print("  (symengine not installed: pip install -e .[bench])")
-    run("sympy.lambdify numpy", lambda: sympy.lambdify(symbols, exprs, "numpy"), graphc_eval,
-        lambda out: np.array([np.broadcast_to(o, out[0].shape) for o in out]))
+        print("  (symengine is not installed: pip install -e .[bench])")
+    fn_np, first, compile_s = table.compile(
+        lambda: sympy.lambdify(symbols, exprs, "numpy"),
+        lambda fn: np.array([np.broadcast_to(o, (len(columns[0][0]),)) for o in fn(*columns[0])]))
+    table.add("sympy.lambdify numpy", compile_s, first, lambda k: fn_np(*columns[k]))
+    report(table.rows, threads)
 
-    print("\nratios (a peer's time / graphc's time; > 1 means graphc is faster)")
-    by_name = {name.split(" (")[0]: (c, e) for name, c, e in results}
-    graphc_threads = by_name[f"graphc.lambdify llvm, {threads} threads"]
-    graphc_one = by_name["graphc.lambdify llvm, 1 thread"]
-    for peer, (compile_s, eval_s) in by_name.items():
+
+def report(rows: list[tuple[str, float, float]], threads: int) -> None:
+    print("\nratios: a peer's time / graphc.lambdify's (> 1: graphc is faster)")
+    by_name = {name.split(" (")[0]: (c, e) for name, c, e in rows}
+    compile_s, eval_threads = by_name[f"graphc.lambdify llvm, {threads} threads"]
+    eval_one = by_name["graphc.lambdify llvm, 1 thread"][1]
+    for peer, (peer_compile, peer_eval) in by_name.items():
         if not peer.startswith("graphc"):
-            print(f"  {peer:<32} eval: x{eval_s / graphc_threads[1]:6.2f} ({threads} threads),"
-                  f" x{eval_s / graphc_one[1]:6.2f} (1 thread);"
-                  f" compile: x{compile_s / graphc_threads[0]:6.2f}")
+            print(f"  {peer:<32} eval: x{peer_eval / eval_threads:6.2f} ({threads} threads),"
+                  f" x{peer_eval / eval_one:6.2f} (1 thread); compile: x{peer_compile / compile_s:6.2f}")
 
 
 def _nonzero(fn, result):

@@ -252,7 +252,7 @@ class SympySimplify:
         if self.unsafe:
             candidates.append([sympy.simplify(e) for e in exprs])
         bindings = {s: Tensor(node) for node, s in symbols.items()}
-        proof = _Proof(region, exact=not self.unsafe)
+        proof = _Proof(region, not self.unsafe, self.statistics)
         options = []  # (output index, new node, the node with the output's type)
         for candidate in candidates:
             try:
@@ -302,14 +302,15 @@ class _Proof:
     """Whether a new node computes what a region's output `k` computes. Strict: one exact
     normal form, and the same bits at special values; unsafe: close at ordinary values."""
 
-    def __init__(self, region: Region, exact: bool):
-        self.region, self.exact = region, exact
+    def __init__(self, region: Region, exact: bool, statistics: Counter):
+        self.region, self.exact, self.statistics = region, exact, statistics
         self.forms = exact_normal_form(Graph(region.inputs, region.outputs)).outputs if exact else None
         self.known: dict[tuple[int, Node], bool] = {}
 
     def holds(self, k: int, new: Node) -> bool:
         if (k, new) not in self.known:
-            self.known[(k, new)] = self._check(k, new)
+            self.known[(k, new)] = holds = self._check(k, new)
+            self.statistics["proven" if holds else "not-equivalent"] += 1
         return self.known[(k, new)]
 
     def _check(self, k: int, new: Node) -> bool:
