@@ -154,7 +154,8 @@ def main(argv=None) -> None:
     fn_jac, first, compile_s = table.compile(
         lambda: graphc.lambdify(symbols, rhs, jacobian=symbols[:-1]),
         lambda fn: np.array(_nonzero(fn, fn(*columns[0]))))
-    table.add(f"graphc.lambdify(rhs, jacobian=[c...]), {threads} threads", compile_s, first,
+    # the same expressions as above, so LLVM's machine code comes from the in-process cache
+    table.add(f"graphc.lambdify(rhs, jacobian=[c...]) [LLVM cached], {threads} threads", compile_s, first,
               lambda k: fn_jac(*columns[k]))
     if importlib.util.find_spec("symengine") is not None:
         import symengine
