@@ -23,16 +23,10 @@ class Function:
             inputs = [inputs]
         self._single = not isinstance(outputs, (list, tuple))
         outputs = [outputs] if self._single else list(outputs)
-        named: dict[str, int] = {}
         for k, t in enumerate(inputs):
-            node = as_node(t)
-            if node.op not in _INPUT_OPS:
-                raise GraphError(f"input {k} of graphc.function is a computed tensor ({node.op});"
+            if as_node(t).op not in _INPUT_OPS:
+                raise GraphError(f"input {k} of graphc.function is a computed tensor ({as_node(t).op});"
                                  " inputs must be placeholders or leaf tensors")
-            name = node.attr("name")
-            if name is not None and named.setdefault(name, k) != k:
-                raise GraphError(f"inputs {named[name]} and {k} of graphc.function are both named"
-                                 f" {name!r}; give each placeholder its own name")
         with paused_gc():
             self.graph = Graph(inputs, outputs)
             self.graph.verify()

@@ -10,6 +10,7 @@ cache (default `~/.cache/graphc`); `GRAPHC_CACHE=off` turns it off.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
@@ -83,10 +84,9 @@ def _read_regular(path: Path) -> bytes | None:
 
 
 def _remove(path: Path) -> None:
-    try:
+    # Another process may have removed it, or the folder is read-only: then we just do not use it.
+    with contextlib.suppress(OSError):
         path.unlink()
-    except OSError:
-        pass  # another process removed it, or the folder is read-only: we just do not use it
 
 
 def store(entry: str, obj: bytes) -> None:

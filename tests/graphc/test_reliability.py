@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc import GraphError
 
 BACKENDS = ["numpy", "llvm"]
 
@@ -57,7 +56,11 @@ def test_a_float_out_of_the_integer_range_raises():
     assert graphc.tensor([-2.5], dtype=graphc.int32).tolist() == [-2]  # truncation, as torch
 
 
-def test_two_inputs_with_one_name_are_refused_naming_it():
-    a, b = graphc.placeholder("a", (2,)), graphc.placeholder("a", (2,))
-    with pytest.raises(GraphError, match=r"inputs 0 and 1 of graphc\.function are both named 'a'"):
-        graphc.function([a, b], [a + b])
+def test_inputs_given_by_name_refuse_a_name_two_inputs_share(tmp_path, capsys):
+    from graphc.cli import main
+
+    path = tmp_path / "twice.gir"
+    path.write_text('graph(%a: f32[2], %a_1: f32[2] {name="a"}) {\n  %0 = add %a, %a_1 : f32[2]\n'
+                    "  return %0\n}\n")
+    assert main(["run", str(path), "--inputs", "a=[1, 2]"]) == 1
+    assert "several inputs named 'a'" in capsys.readouterr().err
