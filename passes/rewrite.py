@@ -15,6 +15,7 @@ from graphc.dtypes import DType
 from graphc.graph import Graph
 from graphc.node import Node, TensorType, intern
 from graphc.ops import OPS, GraphBuildError, describe, make_leaf
+from graphc.validate import check_attrs, check_operands
 
 
 def build(op: str, inputs: tuple[Node, ...], attrs: dict[str, Any], location: str) -> Node:
@@ -24,6 +25,8 @@ def build(op: str, inputs: tuple[Node, ...], attrs: dict[str, Any], location: st
 
     def infer() -> TensorType:
         try:
+            check_operands(op, types)
+            check_attrs(op, attrs)
             return opdef.rule(types, attrs)
         except (ValueError, TypeError, IndexError) as err:
             raise GraphBuildError(
