@@ -41,6 +41,7 @@ import platform
 from dataclasses import dataclass
 
 from graphc.backends.llvm import math as llvm_math
+from graphc.backends.llvm.intrinsics import intrinsic, masked_load, masked_store, prefetch, store_fence
 from graphc.backends.llvm.scalar import (
     F32,
     F64,
@@ -49,7 +50,6 @@ from graphc.backends.llvm.scalar import (
     I64,
     LOWERING,
     constant,
-    intrinsic,
     memory_type,
     register_type,
 )
@@ -224,10 +224,7 @@ class _Builder:
             self.accumulator = _Accumulator(b, spec.reduction, self.lanes)
             self._nest(0, rank - spec.reduced, start, stop, zero, self._reduce_outer)
         if self.nontemporal is not None:  # streaming stores are weakly ordered: publish them
-            module = self.fn.module
-            fence = module.globals.get("llvm.x86.sse.sfence") or ir.Function(
-                module, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse.sfence")
-            b.call(fence, [])
+            store_fence(b)
         b.ret_void()
 
     # ------------------------------------------------------------------ loop nests
@@ -312,7 +309,7 @@ class _Builder:
                     v = b.load(ptr, typ=vty, align=ALIGN[ty])
                 else:
                     first = _splat(b, b.load(ptr, typ=ty), lanes)
-                    v = _masked(b, "load", vty, [ptr, I32(ALIGN[ty]), tail.mask, first])
+                    v = masked_load(b, ptr, ALIGN[ty], tail.mask, first)
             elif kind == BROADCAST:
                 s = b.load(self._element(k, node.dtype, offsets[k]), typ=ty)
                 v = _splat(b, s, lanes)
@@ -339,7 +336,7 @@ class _Builder:
             value = b.zext(value, ir.VectorType(I8, self.lanes) if i is not None else I8)
         ptr = self._element(k, node.dtype, offsets[k] if i is None else b.add(offsets[k], i))
         if tail is not None:
-            _masked(b, "store", None, [value, ptr, I32(ALIGN[ty]), tail.mask])
+            masked_store(b, value, ptr, ALIGN[ty], tail.mask)
         elif i is not None and self.nontemporal is not None:
             store = b.store(value, ptr, align=min(STREAM_ALIGNMENT, self.lanes * ALIGN[ty]))
             store.set_metadata("nontemporal", self.nontemporal)
@@ -424,15 +421,12 @@ class _Builder:
         """Ask for the next row's elements of the contiguous operands, from index `i` (a hint,
         harmless past the end): the row after this one then streams in while this one computes."""
         b, spec = self.b, self.spec
-        module = self.fn.module
-        fn = module.globals.get("llvm.prefetch.p0") or ir.Function(
-            module, ir.FunctionType(ir.VoidType(), [PTR, I32, I32, I32]), "llvm.prefetch.p0")
         kept = spec.rank - spec.reduced
         for k, node in enumerate(spec.operands):
             if self.expected[k] == CONTIGUOUS:
                 at = b.add(b.add(offsets[k], i), self.steps[k][kept - 1])
                 ptr = b.gep(self.bases[k], [at], source_etype=memory_type(node.dtype))
-                b.call(fn, [ptr, I32(0), I32(3), I32(1)])
+                prefetch(b, ptr)
 
     def _operands_of(self, nodes: list[Node]) -> set[int]:
         """The operands (by index) that `nodes` read."""
@@ -453,7 +447,7 @@ class _Builder:
                 v = b.load(ptr, typ=vty, align=ALIGN[ty])
             else:
                 first = _splat(b, b.load(ptr, typ=ty), self.lanes)
-                v = _masked(b, "load", vty, [ptr, I32(ALIGN[ty]), tail.mask, first])
+                v = masked_load(b, ptr, ALIGN[ty], tail.mask, first)
         if node.dtype is dtypes.bool_:
             return b.trunc(v, ir.VectorType(I1, self.lanes) if i is not None else I1)
         return v
@@ -500,18 +494,6 @@ class _Tail:
 
     mask: ir.Value  # <lanes x i1>
     last: ir.Value  # i64: lanes past it repeat it
-
-
-def _masked(b: ir.IRBuilder, op: str, vty: ir.VectorType | None, args: list[ir.Value]) -> ir.Value:
-    """`llvm.masked.load` (of type `vty`) or `llvm.masked.store`."""
-    data = vty or args[0].type
-    name = f"llvm.masked.{op}.v{data.count}{_SUFFIX[data.element]}.p0"
-    fn = b.module.globals.get(name) or ir.Function(
-        b.module, ir.FunctionType(vty or ir.VoidType(), [a.type for a in args]), name)
-    return b.call(fn, args)
-
-
-_SUFFIX = {I8: "i8", I32: "i32", I64: "i64", F32: "f32", F64: "f64"}
 
 
 def _splat_like(b: ir.IRBuilder, value: ir.Value, ty: ir.Type) -> ir.Value:

@@ -27,6 +27,7 @@ import math
 import struct
 from collections.abc import Callable
 
+from graphc.backends.llvm.intrinsics import declare, intrinsic
 from llvmlite import ir
 
 F32 = ir.FloatType()
@@ -147,14 +148,7 @@ class _Emit:
     def neg(self, a): return self.b.fneg(a)
 
     def intrinsic(self, name: str, *args):
-        base = "f32" if self.single else "f64"
-        suffix = f"v{self.lanes}{base}" if self.lanes else base
-        module = self.b.module
-        full = f"llvm.{name}.{suffix}"
-        fn = module.globals.get(full)
-        if fn is None:
-            fn = ir.Function(module, ir.FunctionType(self.ty, [self.ty] * len(args)), full)
-        return self.b.call(fn, args)
+        return intrinsic(self.b, name, list(args))
 
     def fma(self, a, b, c): return self.intrinsic("fma", a, b, c)
     def fabs(self, a): return self.intrinsic("fabs", a)
@@ -202,11 +196,7 @@ class _Emit:
         """True when some lane of the i1 mask is (the mask itself for scalars)."""
         if not self.lanes:
             return mask
-        name = f"llvm.vector.reduce.or.v{self.lanes}i1"
-        fn = self.b.module.globals.get(name)
-        if fn is None:
-            fn = ir.Function(self.b.module, ir.FunctionType(ir.IntType(1), [mask.type]), name)
-        return self.b.call(fn, [mask])
+        return intrinsic(self.b, "vector.reduce.or", [mask], result=ir.IntType(1))
 
     # error-free transformations
     def two_sum(self, a, b):
@@ -926,11 +916,9 @@ def get(module: ir.Module, name: str, ty: ir.Type) -> ir.Function:
     if name not in ("sqrt", "sincos") and name not in MATH:
         raise KeyError(f"unknown math function {name!r}; known: sqrt, sincos, {', '.join(sorted(MATH))}")
     symbol = f"graphc.math.{name}.{_type_suffix(ty)}"
-    fn = module.globals.get(symbol)
-    if fn is None:
-        fn = ir.Function(module, _signature(name, ty), symbol)
-        fn.attributes.add("nounwind")
-        _DECLARED[symbol] = (name, ty)
+    fn = declare(module, symbol, _signature(name, ty))
+    fn.attributes.add("nounwind")
+    _DECLARED[symbol] = (name, ty)
     return fn
 
 
@@ -952,8 +940,7 @@ def library(symbol: str, triple: str) -> str:
         builder.ret(builder.shuffle_vector(s, c, ir.Constant(ir.VectorType(ir.IntType(32), width),
                                                              list(range(width)))))
     elif name == "sqrt":
-        sqrt = ir.Function(module, ir.FunctionType(ty, [ty]), f"llvm.sqrt.{_type_suffix(ty)}")
-        builder.ret(builder.call(sqrt, fn.args))
+        builder.ret(intrinsic(builder, "sqrt", list(fn.args)))
     else:
         builder.ret(_body(builder, name, ty, fn.args))
     return str(module)
