@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 
-from graphc.passes.registry import register
-from graphc.passes.rewrite import build, with_inputs
-
 from graphc.graph import Graph
 from graphc.node import Node
+from graphc.passes.registry import register
+from graphc.passes.rewrite import build, with_inputs
 from graphc.printer import format_attrs
 
 COMMUTATIVE = frozenset({"add", "mul", "eq", "ne", "logical_and", "logical_or"})

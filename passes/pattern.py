@@ -23,10 +23,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphc.passes.rewrite import build, filled, uniform_value, with_inputs
-
 from graphc.graph import Graph
 from graphc.node import Node
+from graphc.passes.rewrite import build, filled, uniform_value, with_inputs
 
 COMMUTATIVE = frozenset({"add", "mul", "maximum", "minimum", "eq", "ne", "logical_and", "logical_or"})
 

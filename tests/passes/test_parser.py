@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from graphc.backends import compile as compile_graph
 
 import graphc as gc
 from graphc import passes
+from graphc.backends import compile as compile_graph
 from graphc.ops import OPS
 from graphc.parser import ParseError, parse
 from tests.passes.corpus import CORPUS, random_inputs
