@@ -8,10 +8,10 @@ arithmetic wraps, bools are i1 in registers and one byte in memory.
 
 from __future__ import annotations
 
-from graphc.backends.llvm.intrinsics import intrinsic
 from llvmlite import ir
 
 from graphc import dtypes
+from graphc.backends.llvm.intrinsics import intrinsic
 from graphc.dtypes import DType
 from graphc.node import Node
 

@@ -38,6 +38,8 @@ and column variants) and `row` (row kernels).
 
 from __future__ import annotations
 
+from llvmlite import ir
+
 from graphc.backends.llvm.kernel.layout import (
     KernelLayout,
     has_column_variant,
@@ -54,8 +56,6 @@ from graphc.backends.llvm.kernel.loops import (
 )
 from graphc.backends.llvm.kernel.reduction import ColumnReduceBuilder, ReduceBuilder
 from graphc.backends.llvm.kernel.row import RowBuilder
-from llvmlite import ir
-
 from graphc.graph import Graph
 
 

@@ -6,11 +6,11 @@ the same value become one call of the math library's `sincos`.
 
 from __future__ import annotations
 
+from llvmlite import ir
+
 from graphc.backends.llvm import math as llvm_math
 from graphc.backends.llvm.kernel.layout import KernelLayout
 from graphc.backends.llvm.scalar import I32, LOWERING, constant
-from llvmlite import ir
-
 from graphc.graph import Graph
 from graphc.kernel import VIEW_OPS
 from graphc.node import Node

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from llvmlite import ir
+
+from graphc import dtypes
 from graphc.backends.llvm.intrinsics import intrinsic, masked_load, masked_store, store_fence
 from graphc.backends.llvm.kernel.body import BodyEmitter
 from graphc.backends.llvm.kernel.layout import BROADCAST, CONTIGUOUS, KernelLayout
 from graphc.backends.llvm.scalar import F32, F64, I1, I8, I32, I64, like, memory_type
-from llvmlite import ir
-
-from graphc import dtypes
 from graphc.dtypes import DType
 from graphc.graph import Graph
 

@@ -4,12 +4,12 @@ nest (`Accumulator`), and the variants of reduce kernels (`ReduceBuilder`, `Colu
 
 from __future__ import annotations
 
-from graphc.backends.llvm.intrinsics import intrinsic
-from graphc.backends.llvm.kernel.loops import KernelBuilder, Tail, splat_like
-from graphc.backends.llvm.scalar import F64, I1, I32, I64, register_type
 from llvmlite import ir
 
 from graphc import dtypes
+from graphc.backends.llvm.intrinsics import intrinsic
+from graphc.backends.llvm.kernel.loops import KernelBuilder, Tail, splat_like
+from graphc.backends.llvm.scalar import F64, I1, I32, I64, register_type
 from graphc.node import Node
 
 COLUMN_CHUNK = 256  # kept elements a column reduction accumulates at once (on the stack)

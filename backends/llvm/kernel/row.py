@@ -8,13 +8,13 @@ and loaded back by later passes at the same offsets.
 
 from __future__ import annotations
 
+from llvmlite import ir
+
 from graphc.backends.llvm.intrinsics import prefetch
 from graphc.backends.llvm.kernel.layout import CONTIGUOUS
 from graphc.backends.llvm.kernel.loops import KernelBuilder, Tail, splat
 from graphc.backends.llvm.kernel.reduction import Accumulator
 from graphc.backends.llvm.scalar import memory_type
-from llvmlite import ir
-
 from graphc.node import Node
 from graphc.rows import RowPass
 

@@ -6,9 +6,10 @@ Horner's scheme, 2^k from an integer k, and the error-free double-double steps.
 
 from __future__ import annotations
 
+from llvmlite import ir
+
 from graphc.backends.llvm.intrinsics import intrinsic
 from graphc.backends.llvm.math.constants import DBL_MAX, FLT_MAX
-from llvmlite import ir
 
 F32 = ir.FloatType()
 F64 = ir.DoubleType()

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from llvmlite import ir
+
 from graphc.backends.llvm.intrinsics import declare, intrinsic, type_suffix
 from graphc.backends.llvm.math.emitter import F32, F64, Emitter
 from graphc.backends.llvm.math.exp import erf, exp, expm1, sigmoid, tanh
 from graphc.backends.llvm.math.fast import FAST_F32, FAST_F64
 from graphc.backends.llvm.math.log import log, log1p, power
 from graphc.backends.llvm.math.trig import atan2, cos, sin, tan
-from llvmlite import ir
 
 
 def _patch(e: Emitter, need, fast, slow: Callable[[], ir.Value]) -> ir.Value:

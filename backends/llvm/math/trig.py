@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 import math
 
+from llvmlite import ir
+
 from graphc.backends.llvm.math.constants import (
     ATAN,
     ATAN_F32,
@@ -33,7 +35,6 @@ from graphc.backends.llvm.math.constants import (
     TWO_OVER_PI_F32,
 )
 from graphc.backends.llvm.math.emitter import F64, Emitter
-from llvmlite import ir
 
 
 @functools.cache
