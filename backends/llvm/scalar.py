@@ -11,6 +11,7 @@ from __future__ import annotations
 from llvmlite import ir
 
 from graphc import dtypes
+from graphc.backends.llvm.intrinsics import intrinsic
 from graphc.dtypes import DType
 from graphc.node import Node
 
@@ -44,21 +45,6 @@ def constant(dtype: DType, value) -> ir.Constant:
     if dtype.category == 1:
         return ir.Constant(register_type(dtype), int(value))
     return ir.Constant(register_type(dtype), float(value))
-
-
-def intrinsic(b: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
-    """Call `llvm.<name>` overloaded on the first argument's type."""
-    ty = args[0].type
-    element = ty.element if isinstance(ty, ir.VectorType) else ty
-    suffix = {I1: "i1", I8: "i8", I32: "i32", I64: "i64", F32: "f32", F64: "f64"}[element]
-    if isinstance(ty, ir.VectorType):
-        suffix = f"v{ty.count}{suffix}"
-    module = b.module
-    full = f"llvm.{name}.{suffix}"
-    fn = module.globals.get(full)
-    if fn is None:
-        fn = ir.Function(module, ir.FunctionType(ty, [a.type for a in args]), full)
-    return b.call(fn, args)
 
 
 def _is_float(node: Node) -> bool:
