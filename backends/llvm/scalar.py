@@ -8,6 +8,7 @@ arithmetic wraps, bools are i1 in registers and one byte in memory.
 
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
 
 from graphc import dtypes
@@ -121,10 +122,19 @@ def _cast(b, node, args):
     if src.is_floating_point and dst.is_floating_point:
         return b.fpext(x, to) if dst.itemsize > src.itemsize else b.fptrunc(x, to)
     if src.is_floating_point:
-        return b.fptosi(x, to)
+        return _float_to_int(b, x, to, dst)
     if dst.is_floating_point:
         return b.sitofp(x, to)
     return b.sext(x, to) if dst.itemsize > src.itemsize else b.trunc(x, to)
+
+
+def _float_to_int(b, x, to, dst):
+    """Truncation where the result fits; else NumPy's result on x86, the most negative integer
+    (NaN, inf and values out of range), where fptosi alone would give poison."""
+    info = np.iinfo(dst.numpy)
+    above = b.fcmp_ordered(">", x, ir.Constant(x.type, float(info.min) - 1.0))
+    below = b.fcmp_ordered("<", x, ir.Constant(x.type, float(info.max) + 1.0))
+    return b.select(b.and_(above, below), b.fptosi(x, to), ir.Constant(to, info.min))
 
 
 def _arith(float_op: str, int_op: str, bool_op: str | None = None):

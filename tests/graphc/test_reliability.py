@@ -64,3 +64,40 @@ def test_inputs_given_by_name_refuse_a_name_two_inputs_share(tmp_path, capsys):
                     "  return %0\n}\n")
     assert main(["run", str(path), "--inputs", "a=[1, 2]"]) == 1
     assert "several inputs named 'a'" in capsys.readouterr().err
+
+
+SPECIAL_FLOATS = [np.nan, np.inf, -np.inf, 3e9, -3e9, 1e30, 2147483647.0, 2147483648.0, -2147483649.0,
+                  9.3e18, -9.3e18, -2.5, 2.5, -0.0, 1e-30]
+
+
+@pytest.mark.parametrize("source", [graphc.float32, graphc.float64])
+@pytest.mark.parametrize("target", [graphc.int32, graphc.int64])
+@pytest.mark.parametrize("size", [len(SPECIAL_FLOATS), 67])  # scalar loop; vectors and a tail
+def test_casting_non_finite_and_out_of_range_floats_to_integers_gives_numpys_result(source, target, size):
+    x = graphc.placeholder("x", (size,), source)
+    values = np.resize(np.array(SPECIAL_FLOATS, source.numpy), size)
+    results = [graphc.function([x], graphc.cast(x, target), backend=b)(values) for b in BACKENDS]
+    with np.errstate(invalid="ignore"):
+        np.testing.assert_array_equal(results[0], values.astype(target.numpy))
+    np.testing.assert_array_equal(results[1], results[0])
+
+
+def test_the_issue_s_cast_of_a_division_by_zero_agrees():
+    x, y = graphc.placeholder("x", (3,)), graphc.placeholder("y", (3,), graphc.int32)
+    out = graphc.minimum(y, graphc.cast(x / 0.0, graphc.int32))
+    args = np.array([1, -1, 0], np.float32), np.array([5, 5, 5], np.int32)
+    got = [graphc.function([x, y], out, backend=b)(*args) for b in BACKENDS]
+    np.testing.assert_array_equal(got[0], [np.iinfo(np.int32).min] * 3)
+    np.testing.assert_array_equal(got[1], got[0])
+
+
+def test_a_row_kernel_reading_sin_and_cos_of_a_row_value_compiles():
+    # logsumexp's gradient broadcast back over rows: sin and cos of one per-row value share
+    # one sincos call, and both must reach the row's later passes (was a KeyError).
+    x = graphc.placeholder("x", ("n", 4))
+    lse = graphc.broadcast_to(graphc.logsumexp(x, 1, keepdims=True), ("n", 4))
+    gradient = graphc.grad(graphc.sum(lse * graphc.sin(lse)), x)
+    values = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    want = graphc.function([x], gradient, backend="numpy")(values)
+    got = graphc.function([x], gradient, backend="llvm")(values)
+    np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)

@@ -41,7 +41,9 @@ class BodyEmitter:
         """Compute `nodes` (in order) from `values` (by node id), adding them to `values` and,
         where given, to `into`."""
         for node in nodes:
-            if id(node) in values:
+            if id(node) in values:  # computed already (cos, by the sincos of its sin): record it
+                if into is not None:
+                    into[id(node)] = values[id(node)]
                 continue
             if node.op == "scalar":
                 c = constant(node.dtype, node.attr("value"))
