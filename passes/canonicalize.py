@@ -2,7 +2,11 @@
 
 Operands of commutative ops are put in a stable order (by a structural hash, with literals
 last), and `gt`/`ge` become `lt`/`le` with the operands swapped. Both are exact: IEEE
-addition, multiplication and comparisons do not depend on operand order.
+addition, multiplication and comparisons do not depend on operand order. Only ops whose
+`commutative` trait says so are reordered: `maximum` and `minimum` are not, since of `0.0`
+and `-0.0` (or of two NaNs) the operand order decides which comes out, so swapping them would
+change the bits a program computes (pattern rules, which state identities of values, may
+still match them in either order).
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ from graphc.passes.rewrite import build, with_inputs
 
 from graphc.graph import Graph
 from graphc.node import Node
+from graphc.ops import ops_with
 from graphc.printer import format_attrs
 
-COMMUTATIVE = frozenset({"add", "mul", "eq", "ne", "logical_and", "logical_or"})
+COMMUTATIVE = ops_with("commutative")
 MIRRORED = {"gt": "lt", "ge": "le"}
-LITERALS = frozenset({"scalar", "constant", "arange", "eye"})
+LITERALS = ops_with("literal")
 
 
 def structural_hashes(graph: Graph) -> dict[Node, bytes]:

@@ -8,8 +8,8 @@ A rule is one line: a pattern, what it becomes, and an optional condition.
 
 In a pattern a string captures any node under that name (the same name twice must be the
 same node), `op(name_or_names, *operands, as_=..., **attrs)` matches an op (operands of
-commutative ops in either order; `attrs` must be equal), and `const(v)` matches a node whose
-every element is `v`. The replacement may have a smaller shape than the matched node (the
+commutative and symmetric ops in either order; `attrs` must be equal), and `const(v)` matches
+a node whose every element is `v`. The replacement may have a smaller shape than the matched node (the
 driver broadcasts it back); any other type change is an error that names the rule.
 
 `apply_rules` walks the graph once in topological order, rewriting each node to a fixed point
@@ -27,8 +27,13 @@ from graphc.passes.rewrite import build, filled, uniform_value, with_inputs
 
 from graphc.graph import Graph
 from graphc.node import Node
+from graphc.ops import ops_with
 
-COMMUTATIVE = frozenset({"add", "mul", "maximum", "minimum", "eq", "ne", "logical_and", "logical_or"})
+# Ops whose operands a pattern matches in either order: the commutative ones and the symmetric
+# ones (maximum, minimum: equal in value either way, not bit for bit). A rule states an identity
+# of values and builds its replacement from the captures, so trying the swapped order lets it
+# fire where it holds without changing what it computes (graphc.ops.OpDef says more).
+EITHER_ORDER = ops_with("commutative") | ops_with("symmetric")
 
 
 class RewriteError(RuntimeError):
@@ -110,7 +115,7 @@ def match(pattern, node: Node, m: Match) -> bool:
         if node.attr(key) != value:
             return False
     orders = [node.inputs]
-    if node.op in COMMUTATIVE and len(node.inputs) == 2:
+    if node.op in EITHER_ORDER:
         orders.append(node.inputs[::-1])
     for operands in orders:
         saved = dict(m.captures)
