@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 
 from graphc.passes.registry import register
-from graphc.passes.rewrite import build, with_inputs
+from graphc.passes.rewrite import build, transform, with_inputs
 
 from graphc.graph import Graph
 from graphc.node import Node
@@ -54,19 +54,19 @@ def structural_hashes(graph: Graph) -> dict[Node, bytes]:
 def canonicalize(graph: Graph) -> Graph:
     """Order commutative operands stably (literals last); turn gt/ge into lt/le."""
     hashes = structural_hashes(graph)
-    new: dict[Node, Node] = {n: n for n in graph.inputs}
-    key: dict[Node, tuple] = {}  # new node -> its sort key
-    for node in graph.nodes:
-        if node not in new:
-            inputs = tuple(new[i] for i in node.inputs)
-            op = MIRRORED.get(node.op, node.op)
-            if op != node.op or (op in COMMUTATIVE and key[inputs[1]] < key[inputs[0]]):
-                inputs = inputs[::-1]
-            new[node] = with_inputs(node, inputs) if op == node.op else build(
-                op, inputs, node.attr_dict, node.location)
+
+    def sort_key(node: Node) -> tuple[bool, bytes]:
         literal = node.op in LITERALS or (node.op == "broadcast_to" and node.inputs[0].op in LITERALS)
-        key[new[node]] = (literal, hashes[node])
-    outputs = [new[o] for o in graph.outputs]
-    if all(a is b for a, b in zip(outputs, graph.outputs)):
-        return graph
-    return Graph(graph.inputs, outputs)
+        return literal, hashes[node]
+
+    key = {n: sort_key(n) for n in graph.inputs}  # new node -> its sort key
+
+    def visit(node: Node, inputs: tuple[Node, ...]) -> Node:
+        op = MIRRORED.get(node.op, node.op)
+        if op != node.op or (op in COMMUTATIVE and key[inputs[1]] < key[inputs[0]]):
+            inputs = inputs[::-1]
+        new = with_inputs(node, inputs) if op == node.op else build(op, inputs, node.attr_dict, node.location)
+        key[new] = sort_key(node)
+        return new
+
+    return transform(graph, visit)

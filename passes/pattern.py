@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphc.passes.rewrite import build, filled, uniform_value, with_inputs
+from graphc.passes.rewrite import build, filled, transform, uniform_value, with_inputs
 
 from graphc.graph import Graph
 from graphc.node import Node
@@ -198,17 +198,23 @@ def apply_rules(graph: Graph, rules: RuleSet, max_iters: int = 8,
     linear in the graph, until one changes nothing or `max_iters` walks have run."""
     stats = stats if stats is not None else Counter()
     for _ in range(max_iters):
-        done: dict[Node, Node] = {}  # rebuilt node -> its rewrite, shared by equal nodes
-        mapping: dict[Node, Node] = {n: n for n in graph.inputs}
-        changed = False
-        for node in graph.nodes[len(graph.inputs):]:
-            rebuilt = with_inputs(node, tuple(mapping[i] for i in node.inputs)) if node.inputs else node
-            new = done.get(rebuilt)
-            if new is None:
-                new = done[rebuilt] = rewrite_node(rebuilt, rules, stats)
-            changed = changed or new is not node
-            mapping[node] = new
-        if not changed:
+        rewritten = rewrite_walk(graph, rules, stats)
+        if rewritten is graph:
             return graph
-        graph = Graph(graph.inputs, [mapping[o] for o in graph.outputs])
+        graph = rewritten
     return graph
+
+
+def rewrite_walk(graph: Graph, rules: RuleSet, stats: Counter) -> Graph:
+    """One walk of `apply_rules` (on the `transform` driver): each node, rebuilt on its
+    operands' rewrites, is rewritten until no rule applies; `graph` itself if none did."""
+    done: dict[Node, Node] = {}  # rebuilt node -> its rewrite, shared by equal nodes
+
+    def visit(node: Node, operands: tuple[Node, ...]) -> Node:
+        rebuilt = with_inputs(node, operands)
+        new = done.get(rebuilt)
+        if new is None:
+            new = done[rebuilt] = rewrite_node(rebuilt, rules, stats)
+        return new
+
+    return transform(graph, visit)
