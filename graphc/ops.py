@@ -1,8 +1,8 @@
 """The op table: every primitive op, defined once, with its type rule.
 
 A rule takes the input types and the attributes and returns the output type, or
-raises ValueError/TypeError/IndexError with a message about the operands; `make`
-adds the op's name, the operand types and the user's line. The builders in
+raises ValueError/TypeError/IndexError with a message about the operands; `build`
+(the one node builder) adds the op's name, the operand types and the user's line. The builders in
 `graphc.functional` do promotion and insert casts, so the rules here can insist
 that operands already agree on dtype.
 """
@@ -41,8 +41,8 @@ class OpDef:
     """One primitive op: its name, its family, how many inputs, its type rule, and its traits.
 
     The traits are the facts about an op that the passes, the kernel contract and the user
-    API ask; every list of ops they need is derived from them (`ops_with`), so an op is
-    described here once and a new one needs no edit elsewhere in graphc.
+    API ask; every list of ops they need is derived from them (`ops_with`), so each fact is
+    stated once, here, and tests/graphc/test_op_table.py pins the lists derived from them.
 
     `commutative` means `f(x, y)` and `f(y, x)` are the same value, bit for bit (but for
     which NaN payload comes out of two NaNs, which the hardware picks): `canonicalize` may
@@ -72,7 +72,7 @@ class OpDef:
 
 
 OPS: dict[str, OpDef] = {}
-TRAITS = tuple(f.name for f in fields(OpDef) if f.type == "bool")
+TRAITS = tuple(f.name for f in fields(OpDef) if f.default is False)  # the yes-or-no ones
 
 
 def _define(name: str, kind: str, arity: int | None, rule: Rule | None, doc: str, **traits: Any) -> None:
