@@ -110,6 +110,19 @@ def _promote(args: Sequence, minimum_category: int = 0) -> tuple[list[Node], DTy
 
 # ------------------------------------------------------------------ creation
 
+def _converted(array: np.ndarray, dtype: dtypes.DType) -> np.ndarray:
+    """`array` as `dtype`; floats that an integer dtype cannot hold (NaN, inf, out of range)
+    raise, as in PyTorch, instead of wrapping around."""
+    if array.dtype.kind == "f" and dtype.category == 1 and array.size:
+        info = np.iinfo(dtype.numpy)
+        if not np.isfinite(array).all():
+            raise ValueError(f"cannot convert a non-finite float (NaN or inf) to {dtype.name}")
+        if array.min() < info.min or array.max() >= info.max + 1:
+            bad = array.min() if array.min() < info.min else array.max()
+            raise OverflowError(f"value {bad} cannot be converted to {dtype.name} without overflow")
+    return array.astype(dtype.numpy)
+
+
 def tensor(data: TensorLike, dtype=None, requires_grad: bool = False) -> Tensor:
     """A concrete tensor from a scalar, a nested list or an array (copied), PyTorch-style."""
     if isinstance(data, Tensor):
@@ -129,7 +142,7 @@ def tensor(data: TensorLike, dtype=None, requires_grad: bool = False) -> Tensor:
         elif dtype is None and array.dtype.kind in "iu":
             array = array.astype(dtypes.DEFAULT_INT.numpy)
     if dtype is not None:
-        array = array.astype(as_dtype(dtype).numpy)
+        array = _converted(array, as_dtype(dtype))
     dtypes.from_numpy(array.dtype)  # raises for unsupported dtypes
     if requires_grad:
         if array.dtype.kind != "f":

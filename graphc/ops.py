@@ -29,6 +29,7 @@ from graphc.shapes import (
     numel,
     simplify_dim,
 )
+from graphc.validate import check_attrs, check_leaf, check_operands
 
 Rule = Callable[[tuple[TensorType, ...], dict[str, Any]], TensorType]
 
@@ -134,6 +135,8 @@ def build(op: str, inputs: Sequence[Node], attrs: dict[str, Any], location: str 
 
     def infer() -> TensorType:
         try:
+            check_operands(op, types)
+            check_attrs(op, attrs)
             return opdef.rule(types, attrs)
         except (ValueError, TypeError, IndexError) as err:
             raise build_error(op, str(err), types, location) from None
@@ -149,6 +152,10 @@ def make(op: str, inputs: Sequence[Node], **attrs: Any) -> Node:
 def make_leaf(op: str, type_: TensorType, *, identity: bool, **attrs: Any) -> Node:
     """Build a leaf node of a given type; identity leaves are never merged."""
     assert OPS[op].kind == "leaf", op
+    try:
+        check_leaf(op, type_, attrs)
+    except (ValueError, TypeError) as err:
+        raise build_error(op, str(err)) from None
     return intern(op, (), tuple(sorted(attrs.items())), type_, None, identity=identity)
 
 

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import hashlib
 
-from graphc.passes.registry import register
-from graphc.passes.rewrite import build, transform, with_inputs
-
 from graphc.graph import Graph
 from graphc.node import Node
 from graphc.ops import ops_with
+from graphc.passes.registry import register
+from graphc.passes.rewrite import build, transform, with_inputs
 from graphc.printer import format_attrs
 
 COMMUTATIVE = ops_with("commutative")

@@ -8,10 +8,9 @@ are never merged, even when their values are equal.
 
 from __future__ import annotations
 
+from graphc.graph import Graph
 from graphc.passes.registry import register
 from graphc.passes.rewrite import transform
-
-from graphc.graph import Graph
 
 
 @register("cse")

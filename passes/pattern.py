@@ -23,11 +23,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graphc.passes.rewrite import build, filled, transform, uniform_value, with_inputs
-
 from graphc.graph import Graph
 from graphc.node import Node
 from graphc.ops import ops_with
+from graphc.passes.rewrite import build, filled, transform, uniform_value, with_inputs
 
 # Ops whose operands a pattern matches in either order: the commutative ones and the symmetric
 # ones (maximum, minimum: equal in value either way, not bit for bit). A rule states an identity

@@ -12,13 +12,13 @@ import itertools
 
 import numpy as np
 import pytest
-from graphc.passes import canonicalize, fold_constants, pattern, simplify
-from graphc.passes.autodiff import DIFFERENTIATE_BEFORE_FUSING, NON_DIFFERENTIABLE, VJP
 
 import graphc
 import graphc.functional as F
 from graphc import dtypes, kernel, ops, rows
 from graphc.ops import OPS, STANDARD, ops_with
+from graphc.passes import canonicalize, fold_constants, pattern, simplify
+from graphc.passes.autodiff import DIFFERENTIATE_BEFORE_FUSING, NON_DIFFERENTIABLE, VJP
 from graphc.tensor import _METHODS as TENSOR_METHODS
 
 # ------------------------------------------------------------------ completeness

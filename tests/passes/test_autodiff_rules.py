@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from graphc.passes.autodiff import VJP
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphc
 from graphc.graph import topological_order
+from graphc.passes.autodiff import VJP
 
 F64 = graphc.float64
 

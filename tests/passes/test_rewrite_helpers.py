@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from graphc.passes.rewrite import build, map_graph, transform, with_inputs
 
 import graphc as gc
 from graphc import Graph
+from graphc.passes.rewrite import build, map_graph, transform, with_inputs
 
 
 def _graph():

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from graphc.passes.pattern import Match, RewriteError, RuleSet, apply_rules, const, match, op, rule
 
 import graphc as gc
 from graphc import Graph
+from graphc.passes.pattern import Match, RewriteError, RuleSet, apply_rules, const, match, op, rule
 
 
 def _nodes():
