@@ -189,6 +189,11 @@ def _cmd_run(args) -> int:
         if not sep:
             raise _UsageError(f"inputs are NAME=VALUE, got {item!r}")
         given[name] = value
+    names = [n.attr("name") for n in graph.inputs if n.op == "placeholder"]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise _UsageError(f"the graph has several inputs named {', '.join(map(repr, twice))};"
+                          " --inputs NAME=VALUE cannot tell them apart")
     rng = np.random.default_rng(args.seed)
     values = []
     for node in graph.inputs:
