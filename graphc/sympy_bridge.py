@@ -57,7 +57,7 @@ def _pairwise(combine: Callable[[Value, Value], Value], values: list[Value]) -> 
 
 
 PYTHON = {F.add: operator.add, F.mul: operator.mul, F.maximum: max, F.minimum: min,
-          F.logical_and: operator.and_, F.logical_or: operator.or_}
+          F.logical_and: operator.and_, F.logical_or: operator.or_, F.ne: operator.xor}
 
 
 def _product_power(base: Value, n: int) -> Value:
@@ -235,6 +235,8 @@ RULES: dict[type, Rule] = {
     sympy.And: fold(F.logical_and),
     sympy.Or: fold(F.logical_or),
     sympy.Not: call(F.logical_not),
+    sympy.Xor: fold(F.ne),
+    sympy.ITE: call(F.where),  # SymPy's if-then-else of truth values, as Piecewise conditions
 }
 REDUCTIONS = {sympy.Sum: F.sum, sympy.Product: F.prod}  # over one index: see _FromSympy._reduce
 
