@@ -105,16 +105,25 @@ def fold(fn: Callable[[Value, Value], Value]) -> Rule:
     return Rule(lambda e: (list(e.args), None), lambda plan, args, conv: _pairwise(fn, args))
 
 
+def _partition(parts, turned: Callable[[sympy.Basic], sympy.Basic | None]) -> tuple[list, int]:
+    """`parts` kept as they are, then those that `turned` turns around (it gives None for
+    the others), and how many were kept."""
+    kept, other = [], []
+    for part in parts:
+        turned_part = turned(part)
+        if turned_part is None:
+            kept.append(part)
+        else:
+            other.append(turned_part)
+    return kept + other, len(kept)
+
+
 def _split_add(expr):
     """Terms with a negative coefficient are subtracted: `x - y`, not `x + (-1)*y`."""
     const, rest = expr.as_coeff_Add()
-    positive, negative = [], []
-    for term in sympy.Add.make_args(rest):
-        if term.as_coeff_Mul()[0].is_negative:
-            negative.append(-term)
-        else:
-            positive.append(term)
-    return positive + negative, (_number(const), len(positive))
+    children, n_positive = _partition(sympy.Add.make_args(rest),
+                                      lambda t: -t if t.as_coeff_Mul()[0].is_negative else None)
+    return children, (_number(const), n_positive)
 
 
 def _build_add(plan, values, conv):
@@ -128,17 +137,16 @@ def _build_add(plan, values, conv):
     return F.sub(_pairwise(F.add, positive), subtracted) if positive else F.neg(subtracted)
 
 
+def _reciprocal(factor):
+    base, exponent = factor.as_base_exp()
+    return base ** -exponent if exponent.is_Number and exponent.is_negative else None
+
+
 def _split_mul(expr):
     """Factors with a negative exponent form a denominator: `x/y`, not `x * y**-1`."""
     coeff, rest = expr.as_coeff_Mul()
-    numerator, denominator = [], []
-    for factor in sympy.Mul.make_args(rest):
-        base, exponent = factor.as_base_exp()
-        if exponent.is_Number and exponent.is_negative:
-            denominator.append(base ** -exponent)
-        else:
-            numerator.append(factor)
-    return numerator + denominator, (_number(coeff), len(numerator))
+    children, n_numerator = _partition(sympy.Mul.make_args(rest), _reciprocal)
+    return children, (_number(coeff), n_numerator)
 
 
 def _build_mul(plan, values, conv):
