@@ -269,28 +269,26 @@ class _FromSympy:
     """One conversion: the bindings, the dtype of constants, and the values found so far."""
 
     def __init__(self, bindings: Mapping, dtype: DType | None):
-        self.by_object: dict[Any, Value] = {}
-        self.by_name: dict[str, Value] = {}
-        self.integers: dict[sympy.Basic, sympy.Basic] = {}  # symbols bound to ints, for Sum bounds
-        values = {}
+        self.dtype = as_dtype(dtype) if dtype is not None else _widest_float(bindings.values())
+        self.by_object: dict[sympy.Basic, Tensor] = {}
+        self.by_name: dict[str, Tensor] = {}
+        self.integers: dict[str, int] = {}  # names bound to ints, for Sum bounds and indices
         for key, value in bindings.items():
-            values[key] = value
-            if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
-                if isinstance(key, str):
-                    key = sympy.Symbol(key)
-                self.integers[key] = sympy.Integer(int(value))
-        self.dtype = as_dtype(dtype) if dtype is not None else _widest_float(values.values())
-        for key, value in values.items():
-            value = self._tensor(key, value)
-            if isinstance(key, str):
-                self.by_name[key] = value
-            elif isinstance(key, (sympy.Symbol, sympy.Idx, sympy.IndexedBase)):
-                self.by_object[key] = value
-                self.by_name[str(key)] = value
-            else:
+            if not isinstance(key, (str, sympy.Symbol, sympy.Idx, sympy.IndexedBase)):
                 raise TypeError(f"from_sympy binds symbols (a sympy.Symbol, IndexedBase or name),"
                                 f" not {type(key).__name__} {key!r}")
+            name = key if isinstance(key, str) else str(key)
+            if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+                self.integers[name] = int(value)
+            self.by_name[name] = tensor = self._tensor(key, value)
+            if not isinstance(key, str):
+                self.by_object[key] = tensor
         self.memo: dict[tuple[sympy.Basic, Scope], Value] = {}
+
+    def with_integers(self, expr: sympy.Basic) -> sympy.Basic:
+        """`expr` with the symbols bound to ints replaced by them (in Sum bounds and indices)."""
+        return expr.xreplace({s: sympy.Integer(self.integers[s.name]) for s in expr.free_symbols
+                              if getattr(s, "name", None) in self.integers})
 
     def _tensor(self, key, value) -> Tensor:
         if isinstance(value, Tensor):
@@ -377,7 +375,7 @@ class _FromSympy:
         return [(child, scope) for child in children], plan, rule
 
     def _bound(self, expr, part):
-        value = part.xreplace(self.integers)
+        value = self.with_integers(part)
         if not value.is_Integer:
             raise SympyConversionError(f"from_sympy: the bounds of {_short(expr)} must be integers;"
                                        f" bind the symbols in {part} to ints")
@@ -409,7 +407,7 @@ class _FromSympy:
             raise SympyConversionError(f"from_sympy: {_short(expr)}: graphc maps one index into a"
                                        f" 1-D tensor, and {expr.base} has shape {list(base.shape)}")
         (index,) = expr.indices
-        index = index.xreplace(self.integers)
+        index = self.with_integers(index)
         if index.is_Integer:
             return _in_scope(base[int(index)], scope)
         if not scope:

@@ -186,7 +186,7 @@ def test_sum_over_an_indexed_symbol_is_a_reduction():
 def test_sums_with_offsets_products_and_bounds_bound_to_ints():
     v, i, n = sympy.IndexedBase("v"), sympy.Symbol("i", integer=True), sympy.Symbol("n", integer=True)
     values = np.array([1.0, 4.0, 9.0, 16.0, 25.0])
-    diffs = G.from_sympy(sympy.Sum((v[i + 1] - v[i]) ** 2, (i, 0, n - 2)), {v: values, n: 5})
+    diffs = G.from_sympy(sympy.Sum((v[i + 1] - v[i]) ** 2, (i, 0, n - 2)), {v: values, "n": 5})
     assert diffs.item() == pytest.approx(np.sum(np.diff(values) ** 2))
     product = G.from_sympy(sympy.Product(v[i], (i, 1, 3)) + v[0], {v: values})
     assert product.item() == pytest.approx(4 * 9 * 16 + 1)
