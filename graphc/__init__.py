@@ -96,11 +96,11 @@ from graphc.functional import (
 )
 from graphc.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from graphc.graph import Graph, GraphError
-from graphc.lambdify import lambdify
 from graphc.node import Node, TensorType
 from graphc.ops import OPS, GraphBuildError
 from graphc.parser import ParseError, parse, parse_file
 from graphc.sympy_bridge import SympyConversionError, from_sympy, to_sympy
+from graphc.sympy_lambdify import lambdify
 from graphc.tensor import Size, Tensor
 from graphc.threads import get_num_threads, set_num_threads
 
