@@ -21,7 +21,7 @@ from graphc.function import restore
 from graphc.graph import Graph
 from graphc.kernel import REDUCE_OPS, kernel_input
 from graphc.node import Node, TensorType
-from graphc.ops import make, make_leaf
+from graphc.ops import VIEW_OPS, make, make_leaf
 from graphc.rows import row_axes, row_shape_of
 from graphc.shapes import Dim, Shape, symbol
 
@@ -91,54 +91,59 @@ def plan_chunks(body: Graph, kind: str) -> ChunkPlan:
     def block_dim(axis: int) -> Dim:
         return 1 if isinstance(space[axis], int) and space[axis] == 1 else chunk_symbol(axis)
 
-    operand_axes, mapping, spanned = [], {}, set()
-    for k, node in enumerate(body.inputs):
-        axes = tuple(range(rank - node.ndim, rank))
-        shape = tuple(1 if d == 1 else block_dim(a) for d, a in zip(node.shape, axes))
-        spanned |= {a for a, d in zip(axes, shape) if d != 1}
-        operand_axes.append(axes)
-        mapping[node] = make_leaf("placeholder", TensorType(node.dtype, shape), identity=True, name=f"a{k}")
+    def block_shape(shape: Shape) -> Shape:
+        """A shape broadcast into the space (right-aligned), as it is in one block."""
+        return tuple(1 if d == 1 else block_dim(rank - len(shape) + j) for j, d in enumerate(shape))
+
+    mapping = {node: _placeholder(f"a{k}", node.dtype, block_shape(node.shape))
+               for k, node in enumerate(body.inputs)}
+    spanned = {rank - n.ndim + j for n in mapping.values() for j, d in enumerate(n.shape) if d != 1}
     spans = tuple(a for a in range(rank) if a not in spanned and block_dim(a) != 1)
-    span_inputs = [make_leaf("placeholder", TensorType(dtypes.bool_, (chunk_symbol(a),)), identity=True,
-                             name=f"s{a}") for a in spans]
     for node in body.nodes[len(body.inputs):]:
-        operands = [mapping[i] for i in node.inputs]
-        attrs = node.attr_dict
-        if node.op == "scalar":
-            mapping[node] = node
-            continue
-        if node.op == "broadcast_to":
-            attrs["shape"] = tuple(1 if d == 1 else block_dim(rank - node.ndim + j)
-                                   for j, d in enumerate(node.shape))
-        elif node is reduction:
-            node_op, attrs["keepdims"] = ("sum" if node.op == "mean" else node.op), True
-            mapping[node] = make(node_op, operands, **attrs)
-            continue
-        elif not node.inputs or node.op in ("reshape", "transpose", "getitem", "flip"):
-            raise NotImplementedError(f"graphc.dask cannot run {node.op} inside a kernel")
-        mapping[node] = make(node.op, operands, **attrs)
-    graph = Graph([mapping[i] for i in body.inputs] + span_inputs, [mapping[o] for o in body.outputs])
+        mapping[node] = _in_block(node, [mapping[i] for i in node.inputs], block_shape, node is reduction)
+    inputs = [mapping[i] for i in body.inputs] + [_placeholder(f"s{a}", dtypes.bool_, (chunk_symbol(a),))
+                                                  for a in spans]
+    graph = Graph(inputs, [mapping[o] for o in body.outputs])
     kernel = ChunkKernel(str(graph), len(graph.outputs))
+    operand_axes = tuple(tuple(range(rank - n.ndim, rank)) for n in body.inputs)
     outputs = tuple(o.type for o in body.outputs)
     if reduction is not None:
-        return ChunkPlan(kernel, kind, space, tuple(operand_axes), spans, tuple(reduction.attr("axes")),
+        return ChunkPlan(kernel, kind, space, operand_axes, spans, tuple(reduction.attr("axes")),
                          outputs, reduction, tree_step_kernel(reduction, rank, True, final=False),
                          tree_step_kernel(reduction, rank, reduction.attr("keepdims"), final=True))
     axes = row_axes(space, row_shape_of(body)) if kind == "row" else ()
-    return ChunkPlan(kernel, kind, space, tuple(operand_axes), spans, axes or (), outputs)
+    return ChunkPlan(kernel, kind, space, operand_axes, spans, axes or (), outputs)
+
+
+def _placeholder(name: str, dtype, shape: Shape) -> Node:
+    return make_leaf("placeholder", TensorType(dtype, shape), identity=True, name=name)
+
+
+def _in_block(node: Node, operands: list[Node], block_shape, partial: bool) -> Node:
+    """A body's node over one block's operands: a broadcast goes to the block's shape, and the
+    reduction of a reduce kernel (`partial`) keeps its axes, summing where it takes a mean."""
+    if node.op == "scalar":
+        return node
+    op, attrs = node.op, node.attr_dict
+    if op == "broadcast_to":
+        attrs["shape"] = block_shape(node.shape)
+    elif op in VIEW_OPS:  # the fusion predicate keeps the other views out of kernels
+        raise NotImplementedError(f"graphc.dask cannot run {op} inside a kernel")
+    if partial:
+        op, attrs["keepdims"] = ("sum" if op == "mean" else op), True
+    return make(op, operands, **attrs)
 
 
 def tree_step_kernel(reduction: Node, rank: int, keepdims: bool, final: bool) -> ChunkKernel:
     """The kernel that reduces partial results of `reduction`: a combine step of the tree
     (`final=False`), or its last step, which divides by the element count for a mean (given
     as a second, 0-d operand) and drops the axes unless the reduction keeps them."""
-    partials = make_leaf("placeholder", TensorType(reduction.dtype, tuple(map(chunk_symbol, range(rank)))),
-                         identity=True, name="partials")
+    partials = _placeholder("partials", reduction.dtype, tuple(map(chunk_symbol, range(rank))))
     op = "sum" if reduction.op == "mean" else reduction.op
     out = make(op, [partials], axes=reduction.attr("axes"), keepdims=keepdims)
     inputs = [partials]
     if final and reduction.op == "mean":
-        count = make_leaf("placeholder", TensorType(reduction.dtype, ()), identity=True, name="count")
+        count = _placeholder("count", reduction.dtype, ())
         inputs.append(count)
         out = make("div", [out, count])
     return ChunkKernel(str(Graph(inputs, [out])), 1)
