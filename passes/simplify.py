@@ -13,14 +13,12 @@ from dataclasses import dataclass, field
 
 from graphc import dtypes
 from graphc.node import Node
-from graphc.ops import OPS
+from graphc.ops import OPS, ops_with
 from graphc.passes.pattern import Match, RuleSet, apply_rules, const, op, rule
 from graphc.passes.registry import register
 
-ELEMENTWISE_BINARY = ("add", "sub", "mul", "div", "floordiv", "mod", "pow", "maximum", "minimum",
-                      "atan2", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or")
-
-ELEMENTWISE_UNARY = tuple(name for name, definition in OPS.items() if definition.kind == "unary")
+ELEMENTWISE_BINARY = frozenset(name for name in ops_with("elementwise") if OPS[name].arity == 2)
+ELEMENTWISE_UNARY = frozenset(name for name in ops_with("elementwise") if OPS[name].arity == 1)
 
 # (from, to) pairs where casting there and back gives the value unchanged
 LOSSLESS = {(dtypes.bool_, d) for d in dtypes.ALL} | {
