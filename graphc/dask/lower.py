@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import dask.array as da
 import numpy as np
+from dask.array.core import normalize_chunks
 
 from graphc.dask.chunks import ChunkPlan
 from graphc.dask.kernels import run_blocks, run_reduce
@@ -54,13 +55,14 @@ def _arange(node: Node, operands: list, ctx: Lowering) -> da.Array:
 
 
 def _broadcast_to(node: Node, operands: list, ctx: Lowering) -> da.Array:
-    """A broadcast view, with new and stretched dimensions split like any other array's."""
+    """A broadcast view, made block by block: new and stretched dimensions are split like any
+    other array's (one huge view would be copied whole wherever Dask moves it)."""
     (x,) = operands
     shape = ctx.shape(node.shape)
     lead = len(shape) - x.ndim
     chunks = tuple("auto" if k < lead or x.shape[k - lead] != size else x.chunks[k - lead]
                    for k, size in enumerate(shape))
-    return da.broadcast_to(x, shape).rechunk(chunks)
+    return da.broadcast_to(x, shape, chunks=normalize_chunks(chunks, shape, dtype=x.dtype))
 
 
 def _reshape(node: Node, operands: list, ctx: Lowering) -> da.Array:
