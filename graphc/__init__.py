@@ -98,6 +98,7 @@ from graphc.graph import Graph, GraphError
 from graphc.node import Node, TensorType
 from graphc.ops import OPS, GraphBuildError
 from graphc.parser import ParseError, parse, parse_file
+from graphc.scopes import scope
 from graphc.tensor import Size, Tensor
 from graphc.threads import get_num_threads, set_num_threads
 
