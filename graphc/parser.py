@@ -486,3 +486,27 @@ def parse_file(path: str) -> Graph:
     """Parse a `.gir` file."""
     with open(path, encoding="utf-8") as f:
         return parse(f.read(), str(path))
+
+
+def _fragment(text: str, what: str, read):
+    """Parse `text` as one `what` with `read(parser)`; the whole text must be used."""
+    parser = _Parser(text, f"<{what}>")
+    value = read(parser)
+    if parser.peek().kind != "eof":
+        parser.fail(f"expected end of the {what}, got {_describe(parser.peek())}")
+    return value
+
+
+def parse_type(text: str) -> TensorType | TupleType:
+    """A type in the text form: `f32[n, 3]`, or `(f32[n], f32[n])` for a multi-output kernel."""
+    return _fragment(text, "type", _Parser.type)
+
+
+def parse_dim(text: str):
+    """A dimension in the text form: an integer, a symbol or an expression like `2*n + 1`."""
+    return _fragment(text, "dimension", _Parser.dim)
+
+
+def parse_array(text: str, type_: TensorType) -> np.ndarray:
+    """A `dense<...>` or `blob<"...">` literal of type `type_`."""
+    return _fragment(text, "array", lambda p: p.array(p.array_literal(), type_))
