@@ -60,6 +60,17 @@ class Function:
         names = ", ".join(str(n.attr("name") or n.op) for n in self.graph.inputs)
         return f"<graphc.Function({names}) backend={self.backend}, {len(self.graph)} nodes>"
 
+    # Jupyter shows the explorer (its stages and kernels) or a picture; repr stays the text above.
+    def _repr_html_(self) -> str:
+        from graphc.viz.html import notebook_html
+
+        return notebook_html(self)
+
+    def _repr_svg_(self) -> str | None:
+        from graphc.viz.svg import notebook_svg
+
+        return notebook_svg(self)
+
 
 def function(inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1") -> Function:
     """Compile `outputs` (a tensor or a list of tensors) as a function of `inputs`.

@@ -94,7 +94,9 @@ def trace(graph: Graph, pipeline: str | None = None, backend: str | None = None,
         def record(rec, new: Graph) -> None:
             stages.stages.append(Stage(f"{rec.name} ({rec.index})", new, "pass", rec.changed, rec.seconds))
 
-        graph = PassManager(pipeline, Instrumentation(after_pass=record)).run(graph)
+        manager = PassManager(pipeline, Instrumentation(after_pass=record))
+        stages.pipeline = manager.text
+        graph = manager.run(graph)
     if backend:
         from graphc.backends import compile as compile_graph
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from graphc.viz.dot import graph_dot
+
+NOTEBOOK_LIMIT = 2000  # nodes: larger graphs get no SVG in a notebook (the explorer copes with them)
+
 
 class GraphvizMissingError(RuntimeError):
     """The `graphviz` Python package or Graphviz's `dot` program is not installed."""
@@ -30,3 +34,17 @@ def to_svg(subject, name: str = "graphc", *, step: int | str | None = None, pass
     from graphc.viz.dot import to_dot
 
     return render_svg(to_dot(subject, name, step=step, passes=passes, backend=backend))
+
+
+def notebook_svg(subject) -> str | None:
+    """An SVG for `_repr_svg_`, or None (no Graphviz, or too large to lay out quickly)."""
+    from graphc.viz.diff import all_nodes
+    from graphc.viz.stages import collect
+
+    graph = collect(subject).final
+    if len(all_nodes(graph)) > NOTEBOOK_LIMIT:
+        return None
+    try:
+        return render_svg(graph_dot(graph))
+    except GraphvizMissingError:
+        return None

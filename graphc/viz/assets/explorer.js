@@ -121,8 +121,14 @@ function kernelTimes(view) {
   return {
     has: (key) => seconds.has(key),
     get: (key) => (seconds.has(key) ? formatSeconds(seconds.get(key)) : null),
-    heat: (key) => `hsl(${Math.round(50 - 50 * seconds.get(key) / top)}, 90%, ${Math.round(92 - 30 * seconds.get(key) / top)}%)`,
+    heat: (key) => heat(seconds.get(key) / top),
   };
+}
+
+// Pale yellow for the fastest kernels to deep orange for the slowest, as #rrggbb for Graphviz.
+function heat(fraction) {
+  const mix = (a, b) => Math.round(a + (b - a) * fraction).toString(16).padStart(2, "0");
+  return "#" + mix(0xff, 0xf9) + mix(0xf7, 0x73) + mix(0xc8, 0x16);
 }
 
 function formatSeconds(s) {
@@ -344,9 +350,11 @@ function showStepSummary() {
       h("li", {}, nodeLink(k), h("span", {class: "muted"}, " from " + from.get(id).label))))) : h("p", {class: "muted"}, "none"));
   const parts = [h("h2", {}, `Step ${state.step}: ${step.name}`),
                  h("p", {}, `${state.view.items.size} nodes drawn` + (step.seconds !== null ? `, pass took ${formatSeconds(step.seconds)}` : "") +
-                   (step.changed ? "" : "; this pass changed nothing")),
-                 rewritten, list(step.added, "Added"),
-                 section(`Removed (${step.removed.length})`, removed.length ? h("ul", {}, ...removed) : h("p", {class: "muted"}, "none"))];
+                   (step.changed ? "" : "; this pass changed nothing"))];
+  if (state.step > 0) {
+    parts.push(rewritten, list(step.added, "Added"),
+               section(`Removed (${step.removed.length})`, removed.length ? h("ul", {}, ...removed) : h("p", {class: "muted"}, "none")));
+  }
   if (state.step === DOC.steps.length - 1) {
     for (const [language, code] of Object.entries(DOC.code)) {
       parts.push(section(`Generated ${language === "llvm" ? "LLVM IR" : language}`, h("pre", {class: "code"}, code)));
@@ -410,6 +418,7 @@ async function start() {
   document.title = "graphc: " + DOC.title;
   state.gv = await loadGraphviz();
   buildTimeline();
+  $("steps").hidden = DOC.steps.length < 2;
   setUpControls();
   setUpPanZoom();
   await showStep(state.step);
