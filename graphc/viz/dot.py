@@ -68,7 +68,8 @@ class _Writer:
                 continue
             style = "rounded,filled" if node in graph.inputs or node.op in INPUT_OPS else "filled"
             label = _label(f"{name} = {operation(node)}\n{node.type}")
-            tip = f"{names[node]} : {node.type}\n{node.location}" + (f"\nscope {node.scope}" if node.scope else "")
+            tip = f"{names[node]} : {node.type}\n{node.location}"
+            tip += f"\nscope {node.scope}" if node.scope else ""
             cluster.lines.append(f"{ids[node]} [label={label}, tooltip={quote(tip)}, style={quote(style)},"
                                  f" fillcolor={quote(fill_of(node))}];")
         lines = self._flatten(root)
@@ -82,9 +83,9 @@ class _Writer:
 
     def _cluster(self, root: _Cluster, scope: str) -> _Cluster:
         cluster = root
-        for depth, part in enumerate(scope.split("/") if scope else ()):
-            path = "/".join(scope.split("/")[:depth + 1])
-            cluster = cluster.children.setdefault(path, _Cluster())
+        parts = scope.split("/") if scope else []
+        for depth in range(1, len(parts) + 1):
+            cluster = cluster.children.setdefault("/".join(parts[:depth]), _Cluster())
         return cluster
 
     def _flatten(self, cluster: _Cluster) -> list[str]:

@@ -10,6 +10,7 @@ JSON messages ended by a NUL byte, so no websocket client is needed.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import pathlib
@@ -171,10 +172,8 @@ class Page:
                 self._process.kill()
                 self._process.wait()
         for fd in (self._to_browser, self._from_browser):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         shutil.rmtree(self._profile, ignore_errors=True)
 
     def __enter__(self) -> Page:
