@@ -16,7 +16,7 @@ from graphc.graph import Graph
 from graphc.node import Node
 from graphc.printer import value_names
 from graphc.scopes import is_gradient
-from graphc.viz.labels import INPUT_OPS, is_inlined, operation, user_names
+from graphc.viz.labels import INPUT_OPS, Namer, is_inlined, operation
 
 LABEL_LIMIT = 200
 FORWARD_FILL = "#e8f0fc"
@@ -51,10 +51,11 @@ class _Writer:
     def __init__(self):
         self.kernels = 0
         self.clusters = 0
+        self.namer = Namer()
 
     def graph(self, graph: Graph, prefix: str, group_scopes: bool) -> tuple[list[str], dict[Node, str]]:
         """The statements of `graph` (ids start with `prefix`) and each drawn node's id."""
-        names, users = value_names(graph), user_names(graph.nodes)
+        names, users = value_names(graph), self.namer.names(graph, body=not group_scopes)
         ids = {node: f"{prefix}{k}" for k, node in enumerate(graph.nodes)}
         outputs = set(graph.outputs)
         drawn = [n for n in graph.nodes if not is_inlined(n) or n in outputs]

@@ -33,29 +33,60 @@ def source_line(location: str) -> str:
 
 
 def assigned_name(line: str) -> str | None:
-    """The variable a source line assigns to (`h = ...`, `h: T = ...`, `h += ...`), if one."""
+    """The variable a source line assigns one value to (`h = ...`, `h: T = ...`, `h += ...`).
+
+    None for anything else, and for a list, dict or set display (`outs = [f(x), g(x)]`), whose
+    values are its elements.
+    """
     match = _ASSIGNMENT.match(line)
-    return match.group(1) if match else None
+    if match is None or line[match.end():].lstrip()[:1] in ("[", "{"):
+        return None
+    return match.group(1)
 
 
-def user_names(nodes: list[Node]) -> dict[Node, str]:
-    """Each node that is the value of a user's assignment, with the variable's name."""
-    by_line: dict[str, list[Node]] = defaultdict(list)
-    for node in nodes:
-        by_line[str(node.location)].append(node)
-    names: dict[Node, str] = {}
-    for location, built in by_line.items():
-        name = assigned_name(source_line(location))
-        if name is None:
-            continue
-        used = {id(i) for n in built for i in n.inputs}
-        values = [n for n in built if id(n) not in used]
-        if len(values) == 1:
-            names[values[0]] = name
-    for node in nodes:
-        if node.op in INPUT_OPS and node.attr("name"):
-            names[node] = node.attr("name")
-    return names
+class Namer:
+    """Names nodes after the user's variables.
+
+    In a graph as the user's code built it, the node a line assigned is the one no other node
+    of that line uses. A kernel body holds only part of a line's nodes, so that rule would
+    misname; a body node takes the name of the node it was rebuilt from (the same Location
+    object, graphc/node.py, and the same op), once a graph holding that node was named.
+    """
+
+    def __init__(self):
+        self.by_location: dict[int, tuple[str, str]] = {}  # id(Location) -> (name, op)
+
+    def names(self, graph: Graph, body: bool = False) -> dict[Node, str]:
+        names: dict[Node, str] = {}
+        if body:
+            for node in graph.nodes:
+                known = self.by_location.get(id(node.location))
+                if known is not None and known[1] == node.op:
+                    names[node] = known[0]
+        else:
+            names = self._from_lines(graph.nodes)
+            for node, name in names.items():
+                self.by_location.setdefault(id(node.location), (name, node.op))
+        for node in graph.nodes:
+            if node.op in INPUT_OPS and node.attr("name"):
+                names[node] = node.attr("name")
+        return names
+
+    @staticmethod
+    def _from_lines(nodes: list[Node]) -> dict[Node, str]:
+        by_line: dict[str, list[Node]] = defaultdict(list)
+        for node in nodes:
+            by_line[str(node.location)].append(node)
+        names: dict[Node, str] = {}
+        for location, built in by_line.items():
+            name = assigned_name(source_line(location))
+            if name is None:
+                continue
+            used = {id(i) for n in built for i in n.inputs}
+            values = [n for n in built if id(n) not in used]
+            if len(values) == 1:
+                names[values[0]] = name
+        return names
 
 
 def is_inlined(node: Node) -> bool:

@@ -26,7 +26,7 @@ from graphc.printer import INLINE_LIMIT, format_array
 from graphc.scopes import check_scope, is_gradient
 from graphc.shapes import format_dim
 from graphc.viz.diff import change
-from graphc.viz.labels import operation, source_line, user_names
+from graphc.viz.labels import Namer, operation, source_line
 from graphc.viz.stages import Stages
 
 FORMAT = "graphc-viz"
@@ -48,12 +48,14 @@ class _Writer:
         self.graph_ids: dict[int, int] = {}  # id(Graph) -> index
         self.graphs: list[dict] = []
         self.sources: dict[str, str] = {}
+        self.namer = Namer()
 
-    def graph(self, graph: Graph) -> int:
-        """The index of `graph`, listing it (and its nodes) on first sight."""
+    def graph(self, graph: Graph, body: bool = False) -> int:
+        """The index of `graph` (a step's, or a kernel's `body`), listing it and its nodes on
+        first sight."""
         if id(graph) in self.graph_ids:
             return self.graph_ids[id(graph)]
-        names = user_names(graph.nodes)
+        names = self.namer.names(graph, body)
         for node in graph.nodes:
             if node not in self.ids:
                 self.node(node, names.get(node))
@@ -104,7 +106,7 @@ class _Writer:
                 return {"array": format_array(array)}
             return {"array": None, "shape": list(array.shape)}
         if isinstance(value, Graph):
-            return {"graph": self.graph(value)}
+            return {"graph": self.graph(value, body=True)}
         raise TypeError(f"attribute value {value!r} has no JSON form")
 
 
