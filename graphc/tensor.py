@@ -20,18 +20,6 @@ class Size(tuple):
 
     __str__ = __repr__
 
-    # Jupyter: a symbolic tensor shows the explorer of its graph (or a picture); a tensor with
-    # values shows them, as its repr does.
-    def _repr_html_(self) -> str | None:
-        from graphc.viz.html import notebook_html
-
-        return notebook_html(self) if self.is_symbolic else None
-
-    def _repr_svg_(self) -> str | None:
-        from graphc.viz.svg import notebook_svg
-
-        return notebook_svg(self) if self.is_symbolic else None
-
     def numel(self):
         n = 1
         for d in self:
@@ -210,6 +198,18 @@ class Tensor:
         return format_tensor(self.numpy(), self.dtype.name, suffixes, default)
 
     __str__ = __repr__
+
+    # Jupyter: a symbolic tensor shows the explorer of its graph (or a picture); a tensor with
+    # values shows them, as its repr does.
+    def _repr_html_(self) -> str | None:
+        from graphc.viz.html import notebook_html
+
+        return notebook_html(self) if self.is_symbolic else None
+
+    def _repr_svg_(self) -> str | None:
+        from graphc.viz.svg import notebook_svg
+
+        return notebook_svg(self) if self.is_symbolic else None
 
     # ------------------------------------------------------------ gradients flags
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:

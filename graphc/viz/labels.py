@@ -76,7 +76,8 @@ class Namer:
     def _from_lines(nodes: list[Node]) -> dict[Node, str]:
         by_line: dict[str, list[Node]] = defaultdict(list)
         for node in nodes:
-            by_line[str(node.location)].append(node)
+            if not is_inlined(node):  # a scalar is shared by every line that writes its value
+                by_line[str(node.location)].append(node)
         names: dict[Node, str] = {}
         for location, built in by_line.items():
             name = assigned_name(source_line(location))
