@@ -88,7 +88,8 @@ function buildTimeline() {
     if (step.removed.length) counts.push(h("span", {class: "count removed"}, "−" + step.removed.length));
     const cls = "step" + (step.changed ? "" : " same") + (k === state.step ? " current" : "");
     bar.append(h("button", {class: cls, "data-step": k, title: step.changed ? step.name : step.name + " (no change)",
-                            onclick: () => showStep(k)}, h("span", {class: "name"}, step.name), ...counts));
+                            onclick: () => showStep(k).then(summaryUnlessSelected)},
+                     h("span", {class: "name"}, step.name), ...counts));
   });
 }
 
@@ -349,7 +350,7 @@ function showStepSummary() {
     ...step.rewritten.slice(0, 100).flatMap(([id]) => (state.view.keysOf.get(id) || []).map((k) =>
       h("li", {}, nodeLink(k), h("span", {class: "muted"}, " from " + from.get(id).label))))) : h("p", {class: "muted"}, "none"));
   const parts = [h("h2", {}, `Step ${state.step}: ${step.name}`),
-                 h("p", {}, `${state.view.items.size} nodes drawn` + (step.seconds !== null ? `, pass took ${formatSeconds(step.seconds)}` : "") +
+                 h("p", {}, `${state.view.items.size} nodes, ${document.body.dataset.drawn} boxes drawn` + (step.seconds !== null ? `, pass took ${formatSeconds(step.seconds)}` : "") +
                    (step.changed ? "" : "; this pass changed nothing"))];
   if (state.step > 0) {
     parts.push(rewritten, list(step.added, "Added"),
@@ -406,7 +407,6 @@ function setUpControls() {
     if (e.key === "ArrowRight") $("next").click();
     if (e.key === "/") { e.preventDefault(); $("search").focus(); }
   });
-  for (const el of document.querySelectorAll("#timeline .step")) el.addEventListener("click", summaryUnlessSelected);
 }
 
 function summaryUnlessSelected() {

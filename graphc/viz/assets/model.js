@@ -7,6 +7,10 @@ const GX = {};
 
 GX.BLOCK = 150;          // a group with more direct members shows them in blocks of this many
 GX.VISIBLE_LIMIT = 220;  // groups open at first while fewer than this many boxes are visible
+// Past these many boxes drawn, or nodes in the step, the long edges do not rank the layout (see
+// looseEdge): Graphviz then lays out a large view in about a second.
+GX.LARGE_VIEW = 120;
+GX.LARGE_GRAPH = 2000;
 GX.COLORS = {forward: "#e8f0fc", gradient: "#fde7cf", input: "#ffffff", kernel: "#2f5fb3",
              scope: "#f4f4f4", gradientScope: "#fcf1e4", block: "#fafafa"};
 
@@ -117,15 +121,17 @@ GX.countMembers = function (view, group) {
 };
 
 // The groups open when a step is first shown: breadth first, while the count of visible boxes
-// stays under VISIBLE_LIMIT.
+// stays under VISIBLE_LIMIT. In a large step, blocks stay closed until clicked: a column of
+// blocks reads better, and lays out faster, than one open block among them.
 GX.initialExpansion = function (view) {
   const open = new Set(["root"]);
   let visible = view.groups.get("root").children.length;
   const queue = view.groups.get("root").children.filter((key) => view.groups.has(key));
+  const large = view.items.size > GX.LARGE_GRAPH;
   while (queue.length) {
     const group = view.groups.get(queue.shift());
     const extra = group.children.length - 1;
-    if (visible + extra > GX.VISIBLE_LIMIT) continue;
+    if (visible + extra > GX.VISIBLE_LIMIT || (large && group.kind === "block")) continue;
     visible += extra;
     open.add(group.key);
     for (const key of group.children) if (view.groups.has(key)) queue.push(key);
@@ -158,6 +164,22 @@ GX.visibleEdges = function (view, open) {
     edges.push([a, b]);
   }
   return edges;
+};
+
+// In a large view, an edge from forward to gradient work, or between an open node and a
+// collapsed group, does not rank the layout: those edges span the graph (a gradient reads values
+// from all along the forward pass), and ranking by them makes Graphviz slow and the picture tall.
+GX.looseEdge = function (view, a, b) {
+  const box = (key) => key.startsWith("g:");
+  return box(a) !== box(b) || (!GX.isGradientKey(view, a) && GX.isGradientKey(view, b));
+};
+
+GX.isGradientKey = function (view, key) {
+  if (view.items.has(key)) return view.items.get(key).node.gradient;
+  for (let g = view.groups.get(key.slice(2)); g; g = g.parent) {
+    if (g.kind === "scope") return GX.isGradientScope(g.label);
+  }
+  return false;
 };
 
 GX.quote = (text) => '"' + String(text).replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n") + '"';
@@ -240,8 +262,11 @@ GX.toDot = function (view, open, times) {
     }
   };
   emit(view.groups.get("root"));
-  for (const [a, b] of GX.visibleEdges(view, open)) {
-    if (idOf.has(a) && idOf.has(b)) lines.push(`${idOf.get(a)} -> ${idOf.get(b)};`);
+  const edges = GX.visibleEdges(view, open).filter(([a, b]) => idOf.has(a) && idOf.has(b));
+  const large = idOf.size > GX.LARGE_VIEW || view.items.size > GX.LARGE_GRAPH;
+  for (const [a, b] of edges) {
+    const loose = large && GX.looseEdge(view, a, b);
+    lines.push(`${idOf.get(a)} -> ${idOf.get(b)}${loose ? " [constraint=false]" : ""};`);
   }
   lines.push("}");
   return {dot: lines.join("\n"), ids, idOf};
