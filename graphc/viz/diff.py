@@ -1,10 +1,11 @@
-"""What a pass changed: the nodes it added, removed and rewritten, between two graphs.
+"""What a pass changed: the nodes it added, removed, rewrote and rebuilt, between two graphs.
 
 Nodes are hash-consed, so a node in both graphs is one object, and the rest is new or gone. A
 pass builds the replacement of a node with that node's Location object (graphc/node.py), so a
-new node that carries the location of a node that went is a rewrite of it; other new nodes are
-added. Kernel bodies count: fusion removes the ops it puts into kernels and rewrites them as
-body nodes.
+new node that carries the location of a node that went replaces it: *rebuilt* if only its
+operands changed (the same op and attributes over rewritten operands), else *rewritten*. Other
+new nodes are *added*. Kernel bodies count: fusion removes the ops it puts into kernels and
+rewrites them as kernels and body nodes.
 """
 
 from __future__ import annotations
@@ -36,10 +37,15 @@ class Change:
     added: list[Node]
     removed: list[Node]
     rewritten: list[tuple[Node, Node]]  # (new node, the removed node it replaces)
+    rebuilt: list[tuple[Node, Node]]  # the same, where only the operands differ
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.rewritten)
+        return not (self.added or self.removed or self.rewritten or self.rebuilt)
+
+
+def _same_operation(a: Node, b: Node) -> bool:
+    return a.op == b.op and len(a.inputs) == len(b.inputs) and a.attrs == b.attrs
 
 
 def change(before: Graph, after: Graph) -> Change:
@@ -48,13 +54,15 @@ def change(before: Graph, after: Graph) -> Change:
     old_ids, new_ids = {id(n) for n in old}, {id(n) for n in new}
     removed = [n for n in old if id(n) not in new_ids]
     replaced = {id(n.location): n for n in removed}
-    added, rewritten = [], []
+    added, rewritten, rebuilt = [], [], []
     for node in new:
         if id(node) in old_ids:
             continue
         origin = replaced.get(id(node.location))
-        if origin is not None:
-            rewritten.append((node, origin))
-        else:
+        if origin is None:
             added.append(node)
-    return Change(added, removed, rewritten)
+        elif _same_operation(node, origin):
+            rebuilt.append((node, origin))
+        else:
+            rewritten.append((node, origin))
+    return Change(added, removed, rewritten, rebuilt)

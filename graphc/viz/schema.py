@@ -119,12 +119,13 @@ def to_document(stages: Stages, values: bool = True) -> dict:
     for stage in stages.stages:
         step = {"name": stage.name, "kind": stage.kind, "graph": writer.graph(stage.graph),
                 "changed": stage.changed, "seconds": stage.seconds,
-                "added": [], "removed": [], "rewritten": []}
+                "added": [], "removed": [], "rewritten": [], "rebuilt": []}
         if previous is not None and stage.changed:
             diff = change(previous, stage.graph)
             step["added"] = [writer.ids[n] for n in diff.added]
             step["removed"] = [writer.ids[n] for n in diff.removed]
             step["rewritten"] = [[writer.ids[new], writer.ids[old]] for new, old in diff.rewritten]
+            step["rebuilt"] = [[writer.ids[new], writer.ids[old]] for new, old in diff.rebuilt]
         steps.append(step)
         previous = stage.graph
     kernels = [n for n in stages.final.nodes if n.op == "kernel"]

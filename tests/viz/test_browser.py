@@ -79,19 +79,27 @@ def test_search_finds_a_node_by_name_and_selects_it(browser, show):
     assert browser.run("document.querySelector('#results li').textContent").startswith("loss = sum")
 
 
+def _keys_of(browser, cls: str) -> list[str]:
+    script = f"[...document.querySelectorAll('#canvas g.node.{cls}')].map(g => g.dataset.key)"
+    return sorted(browser.run(script))
+
+
 def test_stepping_the_timeline_highlights_the_rewritten_nodes(browser, show):
     x = graphc.placeholder("x", ("n",))
-    graph = Graph([x], [graphc.exp((x + 0.0) * x)])
+    graph = Graph([x], [graphc.exp(x ** 2.0) + 1.0])
     doc = show(graph, passes="simplify")
-    rewritten = sorted(str(new) for new, _ in doc["steps"][1]["rewritten"])
-    assert len(rewritten) == 2  # the mul over x, and the exp over it
+    step = doc["steps"][1]
+    assert len(step["rewritten"]) == 1 and len(step["rebuilt"]) == 2  # pow -> mul; exp and add rebuilt
     browser.run("window.graphc.step(0)")
-    assert browser.run("document.querySelectorAll('#canvas g.node.rewritten').length") == 0
+    assert _keys_of(browser, "rewritten") == _keys_of(browser, "rebuilt") == []
     browser.run("document.querySelector('#timeline .step[data-step=\"1\"]').click(); window.graphc.idle()")
-    keys = browser.run("[...document.querySelectorAll('#canvas g.node.rewritten')].map(g => g.dataset.key)")
-    assert sorted(keys) == rewritten
+    assert _keys_of(browser, "rewritten") == [str(new) for new, _ in step["rewritten"]]
+    assert _keys_of(browser, "rebuilt") == sorted(str(new) for new, _ in step["rebuilt"])
     summary = browser.run("document.getElementById('panel').textContent")
-    assert "Rewritten (2)" in summary and f"Removed ({len(doc['steps'][1]['removed'])})" in summary
+    assert "Rewritten (1)mul from pow(·, 2.0)" in summary and "Operands replaced (2)" in summary
+    assert f"Removed ({len(step['removed'])})" in summary
+    browser.run("document.querySelector('#changes input').click(); window.graphc.idle()")
+    assert _keys_of(browser, "rewritten") == []  # the outlines can be turned off
 
 
 def test_a_kernel_opens_on_a_click_and_shows_its_code(browser, show):

@@ -48,17 +48,17 @@ def test_the_document_holds_nodes_graphs_and_steps_once_per_node():
     assert doc["sources"][by_op["sum"]["loc"]] == "y = graphc.sum((x + 0.0) * x)"
 
 
-def test_a_step_lists_the_nodes_a_pass_added_removed_and_rewrote():
+def test_a_step_lists_the_nodes_a_pass_added_removed_rewrote_and_rebuilt():
     x = graphc.placeholder("x", ("n",))
-    y = (x + 0.0) * x  # simplify drops the + 0, so the mul is rebuilt over x
+    y = graphc.exp(x ** 2.0)  # simplify makes x ** 2 into x * x, so the exp is rebuilt over it
     doc = json.loads(to_json(Graph([x], [y]), passes="simplify"))
     ops = lambda ids: sorted(doc["nodes"][i]["op"] for i in ids)  # noqa: E731
+    pairs = lambda kind: [(doc["nodes"][new]["op"], doc["nodes"][old]["op"]) for new, old in step[kind]]  # noqa: E731
     first, step = doc["steps"]
-    assert first["added"] == first["removed"] == first["rewritten"] == []
+    assert first["added"] == first["removed"] == first["rewritten"] == first["rebuilt"] == []
     assert step["changed"] is True and step["seconds"] >= 0
-    assert ops(step["removed"]) == ["add", "mul", "scalar"]
-    pairs = [(doc["nodes"][new]["op"], doc["nodes"][old]["op"]) for new, old in step["rewritten"]]
-    assert pairs == [("mul", "mul")]
+    assert ops(step["removed"]) == ["exp", "pow", "scalar"]
+    assert pairs("rewritten") == [("mul", "pow")] and pairs("rebuilt") == [("exp", "exp")]
     assert step["added"] == []
 
 

@@ -6,7 +6,7 @@
 const DOC = JSON.parse(document.getElementById("graphc-data").textContent);
 const $ = (id) => document.getElementById(id);
 const state = {step: DOC.steps.length - 1, open: null, view: null, selected: null, matches: [],
-               times: false, box: null, graphBox: null, gv: null, idOf: new Map(), keyOf: new Map()};
+               times: false, changes: true, box: null, graphBox: null, gv: null, idOf: new Map(), keyOf: new Map()};
 let rendering = Promise.resolve();
 
 function h(tag, attrs, ...children) {
@@ -85,6 +85,7 @@ function buildTimeline() {
     const counts = [];
     if (step.added.length) counts.push(h("span", {class: "count added"}, "+" + step.added.length));
     if (step.rewritten.length) counts.push(h("span", {class: "count rewritten"}, "~" + step.rewritten.length));
+    if (step.rebuilt.length) counts.push(h("span", {class: "count rebuilt"}, "↻" + step.rebuilt.length));
     if (step.removed.length) counts.push(h("span", {class: "count removed"}, "−" + step.removed.length));
     const cls = "step" + (step.changed ? "" : " same") + (k === state.step ? " current" : "");
     bar.append(h("button", {class: cls, "data-step": k, title: step.changed ? step.name : step.name + " (no change)",
@@ -163,10 +164,10 @@ function draw() {
     const key = ids.get(el.id);
     if (!key) continue;
     el.dataset.key = key;
-    const cls = view.changed.get(key);
+    const cls = state.changes && view.changed.get(key);
     if (cls) el.classList.add(cls);
     if (key.startsWith("g:") || (view.kernels.has(key) && !state.open.has("k:" + key))) el.classList.add("collapsed");
-    if (key.startsWith("g:") && view.groups.get(key.slice(2)).changes) el.classList.add("has-changes");
+    if (state.changes && key.startsWith("g:") && view.groups.get(key.slice(2)).changes) el.classList.add("has-changes");
   }
   markSelection();
   if (!state.box) fit(); else applyBox();
@@ -276,7 +277,7 @@ function select(key, center = true) {
   if (!view.items.has(key)) return rendering;
   state.selected = key;
   showDetails(key);
-  const hidden = GX.ancestors(view, key).filter((g) => g !== "root" && !state.open.has(g));
+  const hidden = GX.ancestors(view, key).filter((g) => g !== "root" && g !== "k:" + key && !state.open.has(g));
   if (hidden.length) {
     hidden.forEach((g) => state.open.add(g));
     return render().then(() => center && centerOn(key));
@@ -286,9 +287,14 @@ function select(key, center = true) {
   return rendering;
 }
 
+// A node as the panel names it: `y = div`, `e = kernel1 (row)`.
+function itemTitle(item) {
+  const what = item.kernelName ? `${item.kernelName} (${item.node.attrs.kind})` : item.node.label;
+  return (item.node.name ? item.node.name + " = " : "") + what;
+}
+
 function nodeLink(key) {
-  const item = state.view.items.get(key);
-  const text = (item.node.name ? item.node.name + " = " : "") + item.node.label;
+  const text = itemTitle(state.view.items.get(key));
   return h("a", {href: "#", class: "link", onclick: (e) => { e.preventDefault(); select(key); }}, text);
 }
 
@@ -308,7 +314,7 @@ function showDetails(key) {
                                              `${part.dtype} [${part.shape.join(", ")}]`]));
   rows.push(["scope", node.scope || "(none)"], ["role", node.gradient ? "gradient" : "forward"]);
   if (view.changed.has(key)) rows.push(["this step", view.changed.get(key)]);
-  const rewrittenFrom = view.step.rewritten.find(([id]) => id === item.id);
+  const rewrittenFrom = view.step.rewritten.concat(view.step.rebuilt).find(([id]) => id === item.id);
   if (rewrittenFrom) rows.push(["rewritten from", `${DOC.nodes[rewrittenFrom[1]].op} (node ${rewrittenFrom[1]})`]);
   const table = h("table", {}, ...rows.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, v))));
   const attrs = Object.entries(node.attrs).filter(([k]) => k !== "body");
@@ -319,7 +325,7 @@ function showDetails(key) {
   const operands = node.inputs.map((i) => item.prefix + i).filter((k) => view.items.has(k));
   const users = view.users.get(key) || [];
   const links = (keys) => keys.length ? h("ul", {}, ...keys.slice(0, 50).map((k) => h("li", {}, nodeLink(k)))) : h("p", {class: "muted"}, "none");
-  const parts = [h("h2", {}, (node.name ? node.name + " = " : "") + node.label), table, attrTable, where,
+  const parts = [h("h2", {}, itemTitle(item)), table, attrTable, where,
                  section(`Operands (${operands.length})`, links(operands)), section(`Users (${users.length})`, links(users))];
   const kernel = view.kernels.get(key);
   if (kernel) parts.push(...kernelDetails(key, kernel));
@@ -345,15 +351,15 @@ function showStepSummary() {
   };
   const removed = step.removed.slice(0, 100).map((id) => h("li", {}, `${DOC.nodes[id].op} : ${DOC.nodes[id].type}` +
                                                        (DOC.nodes[id].name ? ` (${DOC.nodes[id].name})` : "")));
-  const from = new Map(step.rewritten.map(([id, old]) => [id, DOC.nodes[old]]));
-  const rewritten = section(`Rewritten (${step.rewritten.length})`, step.rewritten.length ? h("ul", {},
-    ...step.rewritten.slice(0, 100).flatMap(([id]) => (state.view.keysOf.get(id) || []).map((k) =>
-      h("li", {}, nodeLink(k), h("span", {class: "muted"}, " from " + from.get(id).label))))) : h("p", {class: "muted"}, "none"));
+  const replacements = (pairs, title) => section(`${title} (${pairs.length})`, pairs.length ? h("ul", {},
+    ...pairs.slice(0, 100).flatMap(([id, old]) => (state.view.keysOf.get(id) || []).map((k) =>
+      h("li", {}, nodeLink(k), h("span", {class: "muted"}, " from " + DOC.nodes[old].label))))) : h("p", {class: "muted"}, "none"));
   const parts = [h("h2", {}, `Step ${state.step}: ${step.name}`),
                  h("p", {}, `${state.view.items.size} nodes, ${document.body.dataset.drawn} boxes drawn` + (step.seconds !== null ? `, pass took ${formatSeconds(step.seconds)}` : "") +
                    (step.changed ? "" : "; this pass changed nothing"))];
   if (state.step > 0) {
-    parts.push(rewritten, list(step.added, "Added"),
+    parts.push(replacements(step.rewritten, "Rewritten"), list(step.added, "Added"),
+               replacements(step.rebuilt, "Operands replaced"),
                section(`Removed (${step.removed.length})`, removed.length ? h("ul", {}, ...removed) : h("p", {class: "muted"}, "none")));
   }
   if (state.step === DOC.steps.length - 1) {
@@ -398,6 +404,7 @@ function setUpControls() {
   $("collapse").addEventListener("click", () => { state.open = new Set(["root"]); state.box = null; render(); });
   $("expand").addEventListener("click", () => { state.open = GX.initialExpansion(state.view); state.box = null; render(); });
   $("summary").addEventListener("click", () => { state.selected = null; markSelection(); showStepSummary(); });
+  $("changes").querySelector("input").addEventListener("change", (e) => { state.changes = e.target.checked; render(); });
   const times = $("times");
   times.hidden = !DOC.kernels.some((k) => k.seconds !== null);
   times.querySelector("input").addEventListener("change", (e) => { state.times = e.target.checked; render(); });
@@ -429,6 +436,7 @@ async function start() {
 window.graphc = {
   ready: start().catch((err) => { console.error("graphc explorer failed to start:", err); throw err; }),
   idle: () => rendering,
+  redraw: () => { state.box = null; return render(); },
   state,
   step: (k) => showStep(k).then(summaryUnlessSelected),
   search: (q) => { $("search").value = q; return applySearch(q, true); },

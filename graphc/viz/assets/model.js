@@ -54,6 +54,7 @@ GX.buildView = function (doc, k) {
   const mark = (id, cls) => { for (const key of keysOf.get(id) || []) view.changed.set(key, cls); };
   step.added.forEach((id) => mark(id, "added"));
   step.rewritten.forEach(([id]) => mark(id, "rewritten"));
+  step.rebuilt.forEach(([id]) => mark(id, "rebuilt"));
   view.keysOf = keysOf;
   for (const group of view.groups.values()) GX.countMembers(view, group);
   return view;
