@@ -8,24 +8,22 @@ import shutil
 
 import pytest
 
+import graphc
 from graphc.cli import main
+from graphc.graph import Graph
 from graphc.viz import from_json
-
-SOURCE = """graph(%x: f32[n, 3], %w: f32[3]) {
-  %0 = sin %x : f32[n, 3] scope "layer"
-  %1 = mul %0, %w : f32[n, 3] scope "layer"
-  %z = scalar {value=0.0} : f32[]
-  %2 = add %1, %z : f32[n, 3] scope "layer"
-  %3 = sum %2 {axes=[1], keepdims=false} : f32[n] scope "head"
-  return %3
-}
-"""
 
 
 @pytest.fixture
 def model(tmp_path):
+    """A .gir file of a small scoped model, printed from the graph the API builds."""
+    x, w = graphc.placeholder("x", ("n", 3)), graphc.placeholder("w", (3,))
+    with graphc.scope("layer"):
+        h = graphc.sin(x) * w + 0.0
+    with graphc.scope("head"):
+        y = graphc.sum(h, 1)
     path = tmp_path / "model.gir"
-    path.write_text(SOURCE)
+    path.write_text(f"{Graph([x, w], [y])}\n")
     return str(path)
 
 
