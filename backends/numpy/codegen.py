@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
-from graphc.backends.numpy import runtime
-from graphc.backends.numpy.lowering import LOWERING
 from sympy.printing.pycode import PythonCodePrinter
 
+from graphc.backends.numpy import runtime
+from graphc.backends.numpy.lowering import LOWERING
 from graphc.graph import Graph
 from graphc.names import Namespace, sanitize
 from graphc.node import Node
@@ -97,9 +97,15 @@ def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = N
         if dead:
             line += f"; del {', '.join(dead)}"
         body.append(line)
-    # Results belong to the caller: copy borrowed arrays, and views or scalars (`owned`).
-    results = ", ".join(f"np.array({var[o]})" if o in borrowed else var[o] if o.op in fresh
-                        else f"owned({var[o]})" for o in graph.outputs)
+    # Results belong to the caller: copy borrowed arrays, and views or scalars (`owned`); a
+    # value returned twice is copied the second time, so each output is an array of its own.
+    returned: set[Node] = set()
+    results = []
+    for o in graph.outputs:
+        copy = o in borrowed or o in returned
+        results.append(f"np.array({var[o]})" if copy else var[o] if o.op in fresh else f"owned({var[o]})")
+        returned.add(o)
+    results = ", ".join(results)
     body.append(f"return ({results},)" if len(graph.outputs) == 1 else f"return ({results})")
     lines = [f"def {fn_name}({', '.join(args)}):"]
     if quiet_numpy:

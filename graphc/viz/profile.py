@@ -2,7 +2,7 @@
 
 An LLVM executable maps each kernel node to the callable its generated driver calls, held in the
 driver's globals; for the profiled calls each is swapped for a timed wrapper, then put back.
-The one place that reads those insides (`kernels`, the driver function `_fn`).
+The one place that reads those insides (`kernels`, and the driver function `run_unchecked`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def kernel_seconds(executable, args: Sequence, repeat: int = 5) -> dict[Node, fl
     kernels = getattr(executable, "kernels", None)
     if not kernels:
         return {}
-    namespace = executable._fn.__globals__
+    namespace = executable.run_unchecked.__globals__
     name_of = {id(value): name for name, value in namespace.items()}
     runs: dict[Node, list[float]] = {node: [] for node in kernels}
     swapped = {}

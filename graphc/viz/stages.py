@@ -22,7 +22,7 @@ class Stage:
 
     name: str
     graph: Graph
-    kind: str  # "input", "pass" (one pass application) or "fusion"
+    kind: str  # "input", "pass" (one pass application) or "backend" (a step of its pipeline: fusion)
     changed: bool = True  # whether the graph differs from the previous stage's
     seconds: float | None = None  # how long the pass took
 
@@ -88,19 +88,23 @@ def trace(graph: Graph, pipeline: str | None = None, backend: str | None = None,
     """The stages of `graph` through `pipeline` (each pass application) and `backend` (fusion
     and generated code); either may be None to stop before it."""
     stages = Stages(title, [Stage("input", graph, "input")], pipeline or "", backend or "")
+
+    def recorder(kind: str):
+        def record(rec, new: Graph) -> None:
+            name = f"{rec.name} ({len(stages.stages)})"
+            stages.stages.append(Stage(name, new, kind, rec.changed, rec.seconds))
+        return record
+
     if pipeline:
         from graphc.passes import Instrumentation, PassManager
 
-        def record(rec, new: Graph) -> None:
-            stages.stages.append(Stage(f"{rec.name} ({rec.index})", new, "pass", rec.changed, rec.seconds))
-
-        manager = PassManager(pipeline, Instrumentation(after_pass=record))
+        manager = PassManager(pipeline, Instrumentation(after_pass=recorder("pass")))
         stages.pipeline = manager.text
         graph = manager.run(graph)
     if backend:
         from graphc.backends import compile as compile_graph
 
-        _add_compiled(stages, compile_graph(graph, backend))
+        _add_compiled(stages, compile_graph(graph, backend, after_pass=recorder("backend")))
     return stages
 
 
@@ -119,8 +123,8 @@ def _add_compiled(stages: Stages, executable) -> None:
     """Add the fused graph (if the backend fused) and the generated code of `executable`."""
     stages.executable = executable
     compiled = executable.graph
-    if compiled is not stages.final:
-        stages.stages.append(Stage("fuse", compiled, "fusion"))
+    if compiled is not stages.final:  # a Function's: compiled before it could be recorded
+        stages.stages.append(Stage("fuse", compiled, "backend"))
     stages.code = generated_code(executable)
     kernels = [n for n in compiled.nodes if n.op == "kernel"]
     for k, node in enumerate(kernels):
@@ -128,12 +132,12 @@ def _add_compiled(stages: Stages, executable) -> None:
                                     if (part := kernel_part(lang, text, f"kernel{k}"))}
 
 
+CODE_STAGES = ("python", "llvm", "cuda")  # the stages of `emit` the explorer shows, where a backend has them
+
+
 def generated_code(executable) -> dict[str, str]:
-    """The code a backend generated, by language: the Python driver, and LLVM IR where there is."""
-    emit = getattr(executable, "emit", None)
-    if emit is None:
-        return {"python": executable.source}
-    return {"python": emit("python"), "llvm": emit("llvm")}
+    """The code a backend generated, by language: its Python driver, LLVM IR, CUDA C."""
+    return {what: executable.emit(what) for what in CODE_STAGES if what in executable.stages}
 
 
 _LLVM_DEFINE = re.compile(r'^define [^@\n]*@"?([A-Za-z0-9_.]+)"?\(', re.MULTILINE)

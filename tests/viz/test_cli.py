@@ -38,7 +38,7 @@ def test_viz_writes_the_explorer_with_a_step_per_pass_kernels_and_times(model, t
                  "-o", str(out)]) == 0
     doc = _document(out.read_text())
     assert [s["name"] for s in doc["steps"]] == ["input", "canonicalize (1)", "fold-constants (2)",
-                                                 "simplify (3)", "cse (4)", "dce (5)", "fuse"]
+                                                 "simplify (3)", "cse (4)", "dce (5)", "fuse (6)"]
     assert doc["title"] == "model.gir" and doc["backend"] == "llvm"
     assert [k["name"] for k in doc["kernels"]] == ["kernel0"] and doc["kernels"][0]["seconds"] > 0
 

@@ -35,7 +35,7 @@ def test_a_function_shows_its_stages():
     x = graphc.placeholder("x", ("n",))
     f = graphc.function([x], graphc.exp(x) * 2.0)
     page = _inner_page(f._repr_html_())
-    assert '"name":"fuse"' in page and '"kind":"fusion"' in page
+    assert '"name":"fuse"' in page and '"kind":"backend"' in page
     assert repr(f).startswith("<graphc.Function(x) backend=llvm")
 
 

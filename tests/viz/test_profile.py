@@ -15,13 +15,13 @@ def _function(backend):
 
 def test_each_kernel_gets_a_positive_median_and_the_driver_is_restored():
     f = _function("llvm")
-    namespace = dict(f.executable._fn.__globals__)
+    namespace = dict(f.executable.run_unchecked.__globals__)
     args = [np.linspace(0, 1, 1000, dtype=np.float32)]
     times = kernel_seconds(f.executable, args, repeat=3)
     kernels = [n for n in f.executable.graph.nodes if n.op == "kernel"]
     assert set(times) == set(kernels) and len(kernels) >= 2
     assert all(t > 0 for t in times.values())
-    assert f.executable._fn.__globals__ == namespace
+    assert f.executable.run_unchecked.__globals__ == namespace
     np.testing.assert_allclose(f(*args)[0], np.exp(args[0]) * 2, rtol=1e-6)
 
 
