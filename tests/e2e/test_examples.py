@@ -43,4 +43,4 @@ def test_explore_writes_an_explorer_page(tmp_path):
     assert done.returncode == 0, done.stderr
     assert f"wrote {page}" in done.stdout
     text = page.read_text()
-    assert '"format":"graphc-viz"' in text and '"name":"fuse"' in text and '"kind":"row"' in text
+    assert '"format":"graphc-viz"' in text and '"name":"fuse (6)"' in text and '"kind":"row"' in text
