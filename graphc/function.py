@@ -72,6 +72,17 @@ class Function:
         text holds them); unpickling compiles it once per process (`restore`)."""
         return restore, (str(self.graph), self.backend, self.passes, self._single)
 
+    # Jupyter shows the explorer (its stages and kernels) or a picture; repr stays the text above.
+    def _repr_html_(self) -> str:
+        from graphc.viz.html import notebook_html
+
+        return notebook_html(self)
+
+    def _repr_svg_(self) -> str | None:
+        from graphc.viz.svg import notebook_svg
+
+        return notebook_svg(self)
+
 
 _RESTORED: dict[tuple[str, str], Function] = {}
 _restore_lock = threading.Lock()
