@@ -9,7 +9,7 @@ STAMP := $(VENV)/.graphc-installed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test,viz,dask]"
 	touch $(STAMP)
 
 install: $(STAMP)

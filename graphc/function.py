@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -60,6 +61,55 @@ class Function:
     def __repr__(self) -> str:
         names = ", ".join(str(n.attr("name") or n.op) for n in self.graph.inputs)
         return f"<graphc.Function({names}) backend={self.backend}, {len(self.graph)} nodes>"
+
+    @property
+    def returns_list(self) -> bool:
+        """Whether a call returns a list (the outputs were given as a list) or one array."""
+        return not self._single
+
+    def __reduce__(self):
+        """A Function pickles as its optimised graph's text form (parameters by value, as the
+        text holds them); unpickling compiles it once per process (`restore`)."""
+        return restore, (str(self.graph), self.backend, self.passes, self._single)
+
+    # Jupyter shows the explorer (its stages and kernels) or a picture; repr stays the text above.
+    def _repr_html_(self) -> str:
+        from graphc.viz.html import notebook_html
+
+        return notebook_html(self)
+
+    def _repr_svg_(self) -> str | None:
+        from graphc.viz.svg import notebook_svg
+
+        return notebook_svg(self)
+
+
+_RESTORED: dict[tuple[str, str], Function] = {}
+_restore_lock = threading.Lock()
+
+
+def restore(text: str, backend: str, passes: str = "", single: bool = True) -> Function:
+    """The Function that the graph `text` (already through `passes`) compiles to with `backend`.
+
+    Memoised per process by text and backend, so a process that unpickles the same Function
+    for every task compiles it once (the LLVM disk cache then makes a new process cheap too).
+    """
+    from graphc.parser import parse
+
+    with _restore_lock:
+        compiled = _RESTORED.get((text, backend))
+        if compiled is None:
+            graph = parse(text)
+            compiled = Function(graph.inputs, list(graph.outputs), backend, passes="")
+            _RESTORED[(text, backend)] = compiled
+    restored = object.__new__(Function)
+    restored.__dict__.update(compiled.__dict__, passes=passes, _single=single)
+    return restored
+
+
+def restored_count() -> int:
+    """How many distinct Functions this process has compiled from pickles (or `restore`)."""
+    return len(_RESTORED)
 
 
 def function(inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1") -> Function:

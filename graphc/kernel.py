@@ -18,6 +18,7 @@ from graphc.graph import Graph
 from graphc.node import Node, TensorType, TupleType
 from graphc.ops import VIEW_OPS, is_elementwise, make_leaf, ops_with
 from graphc.rows import check_row_body
+from graphc.scopes import exact_scope
 
 KINDS = ("elementwise", "reduce", "row")
 # The reductions a reduce kernel may end in (argmax/argmin are not fused).
@@ -30,12 +31,14 @@ def kernel_input(k: int, type_: TensorType) -> Node:
     """The body input `%a{k}` of type `type_`.
 
     There is one such placeholder per `(k, type)`, so two bodies that compute the same thing
-    are equal graphs, and kernels are hash-consed like any other node.
+    are equal graphs, and kernels are hash-consed like any other node. It belongs to no scope,
+    whichever scope fusion runs in.
     """
     key = (k, type_)
     node = _INPUTS.get(key)
     if node is None:
-        node = make_leaf("placeholder", type_, identity=True, name=f"a{k}")
+        with exact_scope(""):
+            node = make_leaf("placeholder", type_, identity=True, name=f"a{k}")
         _INPUTS[key] = node
     return node
 

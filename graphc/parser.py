@@ -3,8 +3,9 @@
 The grammar, one graph per file (`.gir`); `//` starts a comment that runs to the end of the line:
 
     graph    := "graph" "(" [param ("," param)*] ")" "{" stmt* "return" value ("," value)* "}"
-    param    := value ":" type ["=" OP] [attrs]      (OP defaults to placeholder)
-    stmt     := value "=" OP [value ("," value)*] [attrs] ":" type
+    param    := value ":" type ["=" OP] [attrs] [scope]      (OP defaults to placeholder)
+    stmt     := value "=" OP [value ("," value)*] [attrs] ":" type [scope]
+    scope    := "scope" string          (the graphc.scope the node was built in, "a/b" nested)
     attrs    := "{" [NAME "=" attr ("," NAME "=" attr)*] "}"
     attr     := none | true | false | number | string | dtype | dim | "[" attr,* "]"
               | "dense" "<" nested list of scalars ">" | "blob" "<" base64 string ">"
@@ -38,8 +39,9 @@ from graphc import dtypes
 from graphc.dtypes import DType
 from graphc.graph import Graph
 from graphc.kernel import kernel_input
-from graphc.node import Node, Ref, TensorType, TupleType, intern
+from graphc.node import Location, Node, Ref, TensorType, TupleType, intern
 from graphc.ops import OPS
+from graphc.scopes import check_scope
 from graphc.shapes import simplify_dim, symbol
 from graphc.validate import _int, check_attrs, check_leaf, check_operands, finite_dim
 
@@ -159,8 +161,18 @@ class _Parser:
             self.fail(f"expected {what}, got {_describe(self.peek())}")
         return self.next()
 
-    def location(self, token: Token) -> str:
-        return f"{self.filename}:{bisect.bisect_left(self.line_ends, token.pos) + 1}"
+    def location(self, token: Token, scope: str) -> Location:
+        return Location(f"{self.filename}:{bisect.bisect_left(self.line_ends, token.pos) + 1}", scope)
+
+    def scope(self) -> str:
+        """An optional `scope "a/b"` after a node's type; "" when there is none."""
+        if not self.accept("scope"):
+            return ""
+        token = self.expect_kind("string", 'a scope path in quotes, like "encoder/layer1"')
+        try:
+            return check_scope(json.loads(token.text))
+        except ValueError as err:
+            self.fail(str(err), token)
 
     # ------------------------------------------------------------------ graph
     def graph(self) -> Graph:
@@ -231,7 +243,7 @@ class _Parser:
         attrs = self.attrs() if self.at("{") else {}
         if op == "placeholder":
             attrs.setdefault("name", name.text[1:])
-        node = self.leaf(op, type_, attrs, name)
+        node = self.leaf(op, type_, attrs, name, self.scope())
         self.define(name, node)
         return node
 
@@ -251,15 +263,16 @@ class _Parser:
         self.expect(":", "':' and the result type" if inputs or attrs else "operands, attributes or ':'")
         type_token = self.peek()
         type_ = self.type()
+        scope = self.scope()
         if opdef.kind == "leaf":
             if inputs:
                 self.fail(f"{opdef.name} takes no operands", op_token)
-            node = self.leaf(opdef.name, type_, attrs, op_token)
+            node = self.leaf(opdef.name, type_, attrs, op_token, scope)
         else:
-            node = self.op(opdef.name, tuple(inputs), attrs, type_, op_token, type_token)
+            node = self.op(opdef.name, tuple(inputs), attrs, type_, op_token, type_token, scope)
         self.define(name, node)
 
-    def leaf(self, op: str, type_: TensorType, attrs: dict, token: Token) -> Node:
+    def leaf(self, op: str, type_: TensorType, attrs: dict, token: Token, scope: str) -> Node:
         identity = op in ("placeholder", "parameter", "constant")
         if op in ("parameter", "constant"):
             value = attrs.get("value")
@@ -280,10 +293,10 @@ class _Parser:
         except (ValueError, TypeError) as err:
             self.fail(f"{op}: {err}", token)
         return intern(op, (), tuple(sorted(attrs.items())), type_, None, identity=identity,
-                      location=self.location(token))
+                      location=self.location(token, scope))
 
     def op(self, op: str, inputs: tuple[Node, ...], attrs: dict, type_: TensorType,
-           op_token: Token, type_token: Token) -> Node:
+           op_token: Token, type_token: Token, scope: str) -> Node:
         opdef = OPS[op]
         if opdef.arity is not None and len(inputs) != opdef.arity:
             self.fail(f"{op} takes {opdef.arity} operands, got {len(inputs)}", op_token)
@@ -300,7 +313,7 @@ class _Parser:
         if inferred != type_:
             self.fail(f"{op} gives {inferred} for these operands, but the line says {type_}", type_token)
         return intern(op, inputs, tuple(sorted(attrs.items())), None, lambda: inferred,
-                      location=self.location(op_token))
+                      location=self.location(op_token, scope))
 
     # ------------------------------------------------------------------ types
     def dtype(self) -> DType:
@@ -504,3 +517,27 @@ def parse_file(path: str) -> Graph:
     """Parse a `.gir` file."""
     with open(path, encoding="utf-8") as f:
         return parse(f.read(), str(path))
+
+
+def _fragment(text: str, what: str, read):
+    """Parse `text` as one `what` with `read(parser)`; the whole text must be used."""
+    parser = _Parser(text, f"<{what}>")
+    value = read(parser)
+    if parser.peek().kind != "eof":
+        parser.fail(f"expected end of the {what}, got {_describe(parser.peek())}")
+    return value
+
+
+def parse_type(text: str) -> TensorType | TupleType:
+    """A type in the text form: `f32[n, 3]`, or `(f32[n], f32[n])` for a multi-output kernel."""
+    return _fragment(text, "type", _Parser.type)
+
+
+def parse_dim(text: str):
+    """A dimension in the text form: an integer, a symbol or an expression like `2*n + 1`."""
+    return _fragment(text, "dimension", _Parser.dim)
+
+
+def parse_array(text: str, type_: TensorType) -> np.ndarray:
+    """A `dense<...>` or `blob<"...">` literal of type `type_`."""
+    return _fragment(text, "array", lambda p: p.array(p.array_literal(), type_))

@@ -200,6 +200,18 @@ class Tensor:
 
     __str__ = __repr__
 
+    # Jupyter: a symbolic tensor shows the explorer of its graph (or a picture); a tensor with
+    # values shows them, as its repr does.
+    def _repr_html_(self) -> str | None:
+        from graphc.viz.html import notebook_html
+
+        return notebook_html(self) if self.is_symbolic else None
+
+    def _repr_svg_(self) -> str | None:
+        from graphc.viz.svg import notebook_svg
+
+        return notebook_svg(self) if self.is_symbolic else None
+
     # ------------------------------------------------------------ gradients flags
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Mark a leaf as needing gradients (an array constant becomes a parameter)."""
