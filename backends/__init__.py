@@ -6,7 +6,7 @@ import importlib
 
 from graphc.graph import Graph
 
-BACKENDS = {"numpy": "graphc.backends.numpy", "llvm": "graphc.backends.llvm"}
+BACKENDS = {"numpy": "graphc.backends.numpy", "llvm": "graphc.backends.llvm", "cuda": "graphc.backends.cuda"}
 
 
 def compile(graph: Graph, backend: str = "numpy"):  # noqa: A001 - the verb is the point

@@ -7,7 +7,7 @@ import functools
 import threading
 
 import llvmlite.binding as llvm
-from graphc.backends.llvm import cache
+from graphc.backends import cache
 from llvmlite import ir
 
 _lock = threading.Lock()

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from graphc.backends.llvm import cache, jit
+from graphc.backends import cache
+from graphc.backends.llvm import jit
 
 import graphc
 
