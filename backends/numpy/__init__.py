@@ -6,11 +6,7 @@ is kept on the executable and registered with `linecache`, so tracebacks show it
 
 from __future__ import annotations
 
-import builtins
-import hashlib
-import linecache
-
-from graphc.backends.numpy.codegen import generate
+from graphc.backends.numpy.codegen import define, generate
 from graphc.backends.signature import Signature
 
 from graphc.graph import Graph
@@ -26,11 +22,7 @@ class NumpyExecutable:
         self.graph = graph
         self.signature = Signature(graph)
         self.source, namespace = generate(graph, lowering=lowering, quiet_numpy=quiet_numpy, fresh=fresh)
-        digest = hashlib.sha1(self.source.encode()).hexdigest()[:12]
-        filename = f"<graphc-{self.backend}-{digest}>"
-        linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
-        exec(builtins.compile(self.source, filename, "exec"), namespace)  # our own generated code
-        self._fn = namespace["graphc_fn"]
+        self._fn = define(self.source, namespace, self.backend)
 
     def __call__(self, *args) -> tuple:
         arrays, _ = self.signature.bind(args)

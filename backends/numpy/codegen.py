@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
+import hashlib
+import linecache
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,14 +58,16 @@ class Context:
 
 def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = None,
              names: Namespace | None = None, quiet_numpy: bool = True,
-             fresh: frozenset[str] = frozenset()) -> tuple[str, dict]:
+             fresh: frozenset[str] = frozenset(), copy: str = "np.array") -> tuple[str, dict]:
     """Return `(source, globals)` for the graph's function, after the functions it calls.
 
     A kernel's body is generated into the same source with the caller's `names` (which
     already hold `fn_name`), so its identifiers and globals never clash with the caller's.
     `quiet_numpy` wraps the body in `np.errstate(all="ignore")`, so NaN and division by
     zero behave as values, not warnings; a caller whose code runs no NumPy math can skip it.
-    Results of `fresh` ops are new arrays, which the caller may keep as they are.
+    Results of `fresh` ops are new arrays, which the caller may keep as they are; outputs that
+    are inputs or leaves are copied by the function `copy` names (the caller's `owned` decides
+    for the rest).
     """
     names = names or Namespace((*RESERVED, fn_name))
     ctx = Context(names, {"np": np, "rt": runtime, "owned": runtime.owned})
@@ -98,7 +103,7 @@ def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = N
             line += f"; del {', '.join(dead)}"
         body.append(line)
     # Results belong to the caller: copy borrowed arrays, and views or scalars (`owned`).
-    results = ", ".join(f"np.array({var[o]})" if o in borrowed else var[o] if o.op in fresh
+    results = ", ".join(f"{copy}({var[o]})" if o in borrowed else var[o] if o.op in fresh
                         else f"owned({var[o]})" for o in graph.outputs)
     body.append(f"return ({results},)" if len(graph.outputs) == 1 else f"return ({results})")
     lines = [f"def {fn_name}({', '.join(args)}):"]
@@ -106,6 +111,16 @@ def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = N
         lines.append('    with np.errstate(all="ignore"):')
     lines += [("        " if quiet_numpy else "    ") + line for line in body]
     return "\n".join([*ctx.functions, *lines]) + "\n", ctx.namespace
+
+
+def define(source: str, namespace: dict, backend: str, fn_name: str = "graphc_fn"):
+    """Run generated `source` in `namespace` and return its function `fn_name`. The source is
+    registered with `linecache`, so tracebacks show the generated lines."""
+    digest = hashlib.sha1(source.encode()).hexdigest()[:12]
+    filename = f"<graphc-{backend}-{digest}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(builtins.compile(source, filename, "exec"), namespace)  # our own generated code
+    return namespace[fn_name]
 
 
 def _last_uses(graph: Graph) -> dict[Node, Node]:
