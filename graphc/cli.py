@@ -109,9 +109,10 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("file", metavar="FILE", help="the input .gir file, or - for stdin")
     comp.add_argument("--backend", default="llvm", help="the backend to compile with (default: llvm)")
     comp.add_argument("--emit", default="graph",
-                      choices=("graph", "python", "llvm", "llvm-opt", "asm"),
+                      choices=("graph", "python", "llvm", "llvm-opt", "asm", "cuda", "ptx"),
                       help="graph: the compiled graph (kernels included); python: the generated"
-                           " driver; llvm / llvm-opt / asm: the LLVM backend's code (default: graph)")
+                           " driver; llvm / llvm-opt / asm: the LLVM backend's code; cuda / ptx: the"
+                           " CUDA backend's (default: graph)")
     _add_pipeline_options(comp, "-O1")
     return parser
 

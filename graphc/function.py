@@ -16,7 +16,8 @@ _INPUT_OPS = ("placeholder", "parameter", "constant")
 class Function:
     """A compiled graph. Call it with arrays; get an array, or a list for a list of outputs."""
 
-    def __init__(self, inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1"):
+    def __init__(self, inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1",
+                 **options):
         from graphc.backends import compile as compile_graph
 
         if isinstance(inputs, Tensor):
@@ -36,7 +37,7 @@ class Function:
 
                 self.graph = run_pipeline(self.graph, passes)
             self.backend = backend
-            self.executable = compile_graph(self.graph, backend)
+            self.executable = compile_graph(self.graph, backend, **options)
 
     @property
     def source(self) -> str:
@@ -44,7 +45,8 @@ class Function:
         return self.executable.source
 
     def emit(self, what: str = "python") -> str:
-        """The generated code: "python" (any backend); "llvm", "llvm-opt", "asm" (LLVM backend)."""
+        """The generated code: "python" (any backend); "llvm", "llvm-opt", "asm" (LLVM backend);
+        "cuda", "ptx" (CUDA backend)."""
         emit = getattr(self.executable, "emit", None)
         if emit is not None:
             return emit(what)
@@ -61,11 +63,13 @@ class Function:
         return f"<graphc.Function({names}) backend={self.backend}, {len(self.graph)} nodes>"
 
 
-def function(inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1") -> Function:
+def function(inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1",
+             **options) -> Function:
     """Compile `outputs` (a tensor or a list of tensors) as a function of `inputs`.
 
-    `backend` is "llvm" (fused, compiled kernels) or "numpy" (generated NumPy code, the
+    `backend` is "llvm" (fused, compiled kernels), "cuda" (fused kernels for an NVIDIA GPU;
+    `options`: arch, device, transfer, see docs/cuda.md) or "numpy" (generated NumPy code, the
     reference). `passes` is the pipeline run on the graph first (`""` runs none); `f.graph` is
     its result.
     """
-    return Function(inputs, outputs, backend, passes)
+    return Function(inputs, outputs, backend, passes, **options)

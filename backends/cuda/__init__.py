@@ -81,9 +81,8 @@ class CudaExecutable:
         return runtime.device(self.ordinal)
 
     def __call__(self, *args) -> tuple:
-        device = self.device()
-        arrays, _ = self.signature.bind(args)
-        return self._run(device, arrays)
+        arrays, _ = self.signature.bind(args)  # bad arguments are refused before any GPU is needed
+        return self._run(self.device(), arrays)
 
     def run_unchecked(self, *arrays) -> tuple:
         """Run with arrays already known to match the signature (used for eager evaluation)."""

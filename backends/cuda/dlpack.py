@@ -141,10 +141,17 @@ def adopt(value, device: runtime.Device) -> DeviceArray:
         capsule = value.__dlpack__(stream=int(device.stream))
     except TypeError:  # a producer older than the `stream` keyword
         capsule = value.__dlpack__()
+    return view_capsule(capsule, value, device)
+
+
+def view_capsule(capsule, producer: object, device, device_type: int = CUDA) -> DeviceArray:
+    """The tensor of a `dltensor` capsule (which this consumes) as a DeviceArray on `device`."""
     address = _api.PyCapsule_GetPointer(capsule, _NAME)
     _api.PyCapsule_SetName(capsule, _USED)
-    owner = _Imported(address, value)
+    owner = _Imported(address, producer)
     tensor = DLManagedTensor.from_address(address).dl_tensor
+    if tensor.device.device_type != device_type:
+        raise TypeError(f"the array is on DLPack device type {tensor.device.device_type}, not a CUDA GPU")
     if tensor.dtype.lanes != 1 or tensor.dtype.code not in _KINDS:
         raise TypeError(f"graphc cannot read DLPack type code {tensor.dtype.code} x{tensor.dtype.lanes}")
     dtype = np.dtype(f"{_KINDS[tensor.dtype.code]}{tensor.dtype.bits // 8}")
@@ -172,6 +179,6 @@ def _from_interface(value, interface: dict, device: runtime.Device) -> DeviceArr
     return DeviceArray(device, pointer, shape, dtype, interface.get("strides"), value)
 
 
-def _check_device(ordinal: int, device: runtime.Device) -> None:
+def _check_device(ordinal: int, device) -> None:
     if ordinal != device.ordinal:
         raise ValueError(f"the array is on cuda:{ordinal}, but this function runs on {device!r}")
