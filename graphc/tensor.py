@@ -202,13 +202,13 @@ class Tensor:
             return f"Tensor({name}op={self._node.op}, shape={self.shape}, dtype={self.dtype!r})"
         from graphc.formatting import format_tensor
 
-        suffixes = [] if self.device == "cpu" else [f"device='{self.device}'"]
+        suffixes = []
         if self.grad_fn is not None:
             suffixes.append(f"grad_fn=<{self.grad_fn}>")
         elif self.requires_grad:
             suffixes.append("requires_grad=True")
         default = self.dtype in (dtypes.float32, dtypes.int64, dtypes.bool_)
-        return format_tensor(self._host_value(), self.dtype.name, suffixes, default)
+        return format_tensor(self._host_value(), self.dtype.name, suffixes, default, self.device)
 
     __str__ = __repr__
 

@@ -107,18 +107,20 @@ def assert_agree(got: np.ndarray, want: np.ndarray, level: str, rtol: float | No
 
 
 def compare_backends(inputs: Sequence, outputs: Sequence, args: Sequence, compile_fn: Callable | None = None,
-                     rtol: float | None = None, atol: float | None = None) -> list[np.ndarray]:
-    """Compile `outputs` of `inputs` on both backends, call both with `args`, assert they agree.
+                     rtol: float | None = None, atol: float | None = None,
+                     backend: str = "llvm") -> list[np.ndarray]:
+    """Compile `outputs` of `inputs` with the NumPy backend and `backend`, call both with `args`,
+    assert they agree.
 
     Returns the NumPy backend's results. `compile_fn(inputs, outputs, backend)` defaults to
     `graphc.function`.
     """
     compile_fn = compile_fn or graphc.function
     reference = compile_fn(inputs, list(outputs), "numpy")
-    llvm = compile_fn(inputs, list(outputs), "llvm")
+    other = compile_fn(inputs, list(outputs), backend)
     with np.errstate(all="ignore"):
         want = reference(*args)
-    got = llvm(*args)
+    got = other(*args)
     level = precision(reference.graph)
     for k, (g, w) in enumerate(zip(got, want)):
         assert_agree(g, w, level, rtol, atol, what=f"output {k}")

@@ -4,6 +4,9 @@ NumPy backend's: what is on which device, how it prints, and where gradients lan
 
 from __future__ import annotations
 
+import runpy
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -74,6 +77,16 @@ def test_gradients_of_gpu_leaves_land_on_the_gpu(fake_gpu):
     assert repr(w.grad) == "tensor(3., device='cuda:0')" and repr(b.grad) == "tensor(1., device='cuda:0')"
     (w * x + b).backward()
     assert w.grad.item() == 6.0 and w.grad.device == "cuda:0"
+
+
+def test_the_seed_tutorial_on_a_gpu_prints_the_cpu_tutorials_lines(fake_gpu, capsys):
+    root = Path(__file__).resolve().parents[3] / "examples"
+    runpy.run_path(str(root / "seed_basics.py"), run_name="__main__")
+    cpu = capsys.readouterr().out
+    runpy.run_path(str(root / "seed_basics_cuda.py"), run_name="__main__")
+    gpu = capsys.readouterr().out
+    assert gpu.count("device='cuda:0'") >= 15
+    assert gpu.replace(", device='cuda:0'", "").splitlines() == cpu.splitlines()
 
 
 def test_a_symbolic_tensor_cannot_move():
