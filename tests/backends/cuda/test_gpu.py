@@ -28,9 +28,8 @@ GRAPHS = all_graphs()
 SIZES = {"n": 37, "m": 300, "k": 5, "batch": 3}
 
 
-def agree(graph: Graph, args: list, **options) -> None:
-    compare_backends(list(graph.inputs), list(graph.outputs), args, backend="cuda",
-                     compile_fn=lambda i, o, b: graphc.function(i, o, backend=b, **(options if b == "cuda" else {})))
+def agree(graph: Graph, args: list) -> None:
+    compare_backends(list(graph.inputs), list(graph.outputs), args, backend="cuda")
 
 
 @pytest.mark.parametrize("name", sorted(GRAPHS))
