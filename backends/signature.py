@@ -38,8 +38,9 @@ class Signature:
                 else:
                     self.checks.append((k, axis, dim))
         self.static = not self.binders
+        # (no shortcut where `adopt` must see every argument)
         self.exact = [(n.dtype.numpy, n.shape) for n in graph.inputs] \
-            if all(isinstance(d, int) for n in graph.inputs for d in n.shape) else None
+            if adopt is None and all(isinstance(d, int) for n in graph.inputs for d in n.shape) else None
 
     def bind(self, args: tuple) -> tuple[Sequence[np.ndarray], Mapping]:
         """Check and convert `args`; return the arrays and each symbol's value."""

@@ -50,7 +50,7 @@ class DeviceArray:
     @classmethod
     def from_host(cls, device: runtime.Device, array: np.ndarray) -> DeviceArray:
         """A device copy of a NumPy array (enqueued on the device's stream)."""
-        host = np.ascontiguousarray(array)
+        host = np.asarray(array, order="C")  # (ascontiguousarray would make a 0-d array 1-d)
         result = cls.empty(device, host.shape, host.dtype)
         runtime.to_device(device, result.pointer, host.ctypes.data, host.nbytes)  # (staged: `host`
         return result  # may go once the call returns)

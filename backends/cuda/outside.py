@@ -19,7 +19,7 @@ class Constant:
     """An immutable array (a constant, a scalar, arange, eye), copied to each device once."""
 
     def __init__(self, array: np.ndarray):
-        self.array = np.ascontiguousarray(array)
+        self.array = np.asarray(array, order="C")
         self._copies: dict[int, DeviceArray] = {}
         self._lock = threading.Lock()
 
@@ -49,7 +49,8 @@ class Parameter:
 def owned(array: DeviceArray) -> DeviceArray:
     """An output the caller may keep: the array itself if this call allocated it whole, else a
     copy (a view of an input, a leaf's device copy)."""
-    if getattr(array.owner, "array", None) is not None and array.owner.array() is array:
+    if isinstance(array.owner, runtime.Allocation) and array.owner.array is not None \
+            and array.owner.array() is array:
         return array
     return array.copy()
 

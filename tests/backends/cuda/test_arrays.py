@@ -113,10 +113,9 @@ def test_device_arrays_of_other_libraries_are_recognised():
 def test_a_fresh_array_is_owned_whole():
     from graphc.backends.cuda.outside import owned
 
-    class Allocation:
-        array = None
+    from graphc.backends.cuda.runtime import Allocation
 
-    memory = Allocation()
+    memory = Allocation.__new__(Allocation)  # (no device: not allocated, only owned)
     fresh = DeviceArray(DEVICE, BASE.ctypes.data, BASE.shape, BASE.dtype, owner=memory)
     memory.array = weakref.ref(fresh)
     assert owned(fresh) is fresh
