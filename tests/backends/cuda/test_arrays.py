@@ -112,7 +112,6 @@ def test_device_arrays_of_other_libraries_are_recognised():
 
 def test_a_fresh_array_is_owned_whole():
     from graphc.backends.cuda.outside import owned
-
     from graphc.backends.cuda.runtime import Allocation
 
     memory = Allocation.__new__(Allocation)  # (no device: not allocated, only owned)
