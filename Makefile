@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.graphc-installed
 
-.PHONY: demo test lint install clean bench
+.PHONY: demo test test-fast lint install clean bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,17 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+# A quick subset (under a minute): layers, packaging, errors, passes, parser, the backend
+# protocol and coverage, the seed; no 100,000-node scaling tests.
+FAST_TESTS := tests/test_layers.py tests/test_packaging.py tests/graphc/test_errors.py \
+	tests/graphc/test_promotion.py tests/graphc/test_graph.py tests/passes/test_pipeline.py \
+	tests/passes/test_parser.py tests/passes/test_cases.py tests/passes/test_instrumentation.py \
+	tests/passes/test_fuse.py tests/backends/test_protocol.py tests/backends/test_coverage.py tests/seed
+
+test-fast: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m pytest -x -k "not 100000" $(FAST_TESTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info

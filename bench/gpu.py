@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from graphc.backends.cuda import runtime
-from graphc.backends.cuda.arrays import DeviceArray
 
 import graphc
+from graphc.backends.cuda import runtime
+from graphc.backends.cuda.arrays import DeviceArray
 
 
 def _load_cpu_bench():

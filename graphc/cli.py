@@ -108,11 +108,10 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     comp.add_argument("file", metavar="FILE", help="the input .gir file, or - for stdin")
     comp.add_argument("--backend", default="llvm", help="the backend to compile with (default: llvm)")
-    comp.add_argument("--emit", default="graph",
-                      choices=("graph", "python", "llvm", "llvm-opt", "asm", "cuda", "ptx"),
+    comp.add_argument("--emit", default="graph", metavar="STAGE",
                       help="graph: the compiled graph (kernels included); python: the generated"
-                           " driver; llvm / llvm-opt / asm: the LLVM backend's code; cuda / ptx: the"
-                           " CUDA backend's (default: graph)")
+                           " driver; llvm / llvm-opt / asm: the LLVM backend's code; any stage the"
+                           " backend lists (default: graph)")
     _add_pipeline_options(comp, "-O1")
     return parser
 
@@ -190,6 +189,11 @@ def _cmd_run(args) -> int:
         if not sep:
             raise _UsageError(f"inputs are NAME=VALUE, got {item!r}")
         given[name] = value
+    names = [n.attr("name") for n in graph.inputs if n.op == "placeholder"]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise _UsageError(f"the graph has several inputs named {', '.join(map(repr, twice))};"
+                          " --inputs NAME=VALUE cannot tell them apart")
     rng = np.random.default_rng(args.seed)
     values = []
     for node in graph.inputs:
@@ -235,15 +239,10 @@ def _cmd_compile(args) -> int:
 
     graph = run_pipeline(_read(args.file), args.passes if args.passes is not None else "-O1")
     executable = compile_graph(graph, args.backend)
-    emit = getattr(executable, "emit", None)
-    if emit is not None:
-        print(emit(args.emit))
-    elif args.emit == "python":
-        print(executable.source)
-    elif args.emit == "graph":
-        print(executable.graph)
-    else:
-        raise _UsageError(f"the {args.backend} backend cannot emit {args.emit!r}; try python or graph")
+    if args.emit not in executable.stages:
+        raise _UsageError(f"the {args.backend} backend cannot emit {args.emit!r};"
+                          f" it emits {', '.join(executable.stages)}")
+    print(executable.emit(args.emit))
     return 0
 
 

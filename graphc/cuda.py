@@ -134,7 +134,7 @@ def device_value(node: Node):
 
     ordinal = device_of(node)
     frontier = _frontier(node)
-    executable = compile_graph(Graph(frontier, [node]), "cuda", device=ordinal, transfer=False)
+    executable = compile_graph(Graph(frontier, [node]), "cuda", {"device": ordinal, "transfer": False})
     (value,) = executable.run_unchecked(*(_VALUES[n] for n in frontier))
     if not node.reads_parameter:
         _VALUES[node] = value

@@ -37,22 +37,22 @@ class Function:
 
                 self.graph = run_pipeline(self.graph, passes)
             self.backend = backend
-            self.executable = compile_graph(self.graph, backend, **options)
+            self.executable = compile_graph(self.graph, backend, options)
 
     @property
     def source(self) -> str:
         """What the backend made: NumPy, the generated Python; LLVM, the fused graph with kernels."""
         return self.executable.source
 
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """What `emit` can show for this backend."""
+        return self.executable.stages
+
     def emit(self, what: str = "python") -> str:
-        """The generated code: "python" (any backend); "llvm", "llvm-opt", "asm" (LLVM backend);
-        "cuda", "ptx" (CUDA backend)."""
-        emit = getattr(self.executable, "emit", None)
-        if emit is not None:
-            return emit(what)
-        if what == "python":
-            return self.executable.source
-        raise ValueError(f"the {self.backend} backend emits only 'python', not {what!r}")
+        """The code of one stage: "python" and "graph" (any backend); "llvm", "llvm-opt", "asm"
+        (LLVM backend); "cuda", "ptx" (CUDA backend); see `stages`."""
+        return self.executable.emit(what)
 
     def __call__(self, *args) -> np.ndarray | list[np.ndarray]:
         results = self.executable(*args)

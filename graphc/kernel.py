@@ -16,12 +16,12 @@ from typing import Any
 
 from graphc.graph import Graph
 from graphc.node import Node, TensorType, TupleType
-from graphc.ops import VIEW_OPS, is_elementwise, make_leaf
+from graphc.ops import VIEW_OPS, is_elementwise, make_leaf, ops_with
 from graphc.rows import check_row_body
 
 KINDS = ("elementwise", "reduce", "row")
 # The reductions a reduce kernel may end in (argmax/argmin are not fused).
-REDUCE_OPS = frozenset({"sum", "prod", "mean", "max", "min"})
+REDUCE_OPS = ops_with("kernel_reduction")
 
 _INPUTS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 

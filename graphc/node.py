@@ -8,6 +8,7 @@ import os
 import sys
 import weakref
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from graphc.dtypes import DType
@@ -106,17 +107,11 @@ class Node:
     def __setattr__(self, name, value):
         raise AttributeError("graphc nodes are immutable")
 
-    @property
-    def dtype(self) -> DType:
-        return self.type.dtype
-
-    @property
-    def shape(self) -> Shape:
-        return self.type.shape
-
-    @property
-    def ndim(self) -> int:
-        return len(self.type.shape)
+    # A one-output node's element type, shape and rank, read from its TensorType (a
+    # multi-output kernel's TupleType has none of them: its `parts` have them).
+    dtype = property(attrgetter("type.dtype"))
+    shape = property(attrgetter("type.shape"))
+    ndim = property(attrgetter("type.ndim"))
 
     def attr(self, name: str, default: Any = None) -> Any:
         for key, value in self.attrs:

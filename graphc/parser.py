@@ -26,6 +26,7 @@ import binascii
 import bisect
 import itertools
 import json
+import keyword
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ from graphc.kernel import kernel_input
 from graphc.node import Node, Ref, TensorType, TupleType, intern
 from graphc.ops import OPS
 from graphc.shapes import simplify_dim, symbol
+from graphc.validate import _int, check_attrs, check_leaf, check_operands, finite_dim
 
 
 class ParseError(ValueError):
@@ -53,9 +55,9 @@ class ParseError(ValueError):
 
 _TOKEN = re.compile(r"""
     (?P<space>[ \t\r\n]+|//[^\n]*)
-  | (?P<value>%[A-Za-z0-9_.]+)
+  | (?P<value>%[\w.]+)
   | (?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<name>[^\W\d]\w*)
   | (?P<string>"(?:[^"\\\n]|\\.)*")
   | (?P<punct>\*\*|[-+*/(){}\[\]<>,:=])
 """, re.VERBOSE)
@@ -74,6 +76,7 @@ def _describe(token: Token) -> str:
 
 _DIM_FUNCTIONS = {"floor": sympy.floor, "ceiling": sympy.ceiling, "Max": sympy.Max,
                   "Min": sympy.Min, "Mod": sympy.Mod, "Abs": sympy.Abs}
+_DIM_ARITY = {"floor": 1, "ceiling": 1, "Mod": 2, "Abs": 1}  # Max and Min take any number
 _FLOAT_WORDS = {"nan": float("nan"), "inf": float("inf")}
 _NOTHING = object()
 
@@ -161,7 +164,14 @@ class _Parser:
 
     # ------------------------------------------------------------------ graph
     def graph(self) -> Graph:
-        graph = self.graph_literal(lambda k: self.param())
+        try:
+            graph = self.graph_literal(lambda k: self.param())
+        except ParseError:
+            raise
+        except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as err:
+            # Every check above names what it refuses; this net keeps the promise that reading
+            # a file fails only with a ParseError, at the token the parser stopped at.
+            self.fail(f"cannot read this: {type(err).__name__}: {err}")
         if self.peek().kind != "eof":
             self.fail(f"expected end of input after the graph, got {_describe(self.peek())}")
         return graph
@@ -261,6 +271,14 @@ class _Parser:
         for key, value in attrs.items():
             if isinstance(value, _Array):
                 self.fail(f"attribute {key} of {op} cannot hold an array", value.token)
+        if isinstance(type_, TupleType):
+            self.fail(f"{op} has a tensor type, not {type_}", token)
+        if op == "scalar" and type_.dtype.is_floating_point and _int(attrs.get("value")):
+            attrs["value"] = float(attrs["value"])  # `2` for `2.0`
+        try:
+            check_leaf(op, type_, attrs)
+        except (ValueError, TypeError) as err:
+            self.fail(f"{op}: {err}", token)
         return intern(op, (), tuple(sorted(attrs.items())), type_, None, identity=identity,
                       location=self.location(token))
 
@@ -272,10 +290,11 @@ class _Parser:
         for key, value in attrs.items():
             if isinstance(value, _Array):
                 self.fail(f"attribute {key} of {op} cannot hold an array", value.token)
+        types = tuple(i.type for i in inputs)
         try:
-            inferred = opdef.rule(tuple(i.type for i in inputs), attrs)
-        except KeyError as err:
-            self.fail(f"{op} needs the attribute {err.args[0]!r}", op_token)
+            check_operands(op, types)
+            check_attrs(op, attrs)
+            inferred = opdef.rule(types, attrs)
         except (ValueError, TypeError, IndexError) as err:
             self.fail(f"{op}: {err}", op_token)
         if inferred != type_:
@@ -305,6 +324,8 @@ class _Parser:
         token = self.peek()
         value = self.dim_sum()
         value = simplify_dim(value if not isinstance(value, sympy.Integer) else int(value))
+        if not finite_dim(value):
+            self.fail(f"a dimension must be a finite integer expression, got {value}", token)
         if isinstance(value, int) and value < 0:
             self.fail(f"a dimension must be non-negative, got {value}", token)
         return value
@@ -351,7 +372,14 @@ class _Parser:
                     self.fail(f"unknown function {token.text!r} in a dimension;"
                               f" expected one of {', '.join(_DIM_FUNCTIONS)}", token)
                 self.next()
-                return func(*self.separated(self.dim_sum, ")", allow_empty=False))
+                args = self.separated(self.dim_sum, ")", allow_empty=False)
+                arity = _DIM_ARITY.get(token.text)
+                if arity is not None and len(args) != arity:
+                    self.fail(f"{token.text} takes {arity} argument{'s' * (arity > 1)},"
+                              f" got {len(args)}", token)
+                return func(*args)
+            if keyword.iskeyword(token.text):
+                self.fail(f"a symbolic dimension cannot be named {token.text!r}, a Python keyword", token)
             return symbol(token.text)
         self.fail(f"expected a dimension (an integer, a symbol or an expression), got {_describe(token)}",
                   token)
@@ -378,7 +406,10 @@ class _Parser:
             return tuple(self.separated(lambda: self.attr(dims), "]"))
         if token.kind == "string":
             self.next()
-            return json.loads(token.text)
+            try:
+                return json.loads(token.text, strict=False)  # a raw tab is the tab it shows
+            except ValueError as err:
+                self.fail(f"invalid string literal: {err.args[0]}", token)
         if token.kind == "name" and token.text == "graph" and self.peek(1).text == "(":
             return self.body()
         if not dims:

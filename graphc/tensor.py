@@ -9,6 +9,7 @@ import numpy as np
 from graphc import dtypes
 from graphc.dtypes import DType
 from graphc.node import Node
+from graphc.ops import ops_with
 from graphc.shapes import format_dim
 
 
@@ -332,15 +333,10 @@ class Tensor:
         return F.cast(self, dtypes.bool_)
 
 
-# Methods that call the function of the same name with the tensor first.
-_METHODS = (
-    "neg", "abs", "sign", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan",
-    "tanh", "sigmoid", "relu", "floor", "ceil", "round", "erf", "logical_not", "add", "sub", "mul",
-    "div", "floordiv", "pow", "maximum", "minimum", "mod", "atan2", "eq", "ne", "lt", "le", "gt",
-    "ge", "logical_and", "logical_or", "sum", "mean", "max", "min", "prod", "argmax", "argmin",
-    "broadcast_to", "transpose", "squeeze", "unsqueeze", "flip", "pad", "matmul", "dot", "softmax",
-    "log_softmax", "logsumexp",
-)
+# Methods that call the function of the same name with the tensor first: those of the ops
+# whose `method` trait says so, and of these compositions.
+_METHODS = (*sorted(ops_with("method")),
+            "squeeze", "unsqueeze", "dot", "softmax", "log_softmax", "logsumexp")
 
 
 def _method(name: str):

@@ -8,13 +8,12 @@ are never merged, even when their values are equal.
 
 from __future__ import annotations
 
-from graphc.passes.registry import register
-from graphc.passes.rewrite import map_graph
-
 from graphc.graph import Graph
+from graphc.passes.registry import register
+from graphc.passes.rewrite import transform
 
 
 @register("cse")
 def cse(graph: Graph) -> Graph:
     """Merge structurally equal nodes (value numbering through the interner)."""
-    return map_graph(graph)
+    return transform(graph)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from graphc.passes.registry import register
-
 from graphc.graph import Graph
+from graphc.passes.registry import register
 
 
 @register("dce")

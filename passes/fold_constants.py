@@ -1,4 +1,4 @@
-"""`fold-constants`: evaluate subgraphs that depend on no input, with the NumPy backend.
+"""`fold-constants`: evaluate subgraphs that depend on no input (`graphc.targets.evaluate`).
 
 A node is constant when it depends only on literals (scalars, constants, arange, eye), not on
 placeholders or parameters (whose arrays may change between calls). The constant nodes that
@@ -14,15 +14,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from graphc.passes.registry import register
-from graphc.passes.rewrite import build, map_graph, scalar
 
 from graphc.graph import Graph
 from graphc.node import Node, Ref, TensorType, TupleType
-from graphc.ops import make_leaf
+from graphc.ops import make_leaf, ops_with
+from graphc.passes.registry import register
+from graphc.passes.rewrite import build, map_graph, scalar
 from graphc.shapes import is_static, numel
+from graphc.targets import evaluate
 
-LITERALS = ("scalar", "constant", "arange", "eye")
+LITERALS = ops_with("literal")
 
 
 def constant_nodes(graph: Graph) -> set[Node]:
@@ -76,11 +77,9 @@ class FoldConstants:
     max_elements: int = field(default=4096, metadata={"help": "largest result to materialise"})
 
     def __call__(self, graph: Graph) -> Graph:
-        from graphc.backends import compile as compile_graph
-
         targets = fold_targets(graph, constant_nodes(graph), self.max_elements)
         if not targets:
             return graph
-        values = compile_graph(Graph([], targets), "numpy").run_unchecked()
+        values = evaluate(Graph([], targets))
         replacement = {t: literal(np.asarray(v), t) for t, v in zip(targets, values)}
         return map_graph(graph, replace=replacement)

@@ -36,20 +36,19 @@ outputs back:
 from __future__ import annotations
 
 import heapq
-import importlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from graphc.passes.registry import register
-from graphc.passes.rewrite import build, with_inputs
 
 from graphc.graph import Graph, topological_order
 from graphc.kernel import REDUCE_OPS, VIEW_OPS, kernel_input
 from graphc.node import Node, intern
 from graphc.ops import is_elementwise
+from graphc.passes.registry import register
+from graphc.passes.rewrite import build, with_inputs
 from graphc.rows import CHEAP, is_row_reduction, row_axes, row_schedule
 from graphc.shapes import dims_equal, numel, symbols_of
+from graphc.targets import fusion_predicate
 
 Fusible = Callable[[Node], bool]
 
@@ -334,6 +333,12 @@ def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | Non
     `fusible(node)` says whether the backend can compile `node` inside a kernel; by default
     everything docs/kernels.md allows in a body is fused. `merge=False` keeps every kernel to
     one output (no merging of kernels that read one another).
+
+    The rebuild does not run on `passes.rewrite.transform`, which turns each node into one
+    node in the graph's order: here many nodes become one kernel, built once all it reads is,
+    and an op outside kernels may read a merged kernel's output that the graph computes before
+    the kernel's last root. So the kernels and the ops outside them are ordered by what they
+    read (Kahn's algorithm), not by the graph.
     """
     fusible = fusible or _anything
     statistics = statistics if statistics is not None else Counter()
@@ -387,19 +392,6 @@ def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | Non
     return Graph(graph.inputs, outputs)
 
 
-def backend_predicate(name: str) -> Fusible:
-    """The predicate a backend declares as its module's `fusible(node)` (none: fuse anything).
-
-    Read lazily, as fold-constants reads the NumPy backend, so that passes never import
-    backends at load time.
-    """
-    from graphc.backends import BACKENDS
-
-    if name not in BACKENDS:
-        raise ValueError(f"unknown backend {name!r}; choose one of {sorted(BACKENDS)}")
-    return getattr(importlib.import_module(BACKENDS[name]), "fusible", _anything)
-
-
 @register("fuse")
 @dataclass
 class Fuse:
@@ -412,5 +404,5 @@ class Fuse:
     statistics: Counter = field(default_factory=Counter, init=False)
 
     def __call__(self, graph: Graph) -> Graph:
-        fusible = backend_predicate(self.backend) if self.backend else None
+        fusible = fusion_predicate(self.backend) if self.backend else None
         return fuse(graph, fusible, self.statistics, self.merge)

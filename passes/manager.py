@@ -19,10 +19,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from graphc.graph import Graph
 from graphc.passes.pipeline import Fixpoint, Item, PassItem, Pipeline, format_pipeline, parse_pipeline
 from graphc.passes.registry import lookup
-
-from graphc.graph import Graph
 
 # Whether `verify_each` is on when the caller does not say; the test suite turns it on.
 VERIFY_EACH_DEFAULT = False

@@ -1,7 +1,8 @@
 """The CUDA backend: fused kernels compiled to CUDA C with NVRTC, run on an NVIDIA GPU.
 
-`fuse` groups the graph's elementwise work and reductions into kernels, the same kernels
-the LLVM backend compiles (docs/kernels.md); each becomes one `__global__` function of a
+The backend's pipeline, `fuse{backend=cuda}`, groups the graph's elementwise work and
+reductions into kernels, the same kernels the LLVM backend compiles (docs/kernels.md), with
+this backend's predicate `fusible`; each becomes one `__global__` function of a
 CUDA module (backends/cuda/source.py), which NVRTC compiles to a CUBIN for the device's
 architecture on the CPU. A generated Python driver (backends/cuda/driver.py) enqueues the
 kernels and the ops outside them on the device's stream. See docs/cuda.md.
@@ -12,15 +13,16 @@ Compiling needs no GPU (only NVRTC); calling does, and raises RuntimeError witho
 from __future__ import annotations
 
 import numpy as np
+
+from graphc.backends import unknown_stage
 from graphc.backends.cuda import dlpack, nvrtc, outside, runtime
 from graphc.backends.cuda.arrays import DeviceArray
 from graphc.backends.cuda.driver import DEVICE, FRESH, lowering
 from graphc.backends.cuda.launch import KernelCall
-from graphc.backends.cuda.scalar import SUPPORTED, can_lower
+from graphc.backends.cuda.scalar import LOWERING, SUPPORTED, can_lower
 from graphc.backends.cuda.source import graph_module
-from graphc.backends.numpy.codegen import RESERVED, define, generate
-from graphc.backends.signature import Signature
-
+from graphc.backends.numpy.codegen import RESERVED
+from graphc.backends.numpy.driver import Driver
 from graphc.graph import Graph
 from graphc.kernel import REDUCE_OPS, VIEW_OPS
 from graphc.names import Namespace
@@ -48,32 +50,26 @@ class CudaExecutable:
     stages = STAGES
 
     def __init__(self, graph: Graph, arch: str | None = None, device: int = 0, transfer: bool = True):
-        """`arch`: the architecture to compile for (default: the device's, or sm_90 without a
-        GPU); `device`: the GPU to run on; `transfer=False` refuses host arrays."""
-        from graphc.passes.fuse import fuse
-
-        # LEAD: the registry's pipeline (fuse{backend=cuda}) hands this a fused graph; fusing it
-        # again changes nothing then, and completes a graph given unfused or fused for another
-        # backend (whose kernels stay as they are).
-        self.graph = fuse(graph, fusible=fusible)
+        """`graph` has been through `fuse{backend=cuda}`. `arch`: the architecture to compile
+        for (default: the device's, or sm_90 without a GPU); `device`: the GPU to run on;
+        `transfer=False` refuses host arrays."""
+        self.graph = graph
         self.ordinal, self.transfer = device, transfer
-        self.signature = Signature(self.graph, adopt=self._adopt)
-        self.cuda_source, specs = graph_module(self.graph)
+        self.cuda_source, specs = graph_module(graph)
         if arch is None:
             arch = runtime.device(device).arch if runtime.device_count() > device else nvrtc.DEFAULT_ARCH
         self.arch = arch
         self.compiled = nvrtc.compile_module(self.cuda_source, arch)
         self.kernels = {node: KernelCall(spec, self._module) for node, spec in specs.items()}
-        names = Namespace((*RESERVED, "graphc_fn", DEVICE, "copy_array"))
-        self.driver, namespace = generate(self.graph, lowering=lowering(self.kernels), names=names,
-                                          quiet_numpy=False, fresh=FRESH, copy="copy_array")
-        namespace.update({"owned": outside.owned, "copy_array": outside.copy, DEVICE: None})
-        self._globals = namespace
-        self._fn = define(self.driver, namespace, self.backend)
+        driver = Driver(graph, self.backend, lowering(self.kernels), quiet_numpy=False, fresh=FRESH,
+                        adopt=self._adopt, names=Namespace((*RESERVED, "graphc_fn", DEVICE, "copy_array")),
+                        copy="copy_array", references={"owned": outside.owned, "copy_array": outside.copy})
+        self.signature, self.driver, self._fn = driver.signature, driver.source, driver.fn
+        self._globals = driver.fn.__globals__  # where `dev` is set at each call
         # kernels that may flag NumPy's error (integer powers): a call waits to read the flag
         self.flags_errors = any(n.op == "pow" and not n.dtype.is_floating_point
                                 for k in self.kernels for n in k.attr("body").nodes)
-        self.source = format_graph(self.graph)
+        self.source = format_graph(graph)
 
     # ------------------------------------------------------------------------ calls
     def device(self) -> runtime.Device:
@@ -131,10 +127,16 @@ class CudaExecutable:
         texts = {"graph": lambda: self.source, "cuda": lambda: self.cuda_source,
                  "ptx": lambda: self.compiled.ptx, "python": lambda: self.driver}
         if what not in texts:
-            raise ValueError(f"emit() takes one of {', '.join(repr(s) for s in STAGES)}, not {what!r}")
+            raise unknown_stage(self.backend, what, STAGES)
         return texts[what]()
 
 
+def supported_ops() -> frozenset[str]:
+    """Ops compiled inside kernels, and the rest, which the driver runs on the GPU."""
+    return frozenset(LOWERING) | VIEW_OPS | REDUCE_OPS | set(lowering({})) | {"placeholder"}
+
+
 def compile(graph: Graph, **options) -> CudaExecutable:  # noqa: A001
-    """Compile `graph` for the GPU; options: arch, device, transfer (see CudaExecutable)."""
+    """Compile `graph`, which `fuse{backend=cuda}` has grouped into kernels, for the GPU;
+    options: arch, device, transfer (see CudaExecutable)."""
     return CudaExecutable(graph, **options)

@@ -13,6 +13,7 @@ import math
 import weakref
 
 import numpy as np
+
 from graphc.backends.cuda import runtime
 
 

@@ -20,7 +20,6 @@ from importlib import resources
 
 from graphc.backends.cuda.layout import CONTIGUOUS, UNIFORM, KernelSpec, Operand
 from graphc.backends.cuda.scalar import LOWERING, literal, load, memory_type, register_type, store
-
 from graphc.graph import Graph
 from graphc.kernel import VIEW_OPS
 from graphc.node import Node

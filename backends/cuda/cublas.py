@@ -19,6 +19,7 @@ import functools
 import math
 
 import numpy as np
+
 from graphc.backends.cuda import runtime, support
 from graphc.backends.cuda.arrays import DeviceArray
 

@@ -14,6 +14,7 @@ import ctypes
 import threading
 
 import numpy as np
+
 from graphc.backends.cuda import runtime
 from graphc.backends.cuda.arrays import DeviceArray
 

@@ -10,9 +10,9 @@ Values reach the code as references (`ctx.ref`) or validated ints, never as past
 from __future__ import annotations
 
 import numpy as np
+
 from graphc.backends.cuda import cublas, outside, support
 from graphc.backends.numpy.lowering import LOWERING as NUMPY_LOWERING
-
 from graphc.kernel import REDUCE_OPS, VIEW_OPS
 from graphc.node import Node
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
 from graphc.backends.cuda import runtime
 from graphc.backends.cuda.arrays import DeviceArray
 from graphc.backends.cuda.codegen import BLOCK, VECTOR

@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from graphc.backends.cuda.scalar import memory_type
-
 from graphc.graph import Graph
 from graphc.kernel import VIEW_OPS
 from graphc.names import Namespace

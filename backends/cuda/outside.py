@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+
 from graphc.backends.cuda import runtime, support
 from graphc.backends.cuda.arrays import DeviceArray
 

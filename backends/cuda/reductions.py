@@ -20,6 +20,7 @@ NumPy's pairwise summation. max and min keep a NaN once they meet one, as NumPy'
 
 from __future__ import annotations
 
+from graphc import dtypes
 from graphc.backends.cuda.codegen import (
     GRID_STRIDE,
     comment,
@@ -37,8 +38,6 @@ from graphc.backends.cuda.codegen import (
 )
 from graphc.backends.cuda.layout import UNIFORM, KernelSpec, Operand
 from graphc.backends.cuda.scalar import literal, load, register_type, store
-
-from graphc import dtypes
 from graphc.node import Node
 from graphc.rows import RowPass
 

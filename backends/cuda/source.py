@@ -11,7 +11,6 @@ from importlib import resources
 from graphc.backends.cuda.codegen import elementwise_kernel, prelude
 from graphc.backends.cuda.layout import KernelSpec, kernel_names, kernel_spec
 from graphc.backends.cuda.reductions import reduce_kernel, row_kernel
-
 from graphc.graph import Graph
 from graphc.node import Node
 from graphc.printer import value_names

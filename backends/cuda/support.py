@@ -12,6 +12,7 @@ import functools
 import math
 
 import numpy as np
+
 from graphc.backends.cuda import nvrtc, runtime
 from graphc.backends.cuda.arrays import DeviceArray
 from graphc.backends.cuda.codegen import BLOCK

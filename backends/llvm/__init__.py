@@ -1,7 +1,8 @@
 """The LLVM backend: fused kernels compiled to machine code for this CPU.
 
-`fuse` groups the graph's elementwise work and reductions into kernels; each kernel
-becomes one vectorised loop nest (backends/llvm/kernel.py), and the rest of the
+The backend's pipeline, `fuse{backend=llvm}`, groups the graph's elementwise work and
+reductions into kernels (the predicate `fusible` says what may go in one); each kernel
+becomes one vectorised loop nest (backends/llvm/kernel/), and the rest of the
 graph (matmul through BLAS, cat, pad, views of materialised values) runs through
 NumPy in a generated Python driver, the same code generator the NumPy backend uses.
 """
@@ -11,6 +12,9 @@ from __future__ import annotations
 import functools
 import threading
 
+from llvmlite import ir
+
+from graphc.backends import unknown_stage
 from graphc.backends.llvm import jit
 from graphc.backends.llvm.kernel import (
     build,
@@ -21,11 +25,9 @@ from graphc.backends.llvm.kernel import (
     vector_lanes,
 )
 from graphc.backends.llvm.runtime import KernelCall
-from graphc.backends.llvm.scalar import SUPPORTED, can_lower
-from graphc.backends.numpy import NumpyExecutable
+from graphc.backends.llvm.scalar import LOWERING, SUPPORTED, can_lower
+from graphc.backends.numpy.driver import Driver
 from graphc.backends.numpy.lowering import LOWERING as NUMPY_LOWERING
-from llvmlite import ir
-
 from graphc.graph import Graph
 from graphc.kernel import REDUCE_OPS, VIEW_OPS
 from graphc.node import Node
@@ -47,16 +49,15 @@ def fusible(node: Node) -> bool:
     return node.op in VIEW_OPS or can_lower(node)
 
 
-class LLVMExecutable(NumpyExecutable):
-    """A fused graph: LLVM kernels, called from a generated Python driver."""
+class LLVMExecutable:
+    """A fused graph: LLVM kernels, called from a generated Python driver (graphc.backends.driver)."""
 
     backend = "llvm"
+    stages = ("graph", "python", "llvm", "llvm-opt", "asm")
 
     def __init__(self, graph: Graph):
-        from graphc.passes.fuse import fuse
-
-        fused = fuse(graph, fusible=fusible)
-        kernels = [n for n in fused.nodes if n.op == "kernel"]
+        self.graph = graph
+        kernels = [n for n in graph.nodes if n.op == "kernel"]
         # Vector functions (and the generic ones of kernels without) are built and compiled
         # now; the generic loops that other layouts need, and the streaming variants that
         # large outputs use, each in a module of their own on first use.
@@ -84,11 +85,16 @@ class LLVMExecutable(NumpyExecutable):
                 spec, later("generic" if vector else "", "generic"), now("vector", vector),
                 now("column", has_column_variant(spec, lanes)),
                 later("stream", "stream") if has_stream_variant(spec, lanes) else None)
-        numpy_math = any(n.inputs and n.op not in ("kernel", "result") for n in fused.nodes)
-        super().__init__(fused, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel},
-                         quiet_numpy=numpy_math, fresh=frozenset({"kernel", "result"}))
-        self.driver = self.source
-        self.source = format_graph(fused)
+        numpy_math = any(n.inputs and n.op not in ("kernel", "result") for n in graph.nodes)
+        driver = Driver(graph, self.backend, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel},
+                        quiet_numpy=numpy_math, fresh=frozenset({"kernel", "result"}))
+        self.driver = driver.source
+        self.source = format_graph(graph)
+        self._bind, self.run_unchecked = driver.signature.bind, driver.fn
+
+    def __call__(self, *args) -> tuple:
+        arrays, _ = self._bind(args)
+        return self.run_unchecked(*arrays)
 
     def deferred_ir(self, kind: str) -> str:
         """The module of the "generic" loops of kernels that also have vector ones, or of the
@@ -136,8 +142,14 @@ class LLVMExecutable(NumpyExecutable):
             return self.driver
         if what == "graph":
             return self.source
-        raise ValueError(f"emit() takes 'llvm', 'llvm-opt', 'asm', 'python' or 'graph', not {what!r}")
+        raise unknown_stage(self.backend, what, self.stages)
+
+
+def supported_ops() -> frozenset[str]:
+    """Ops compiled inside kernels, and the rest, which the NumPy driver runs."""
+    return frozenset(LOWERING) | VIEW_OPS | REDUCE_OPS | set(NUMPY_LOWERING) | {"placeholder"}
 
 
 def compile(graph: Graph) -> LLVMExecutable:  # noqa: A001
+    """Compile `graph`, which `fuse{backend=llvm}` has grouped into kernels."""
     return LLVMExecutable(graph)

@@ -7,8 +7,9 @@ import functools
 import threading
 
 import llvmlite.binding as llvm
-from graphc.backends import cache
 from llvmlite import ir
+
+from graphc.backends import cache
 
 _lock = threading.Lock()
 

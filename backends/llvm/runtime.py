@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
+
 from graphc.backends import buffers
 from graphc.backends.llvm.kernel import ARRAY_DATA_OFFSET, STREAM_ALIGNMENT, KernelLayout
-
 from graphc.threads import get_num_threads
 
 KERNEL_SIGNATURE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import builtins
-import hashlib
-import linecache
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
-from graphc.backends.numpy import runtime
-from graphc.backends.numpy.lowering import LOWERING
 from sympy.printing.pycode import PythonCodePrinter
 
+from graphc.backends.numpy import runtime
+from graphc.backends.numpy.lowering import LOWERING
 from graphc.graph import Graph
 from graphc.names import Namespace, sanitize
 from graphc.node import Node
@@ -102,25 +99,21 @@ def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = N
         if dead:
             line += f"; del {', '.join(dead)}"
         body.append(line)
-    # Results belong to the caller: copy borrowed arrays, and views or scalars (`owned`).
-    results = ", ".join(f"{copy}({var[o]})" if o in borrowed else var[o] if o.op in fresh
-                        else f"owned({var[o]})" for o in graph.outputs)
+    # Results belong to the caller: copy borrowed arrays, and views or scalars (`owned`); a
+    # value returned twice is copied the second time, so each output is an array of its own.
+    returned: set[Node] = set()
+    results = []
+    for o in graph.outputs:
+        copied = o in borrowed or o in returned
+        results.append(f"{copy}({var[o]})" if copied else var[o] if o.op in fresh else f"owned({var[o]})")
+        returned.add(o)
+    results = ", ".join(results)
     body.append(f"return ({results},)" if len(graph.outputs) == 1 else f"return ({results})")
     lines = [f"def {fn_name}({', '.join(args)}):"]
     if quiet_numpy:
         lines.append('    with np.errstate(all="ignore"):')
     lines += [("        " if quiet_numpy else "    ") + line for line in body]
     return "\n".join([*ctx.functions, *lines]) + "\n", ctx.namespace
-
-
-def define(source: str, namespace: dict, backend: str, fn_name: str = "graphc_fn"):
-    """Run generated `source` in `namespace` and return its function `fn_name`. The source is
-    registered with `linecache`, so tracebacks show the generated lines."""
-    digest = hashlib.sha1(source.encode()).hexdigest()[:12]
-    filename = f"<graphc-{backend}-{digest}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(builtins.compile(source, filename, "exec"), namespace)  # our own generated code
-    return namespace[fn_name]
 
 
 def _last_uses(graph: Graph) -> dict[Node, Node]:

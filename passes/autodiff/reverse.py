@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import graphc.functional as F
+from graphc.graph import topological_order
+from graphc.node import Node
 from graphc.passes.autodiff.rules import (
     DIFFERENTIATE_BEFORE_FUSING,
     NON_DIFFERENTIABLE,
     VJP,
     UnsupportedGradientError,
 )
-
-import graphc.functional as F
-from graphc.graph import topological_order
-from graphc.node import Node
 from graphc.tensor import Tensor
 
 

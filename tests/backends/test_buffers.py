@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from graphc.backends import buffers
-from graphc.backends.numpy.runtime import owned
 
 import graphc
+from graphc.backends import buffers
+from graphc.backends.numpy.runtime import owned
 
 LARGE = (buffers.MIN_BYTES // 4 + 256,)  # float32 elements: just over the pooling threshold
 F32 = np.dtype(np.float32)

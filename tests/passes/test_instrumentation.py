@@ -7,12 +7,12 @@ import os
 import shlex
 
 import pytest
-from graphc.passes import registry
 
 import graphc as gc
 from graphc import Graph, passes
 from graphc.cli import main as cli_main
 from graphc.parser import parse, parse_file
+from graphc.passes import registry
 
 SOURCE = """graph(%x: f32[n], %w: f32[n]) {
   %one = scalar {value=1.0} : f32[]

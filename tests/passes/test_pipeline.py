@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from graphc.passes import registry
-from graphc.passes.pipeline import Fixpoint, PassItem, PipelineError, format_pipeline, parse_pipeline
 
 from graphc import passes
+from graphc.passes import registry
+from graphc.passes.pipeline import Fixpoint, PassItem, PipelineError, format_pipeline, parse_pipeline
 
 
 @pytest.mark.parametrize("text", [

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from graphc.backends import compile as compile_graph
 
 import graphc as gc
 from graphc import Graph, passes
+from graphc.backends import compile as compile_graph
 from tests.passes.corpus import CORPUS, random_inputs
 
 PIPELINES = ["canonicalize", "simplify", "fold-constants", "cse", "dce", "-O1", "-O2"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from graphc.passes.pattern import Match, RewriteError, RuleSet, apply_rules, const, match, op, rule
 
 import graphc as gc
 from graphc import Graph
+from graphc.passes.pattern import Match, RewriteError, RuleSet, apply_rules, const, match, op, rule
 
 
 def _nodes():
@@ -20,6 +20,13 @@ def test_commutative_ops_match_in_either_order():
     x, _, xn, _ = _nodes()
     m = Match((1.0 * x)._node)
     assert match(op("mul", "a", const(1)), m.root, m) and m.a is xn
+
+
+def test_symmetric_ops_match_in_either_order():
+    # maximum(0, x) is maximum(x, 0) in value (not bit for bit): a rule about values may match it
+    x, _, xn, _ = _nodes()
+    m = Match(gc.maximum(0.0, x)._node)
+    assert match(op("maximum", "a", const(0)), m.root, m) and m.a is xn
 
 
 def test_non_commutative_ops_match_in_order_only():

@@ -4,6 +4,7 @@ interchange formats can be checked against NumPy's without a device."""
 from __future__ import annotations
 
 import numpy as np
+
 from graphc.backends.cuda.arrays import DeviceArray
 
 

@@ -15,11 +15,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
 from graphc.backends import compile as compile_graph
 from graphc.backends.cuda.codegen import element_function, prelude
 from graphc.backends.cuda.layout import KernelSpec
 from graphc.backends.cuda.scalar import load, memory_type, register_type, store
-
 from graphc.graph import Graph
 
 COMPILER = shutil.which("g++") or shutil.which("clang++")

@@ -7,9 +7,9 @@ import weakref
 
 import numpy as np
 import pytest
+
 from graphc.backends.cuda import dlpack
 from graphc.backends.cuda.arrays import DeviceArray
-
 from tests.backends.cuda.fake import DEVICE, as_numpy, over
 
 BASE = np.arange(4 * 5 * 6, dtype=np.float32).reshape(4, 5, 6)

@@ -8,11 +8,11 @@ import sys
 
 import numpy as np
 import pytest
-from graphc.backends.cuda import driver, runtime, scalar
-from graphc.backends.cuda.cublas import _Ctypes
 
 import graphc
 from graphc import OPS
+from graphc.backends.cuda import driver, runtime, scalar
+from graphc.backends.cuda.cublas import _Ctypes
 from graphc.kernel import REDUCE_OPS, VIEW_OPS
 from tests.backends.cuda.graphs import all_graphs
 

@@ -10,13 +10,13 @@ import threading
 
 import numpy as np
 import pytest
-from graphc.backends.cuda import runtime
-from graphc.backends.cuda.arrays import DeviceArray
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphc
 from graphc import Graph
+from graphc.backends.cuda import runtime
+from graphc.backends.cuda.arrays import DeviceArray
 from tests.backends.agree import assert_agree, compare_backends, precision
 from tests.backends.cuda.graphs import all_graphs
 from tests.backends.cuda.test_host_semantics import float_semantics, integer_semantics, special_inputs

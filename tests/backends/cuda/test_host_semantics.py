@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from graphc.backends import compile as compile_graph
-from graphc.backends.cuda.layout import kernel_spec
 
 import graphc as gc
 from graphc import Graph
+from graphc.backends import compile as compile_graph
+from graphc.backends.cuda.layout import kernel_spec
 from tests.backends.agree import assert_agree, precision
 from tests.backends.cuda.graphs import all_graphs, fused
 from tests.backends.cuda.host import COMPILER, build, run_element

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from graphc.backends.cuda import nvrtc
-from graphc.backends.cuda.source import graph_module, support_source
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphc import Graph
+from graphc.backends.cuda import nvrtc
+from graphc.backends.cuda.source import graph_module, support_source
 from tests.backends.cuda.graphs import all_graphs, fused
 from tests.backends.llvm.test_backend import draw_graph
 

@@ -12,9 +12,10 @@ import functools
 
 import llvmlite.binding as llvm
 import numpy as np
+from llvmlite import ir
+
 from graphc.backends.llvm import math as llvm_math
 from graphc.backends.llvm.jit import link_math
-from llvmlite import ir
 
 _TYPES = {np.dtype(np.float32): ir.FloatType(), np.dtype(np.float64): ir.DoubleType()}
 _keep_alive = []

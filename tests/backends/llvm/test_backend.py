@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from graphc.backends.llvm import jit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphc
+from graphc.backends.llvm import jit
 from graphc.ops import GraphBuildError
 from tests.backends.agree import assert_agree, compare_backends, precision
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.special
-from graphc.backends.llvm.jit import link_math
 
+from graphc.backends.llvm.jit import link_math
 from tests.backends.llvm.harness import host_lanes, kernel, loop_module, optimize
 
 MAX_ULP = 4
@@ -229,8 +229,9 @@ def test_vectors_mixing_fast_and_slow_lanes(name, dtype):
 
 
 def test_vector_argument_types_work():
-    from graphc.backends.llvm import math as llvm_math
     from llvmlite import ir
+
+    from graphc.backends.llvm import math as llvm_math
 
     module = ir.Module()
     vec = ir.VectorType(ir.DoubleType(), 4)
