@@ -106,28 +106,9 @@ def torch_rows(workload: str, host: np.ndarray) -> list[tuple[str, float]]:
 
     if not torch.cuda.is_available():
         return []
-    x = torch.from_numpy(host).cuda()
-
-    def f(t):
-        return torch.sin(t) * torch.cos(t) + torch.exp(-t * t) * 0.5 + torch.tanh(t)
-
-    forward = f if workload in ("W1", "W2") else row_function(torch, workload)
-    rows = []
-    for label, fn in (("torch eager", forward), ("torch.compile", torch.compile(forward))):
-        if workload == "W2":
-            def run(fn=fn):
-                t = x.detach().requires_grad_(True)
-                fn(t).sum().backward()
-                return t.grad
-        else:
-            def run(fn=fn):
-                with torch.no_grad():
-                    return fn(x)
-        try:
-            rows.append((label, gpu_time(run, torch.cuda.synchronize)))
-        except Exception as err:  # torch.compile needs a working toolchain (triton)
-            print(f"  ({label} skipped: {type(err).__name__}: {str(err).splitlines()[0][:80]})")
-    return rows
+    forward = None if workload in ("W1", "W2") else row_function(torch, workload)
+    return CPU_BENCH._torch_rows(host, workload == "W2", forward, "cuda",
+                                 lambda run: gpu_time(run, torch.cuda.synchronize))
 
 
 def jax_rows(workload: str, host: np.ndarray) -> list[tuple[str, float]]:

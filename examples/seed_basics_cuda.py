@@ -1,90 +1,37 @@
-"""The PyTorch-basics tutorial on a GPU: seed_basics.py with its tensors made on the GPU
-(`device="cuda"`, `.to("cuda")`, `.cuda()`), and copied back with `.cpu()` for NumPy.
+"""The PyTorch-basics tutorial on a GPU: examples/seed_basics.py with its tensors made there.
 
-It prints what seed_basics.py prints, each GPU tensor with `device='cuda:0'` as PyTorch's
-(tests/backends/cuda/test_gpu.py compares the two). Needs an NVIDIA GPU.
+The tutorial's own source runs, with the lines that make tensors changed as a PyTorch user
+changes them for a GPU (`device="cuda"`, `.to("cuda")`, `.cuda()`, and `.cpu()` before
+`.numpy()`). It prints the tutorial's lines, each GPU tensor with `device='cuda:0'`, as
+PyTorch's (tests/backends/cuda/test_gpu.py compares the two). Needs an NVIDIA GPU.
 """
 
-import numpy as np
+from pathlib import Path
 
-import graphc
+TUTORIAL = Path(__file__).with_name("seed_basics.py")
+# (the tutorial's line, the same line for a GPU)
+ON_THE_GPU = [
+    ("t1 = graphc.tensor(4.)", 't1 = graphc.tensor(4., device="cuda")'),
+    ("t2 = graphc.tensor([1., 2, 3])", 't2 = graphc.tensor([1., 2, 3]).to("cuda")'),
+    ("                    [5., 6]])", '                    [5., 6]], device="cuda")'),
+    ("     [10, 11, 12]]])", '     [10, 11, 12]]]).to("cuda")'),
+    ("x = graphc.tensor(3.)", 'x = graphc.tensor(3., device="cuda")'),
+    ("w = graphc.tensor(4., requires_grad=True)", 'w = graphc.tensor(4., requires_grad=True, device="cuda")'),
+    ("b = graphc.tensor(5., requires_grad=True)", "b = graphc.tensor(5., requires_grad=True).cuda()"),
+    ("t6 = graphc.full((3, 2), 34)", 't6 = graphc.full((3, 2), 34, device="cuda")'),
+    ("y = graphc.from_numpy(x)", 'y = graphc.from_numpy(x).to("cuda")'),
+    ("z = y.numpy()", "z = y.cpu().numpy()"),
+]
 
 
-def show(value):
-    """Print a value the way a notebook displays a cell's last expression."""
-    print(repr(value))
+def gpu_source() -> str:
+    source = TUTORIAL.read_text()
+    for line, changed in ON_THE_GPU:
+        if source.count(line + "\n") != 1:
+            raise SystemExit(f"seed_basics.py no longer has the line {line!r}; update ON_THE_GPU")
+        source = source.replace(line + "\n", changed + "\n")
+    return source
 
 
-# ## Tensors
-t1 = graphc.tensor(4., device="cuda")
-show(t1)
-show(t1.dtype)
-
-t2 = graphc.tensor([1., 2, 3]).to("cuda")
-show(t2)
-
-t3 = graphc.tensor([[1, 2],
-                    [3, 4.],
-                    [5., 6]], device="cuda")
-show(t3)
-
-t4 = graphc.tensor([
-    [[1, 2, 3],
-     [4, 5, 6]],
-    [[7, 8, 9],
-     [10, 11, 12]]]).to("cuda")
-show(t4)
-
-print(t1)
-show(t1.shape)
-print(t3)
-show(t3.shape)
-print(t2)
-show(t2.shape)
-print(t4)
-show(t4.shape)
-
-# ## Tensor operations and gradients
-x = graphc.tensor(3., device="cuda")
-w = graphc.tensor(4., requires_grad=True, device="cuda")
-b = graphc.tensor(5., requires_grad=True).cuda()
-show((x, w, b))
-
-y = w * x + b
-show(y)
-
-y.backward()
-print('dy/dw:', w.grad)
-print('dy/dx:', x.grad)
-print('dy/db:', b.grad)
-
-# ## Tensor functions
-t6 = graphc.full((3, 2), 34, device="cuda")
-show(t6)
-
-t7 = graphc.cat((t3, t6))
-show(t7)
-
-t8 = graphc.sin(t7)
-show(t8)
-
-t9 = graphc.cos(t7)
-show(t9)
-
-t10 = graphc.tan(t7)
-show(t10)
-
-t11 = t10.reshape(3, 2, 2)
-show(t11)
-
-# ## Interoperability with NumPy
-x = np.array([[1, 2], [4, 5.]])
-show(x)
-
-y = graphc.from_numpy(x).to("cuda")
-show(y)
-show((x.dtype, y.dtype))
-
-z = y.cpu().numpy()
-show(z)
-show(z.dtype)
+if __name__ == "__main__":
+    exec(compile(gpu_source(), f"{TUTORIAL} (on the GPU)", "exec"), {"__name__": "__main__"})

@@ -131,29 +131,15 @@ def device_value(node: Node):
     if value is not None:
         return value
     from graphc.backends import compile as compile_graph
+    from graphc.evaluate import cached_frontier
 
     ordinal = device_of(node)
-    frontier = _frontier(node)
+    frontier = cached_frontier(node, known=_VALUES)
     executable = compile_graph(Graph(frontier, [node]), "cuda", {"device": ordinal, "transfer": False})
     (value,) = executable.run_unchecked(*(_VALUES[n] for n in frontier))
     if not node.reads_parameter:
         _VALUES[node] = value
     return value
-
-
-def _frontier(root: Node) -> list[Node]:
-    """Nodes under `root` whose device values are known, where the evaluation can stop."""
-    frontier, seen, stack = [], {id(root)}, list(root.inputs)
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if node in _VALUES:
-            frontier.append(node)
-        else:
-            stack.extend(node.inputs)
-    return frontier
 
 
 def values_of(nodes: list[Node]) -> list[np.ndarray]:

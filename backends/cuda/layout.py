@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from graphc.backends.cuda.scalar import memory_type
 from graphc.graph import Graph
-from graphc.kernel import VIEW_OPS
+from graphc.kernel import VIEW_OPS, loaded
 from graphc.names import Namespace
 from graphc.node import Node
 from graphc.rows import RowSchedule, row_schedule
@@ -106,22 +106,10 @@ def kernel_spec(body: Graph, kind: str, name: str) -> KernelSpec:
         space, axes = body.outputs[0].shape, schedule.axes if schedule is not None else ()
     trailing = axes == tuple(range(len(space) - len(axes), len(space)))
     operands = [Operand(node, names[node], _access(node, space, trailing))
-                for node in _loaded(body)]
+                for node in loaded(body)]
     spec = KernelSpec(name, kind, body, names, operands, tuple(space), axes, reduction, schedule)
     spec.params = _params(spec)
     return spec
-
-
-def _loaded(body: Graph) -> list[Node]:
-    """The body nodes read from memory: inputs and view chains that computed values use."""
-    operands: list[Node] = []
-    for node in body.nodes:
-        if node.op in VIEW_OPS or node.op in ("placeholder", "scalar"):
-            continue
-        for i in node.inputs:
-            if (i.op in VIEW_OPS or i.op == "placeholder") and i not in operands:
-                operands.append(i)
-    return operands
 
 
 def _access(operand: Node, space: tuple, trailing: bool) -> str:

@@ -209,12 +209,6 @@ LOWERING = {
     "pow": _pow,
     "maximum": _extremum("maximum", "||"),
     "minimum": _extremum("minimum", "&&"),
-    "eq": _compare("=="),
-    "ne": _compare("!="),
-    "lt": _compare("<"),
-    "le": _compare("<="),
-    "gt": _compare(">"),
-    "ge": _compare(">="),
     "logical_and": lambda n, a: f"({a[0]} && {a[1]})",
     "logical_or": lambda n, a: f"({a[0]} || {a[1]})",
     "where": lambda n, a: f"({a[0]} ? {a[1]} : {a[2]})",
@@ -222,6 +216,8 @@ LOWERING = {
 }
 for _name in ("exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "erf", "atan2"):
     LOWERING[_name] = _math(_name)
+for _name, _symbol in dict(eq="==", ne="!=", lt="<", le="<=", gt=">", ge=">=").items():
+    LOWERING[_name] = _compare(_symbol)
 
 
 def can_lower(node: Node) -> bool:

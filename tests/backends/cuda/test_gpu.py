@@ -20,7 +20,7 @@ from graphc.backends.cuda.arrays import DeviceArray
 from tests.backends.agree import assert_agree, compare_backends, precision
 from tests.backends.cuda.graphs import all_graphs
 from tests.backends.cuda.test_host_semantics import float_semantics, integer_semantics, special_inputs
-from tests.backends.llvm.test_backend import concrete, draw_array, draw_graph, outcome
+from tests.backends.llvm.test_backend import agree_on_drawn_inputs, draw_graph
 from tests.passes.corpus import random_inputs
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not runtime.is_available(), reason="no CUDA GPU here")]
@@ -56,18 +56,7 @@ def test_numpy_semantics_of_special_values(build):
 @settings(max_examples=60, deadline=None, derandomize=True, database=None)
 @given(data=st.data())
 def test_random_graphs_in_every_layout(data):
-    drawn = draw_graph(data)
-    reference = graphc.function(drawn.inputs, drawn.outputs, backend="numpy")
-    gpu = graphc.function(drawn.inputs, drawn.outputs, backend="cuda")
-    level = precision(reference.graph)
-    for sizes in drawn.bindings:
-        args = [draw_array(data, x.dtype.numpy, concrete(x.shape, sizes)) for x in drawn.inputs]
-        want, got = outcome(reference, args), outcome(gpu, args)
-        if isinstance(want, type) or isinstance(got, type):
-            assert got is want, f"the NumPy backend gives {want}, the CUDA backend {got}"
-            continue
-        for k, (g, w) in enumerate(zip(got, want)):
-            assert_agree(g, w, level, what=f"output {k}")
+    agree_on_drawn_inputs(data, draw_graph(data), "cuda")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
