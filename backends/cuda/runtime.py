@@ -90,7 +90,7 @@ class Device:
         minor = self.attribute(attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)
         self.arch = f"sm_{major}{minor}"
         self.sm_count = self.attribute(attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
-        self.stream = check(cu.cuStreamCreate(cu.CUstream_flags.CU_STREAM_NON_BLOCKING))
+        self.stream = check(cu.cuStreamCreate(int(cu.CUstream_flags.CU_STREAM_NON_BLOCKING)))
         pool = check(cu.cuDeviceGetDefaultMemPool(self.handle))
         keep = cu.cuuint64_t(2**64 - 1)  # freed memory stays in the pool for the next call
         check(cu.cuMemPoolSetAttribute(pool, cu.CUmemPool_attribute.CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, keep))
@@ -127,7 +127,7 @@ class Device:
         cu = driver()
         if stream_handle == int(self.stream):
             return
-        event = check(cu.cuEventCreate(cu.CUevent_flags.CU_EVENT_DISABLE_TIMING))
+        event = check(cu.cuEventCreate(int(cu.CUevent_flags.CU_EVENT_DISABLE_TIMING)))
         check(cu.cuEventRecord(event, cu.CUstream(stream_handle)))
         check(cu.cuStreamWaitEvent(self.stream, event, 0))
         check(cu.cuEventDestroy(event))
@@ -137,7 +137,7 @@ class Device:
         cu = driver()
         if stream_handle == int(self.stream):
             return
-        event = check(cu.cuEventCreate(cu.CUevent_flags.CU_EVENT_DISABLE_TIMING))
+        event = check(cu.cuEventCreate(int(cu.CUevent_flags.CU_EVENT_DISABLE_TIMING)))
         check(cu.cuEventRecord(event, self.stream))
         check(cu.cuStreamWaitEvent(cu.CUstream(stream_handle), event, 0))
         check(cu.cuEventDestroy(event))

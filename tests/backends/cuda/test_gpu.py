@@ -53,7 +53,7 @@ def test_numpy_semantics_of_special_values(build):
         agree(graph, special_inputs(graph, np.random.default_rng(seed)))
 
 
-@settings(max_examples=60, deadline=None, derandomize=True, database=None)
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
 @given(data=st.data())
 def test_random_graphs_in_every_layout(data):
     agree_on_drawn_inputs(data, draw_graph(data), "cuda")
