@@ -9,7 +9,7 @@ STAMP := $(VENV)/.graphc-installed
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test,viz,dask]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test,viz,dask,nvrtc]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -42,3 +42,9 @@ clean:
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# On a machine with an NVIDIA GPU (and the `cuda` extra installed, no pip needed): the GPU
+# tests, then the GPU benchmark (bench/gpu.py). Under 5 minutes; see docs/cuda.md.
+gpu-test:
+	PYTHONPATH=. $(PYTHON) -m pytest -q -m gpu -p no:cacheprovider tests/backends/cuda
+	PYTHONPATH=. $(PYTHON) bench/gpu.py

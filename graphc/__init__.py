@@ -7,6 +7,7 @@ them with a backend: LLVM machine code for this CPU (the default) or generated N
 
 import os as _os
 
+from graphc import cuda
 from graphc.autograd import backward, grad, hessian, jacobian, jvp, value_and_grad, vjp
 from graphc.dtypes import DType, bool_, float16, float32, float64, int32, int64
 from graphc.evaluate import SymbolicTensorError

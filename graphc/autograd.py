@@ -10,8 +10,8 @@ import weakref
 
 import numpy as np
 
+from graphc import cuda
 from graphc import functional as F
-from graphc.evaluate import values_of
 from graphc.gcpause import paused_gc
 from graphc.graph import topological_order
 from graphc.node import Node
@@ -163,8 +163,7 @@ def backward(output: Tensor, gradient=None) -> None:
               if n in _LEAVES and _LEAVES[n].requires_grad]
     grads = _vjp([output], leaves, [gradient], allow_unused=True, materialize_grads=False)
     pairs = [(leaf, g) for leaf, g in zip(leaves, grads) if g is not None]
-    for (leaf, _), value in zip(pairs, values_of([g._node for _, g in pairs])):
-        if leaf.grad is None:
-            leaf.grad = F.tensor(value)
-        else:
-            leaf.grad = F.tensor(leaf.grad.numpy() + value)
+    for (leaf, _), value in zip(pairs, cuda.values_of([g._node for _, g in pairs])):
+        if leaf.grad is not None:
+            value = leaf.grad.cpu().numpy() + value
+        leaf.grad = F.tensor(value, device=None if leaf.device == "cpu" else leaf.device)

@@ -17,7 +17,8 @@ _INPUT_OPS = ("placeholder", "parameter", "constant")
 class Function:
     """A compiled graph. Call it with arrays; get an array, or a list for a list of outputs."""
 
-    def __init__(self, inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1"):
+    def __init__(self, inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1",
+                 **options):
         from graphc.backends import compile as compile_graph
 
         if isinstance(inputs, Tensor):
@@ -37,7 +38,7 @@ class Function:
 
                 self.graph = run_pipeline(self.graph, passes)
             self.backend = backend
-            self.executable = compile_graph(self.graph, backend)
+            self.executable = compile_graph(self.graph, backend, options)
 
     @property
     def source(self) -> str:
@@ -51,7 +52,7 @@ class Function:
 
     def emit(self, what: str = "python") -> str:
         """The code of one stage: "python" and "graph" (any backend); "llvm", "llvm-opt", "asm"
-        (LLVM backend); see `stages`."""
+        (LLVM backend); "cuda", "ptx" (CUDA backend); see `stages`."""
         return self.executable.emit(what)
 
     def __call__(self, *args) -> np.ndarray | list[np.ndarray]:
@@ -112,11 +113,13 @@ def restored_count() -> int:
     return len(_RESTORED)
 
 
-def function(inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1") -> Function:
+def function(inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1",
+             **options) -> Function:
     """Compile `outputs` (a tensor or a list of tensors) as a function of `inputs`.
 
-    `backend` is "llvm" (fused, compiled kernels) or "numpy" (generated NumPy code, the
+    `backend` is "llvm" (fused, compiled kernels), "cuda" (fused kernels for an NVIDIA GPU;
+    `options`: arch, device, transfer, see docs/cuda.md) or "numpy" (generated NumPy code, the
     reference). `passes` is the pipeline run on the graph first (`""` runs none); `f.graph` is
     its result.
     """
-    return Function(inputs, outputs, backend, passes)
+    return Function(inputs, outputs, backend, passes, **options)

@@ -64,6 +64,13 @@ def _flatten(sources):
             yield s
 
 
+def _on(result: Tensor, device) -> Tensor:
+    """`result` placed on `device` ("cpu", "cuda", "cuda:N", N; None: where it is): PyTorch's `device=`."""
+    from graphc import cuda
+
+    return result if device is None else cuda.place(result, device)
+
+
 def _tensor(value: TensorLike) -> Tensor:
     return value if isinstance(value, Tensor) else tensor(value)
 
@@ -123,8 +130,11 @@ def _converted(array: np.ndarray, dtype: dtypes.DType) -> np.ndarray:
     return array.astype(dtype.numpy)
 
 
-def tensor(data: TensorLike, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A concrete tensor from a scalar, a nested list or an array (copied), PyTorch-style."""
+def tensor(data: TensorLike, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """A concrete tensor from a scalar, a nested list or an array (copied), PyTorch-style;
+    `device="cuda"` puts it on a GPU (graphc/cuda.py)."""
+    if device is not None:
+        return _on(tensor(data, dtype, requires_grad), device)
     if isinstance(data, Tensor):
         array = np.array(data.numpy())
     elif isinstance(data, (np.ndarray, np.generic)):  # NumPy arrays and scalars keep their dtype
@@ -199,8 +209,10 @@ def _shape_args(shape: tuple) -> tuple:
     return shape
 
 
-def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(shape, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of `shape` filled with `fill_value` (dtype inferred as PyTorch does)."""
+    if device is not None:
+        return _on(full(shape, fill_value, dtype, requires_grad), device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dtype = as_dtype(dtype) if dtype is not None else scalar_dtype(fill_value)
@@ -212,12 +224,12 @@ def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     return result
 
 
-def zeros(*shape, dtype=dtypes.float32) -> Tensor:
-    return full(_shape_args(shape), 0, dtype=dtype)
+def zeros(*shape, dtype=dtypes.float32, device=None) -> Tensor:
+    return full(_shape_args(shape), 0, dtype=dtype, device=device)
 
 
-def ones(*shape, dtype=dtypes.float32) -> Tensor:
-    return full(_shape_args(shape), 1, dtype=dtype)
+def ones(*shape, dtype=dtypes.float32, device=None) -> Tensor:
+    return full(_shape_args(shape), 1, dtype=dtype, device=device)
 
 
 def full_like(x: TensorLike, fill_value, dtype=None) -> Tensor:
@@ -233,7 +245,7 @@ def ones_like(x: TensorLike, dtype=None) -> Tensor:
     return full_like(x, 1, dtype)
 
 
-def arange(start, stop=None, step=1, dtype=None) -> Tensor:
+def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
     """`start, start + step, ...` below `stop`; int64 for ints, float32 if any is a float."""
     if stop is None:
         start, stop = 0, start
@@ -249,16 +261,16 @@ def arange(start, stop=None, step=1, dtype=None) -> Tensor:
     cast = float if dtype.is_floating_point else int
     node = make_leaf("arange", TensorType(dtype, (length,)), identity=False,
                      start=cast(start), stop=cast(stop), step=cast(step))
-    return Tensor(node)
+    return _on(Tensor(node), device)
 
 
-def eye(n: int, m: int | None = None, dtype=dtypes.float32) -> Tensor:
+def eye(n: int, m: int | None = None, dtype=dtypes.float32, device=None) -> Tensor:
     """An `n x m` matrix with ones on the diagonal."""
     m = n if m is None else m
     shape = as_shape((n, m))
     if not all(isinstance(d, int) for d in shape):
         raise TypeError("eye needs static sizes")
-    return Tensor(make_leaf("eye", TensorType(as_dtype(dtype), shape), identity=False, n=n, m=m))
+    return _on(Tensor(make_leaf("eye", TensorType(as_dtype(dtype), shape), identity=False, n=n, m=m)), device)
 
 
 # ------------------------------------------------------- elementwise and reductions

@@ -102,3 +102,16 @@ def check_body(body: Graph, kind: str) -> None:
         if not is_elementwise(output.op):
             raise ValueError(f'the outputs of a kind="{kind}" kernel must be computed by'
                              f" elementwise ops, not {output.op}")
+
+
+def loaded(body: Graph) -> list[Node]:
+    """The body nodes a backend reads from memory: the inputs and view chains over them that
+    computed values use, in order of first use (each a strided view of an operand)."""
+    operands: list[Node] = []
+    for node in body.nodes:
+        if node.op in VIEW_OPS or node.op in ("placeholder", "scalar"):
+            continue
+        for i in node.inputs:
+            if (i.op in VIEW_OPS or i.op == "placeholder") and i not in operands:
+                operands.append(i)
+    return operands

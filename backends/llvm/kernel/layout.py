@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from graphc import dtypes
 from graphc.graph import Graph
-from graphc.kernel import VIEW_OPS
+from graphc.kernel import VIEW_OPS, loaded
 from graphc.node import Node
 from graphc.rows import RowSchedule, row_schedule
 
@@ -43,13 +43,7 @@ def layout(body: Graph, name: str, kind: str = "elementwise") -> KernelLayout:
     schedule = row_schedule(body) if kind == "row" else None
     if schedule is not None and schedule.unhomed:  # a body fuse did not make: recompute instead
         schedule = row_schedule(body, recompute=lambda node: True, most=None)
-    operands: list[Node] = []
-    for node in body.nodes:
-        if node.op in VIEW_OPS or node.op in ("placeholder", "scalar"):
-            continue
-        for i in node.inputs:
-            if (i.op in VIEW_OPS or i.op == "placeholder") and i not in operands:
-                operands.append(i)
+    operands = loaded(body)
     if reduction is not None:
         rank, reduced = reduction.inputs[0].ndim, len(reduction.attr("axes"))
         inner_axis = reduction.attr("axes")[-1] if reduced else rank - 1

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 import graphc
-from graphc.backends.llvm import cache, jit
+from graphc.backends import cache
+from graphc.backends.llvm import jit
 
 ROOT = Path(__file__).resolve().parents[3]
 

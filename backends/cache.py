@@ -1,11 +1,13 @@
-"""The on-disk cache of compiled object code.
+"""The on-disk cache of compiled object code, shared by the backends that compile.
 
-An entry is keyed on everything the machine code depends on: the module's LLVM IR
-(which encodes the graph and the options), graphc's version, LLVM's version, and the
-host CPU's name and features. Entries are written atomically and carry a checksum,
-so a torn or corrupt file is detected and recompiled; each entry records its full key, so
-a file copied or linked from another key is never loaded. `GRAPHC_CACHE_DIR` moves the
-cache (default `~/.cache/graphc`); `GRAPHC_CACHE=off` turns it off.
+An entry is keyed on everything the machine code depends on: for the LLVM backend the
+module's LLVM IR (which encodes the graph and the options), graphc's version, LLVM's
+version, and the host CPU's name and features; for the CUDA backend the CUDA C source,
+NVRTC's version, its options and the device's architecture. Entries are written atomically
+and carry a checksum, so a torn or corrupt file is detected and recompiled; each entry
+records its full key, so a file copied or linked from another key is never loaded.
+`GRAPHC_CACHE_DIR` moves the cache (default `~/.cache/graphc`); `GRAPHC_CACHE=off` turns it
+off.
 """
 
 from __future__ import annotations
