@@ -5,7 +5,8 @@ pass builds the replacement of a node with that node's Location object (graphc/n
 new node that carries the location of a node that went replaces it: *rebuilt* if only its
 operands changed (the same op and attributes over rewritten operands), else *rewritten*. Other
 new nodes are *added*. Kernel bodies count: fusion removes the ops it puts into kernels and
-rewrites them as kernels and body nodes.
+rewrites them as kernels and body nodes. A body node equal to one that some other graph's kernel
+already holds is that node (hash-consing), with that graph's location: it counts as added.
 """
 
 from __future__ import annotations
