@@ -42,7 +42,7 @@ from graphc.kernel import kernel_input
 from graphc.node import Location, Node, Ref, TensorType, TupleType, intern
 from graphc.ops import OPS
 from graphc.scopes import check_scope
-from graphc.shapes import simplify_dim, symbol
+from graphc.shapes import simplify_dim, symbol, symbols_of
 from graphc.validate import _int, check_attrs, check_leaf, check_operands, finite_dim
 
 
@@ -99,6 +99,7 @@ class _Parser:
         self.k = 0
         self.line_ends = [m.start() for m in re.finditer("\n", text)]  # so `location` is O(log n)
         self.values: dict[str, Node] = {}
+        self.bound: set = set()  # the size symbols the inputs of the graph being read bind
 
     # ------------------------------------------------------------------ tokens
     def _tokenize(self) -> list[Token]:
@@ -194,13 +195,20 @@ class _Parser:
         self.expect("(")
         index = itertools.count()
         inputs: list[Node] = self.separated(lambda: param(next(index)), ")")
-        self.expect("{")
-        while not self.at("return"):
-            if self.peek().kind != "value":
-                self.fail(f"expected a statement '%name = op ...' or 'return', got {_describe(self.peek())}")
-            self.statement()
-        self.next()
-        return Graph(inputs, self.separated(self.use, "}", allow_empty=False))
+        # The sizes the inputs bind (a kernel body also sees those of the graph around it).
+        outer = self.bound
+        self.bound = outer.union(*(symbols_of(n.shape) for n in inputs))
+        try:
+            self.expect("{")
+            while not self.at("return"):
+                if self.peek().kind != "value":
+                    self.fail(f"expected a statement '%name = op ...' or 'return',"
+                              f" got {_describe(self.peek())}")
+                self.statement()
+            self.next()
+            return Graph(inputs, self.separated(self.use, "}", allow_empty=False))
+        finally:
+            self.bound = outer
 
     def body(self) -> Graph:
         """A kernel's body: a nested graph with its own value names, over `%a0, %a1, ...`."""
@@ -248,6 +256,7 @@ class _Parser:
         return node
 
     def statement(self) -> None:
+        """`%name = op operands {attrs} : type`, whose size symbols the graph's inputs bind."""
         name = self.next()
         self.expect("=")
         op_token = self.expect_kind("name", "an op name")
@@ -270,6 +279,11 @@ class _Parser:
             node = self.leaf(opdef.name, type_, attrs, op_token, scope)
         else:
             node = self.op(opdef.name, tuple(inputs), attrs, type_, op_token, type_token, scope)
+        parts = type_.parts if isinstance(type_, TupleType) else (type_,)
+        unbound = sorted(map(str, set().union(*(symbols_of(t.shape) for t in parts)) - self.bound))
+        if unbound:
+            self.fail(f"size {unbound[0]} is bound by no input of the graph (a size symbol must"
+                      " appear in an input's shape)", type_token)
         self.define(name, node)
 
     def leaf(self, op: str, type_: TensorType, attrs: dict, token: Token, scope: str) -> Node:
@@ -497,9 +511,13 @@ class _Parser:
                 self.fail(f"blob holds {len(data)} bytes but {type_} needs {expected}", literal.payload)
             return np.frombuffer(data, dtype=np_dtype.newbyteorder("<")).astype(np_dtype).reshape(shape)
         try:
-            array = np.array(literal.payload, dtype=np_dtype)
+            with np.errstate(over="ignore"):
+                array = np.array(literal.payload, dtype=np_dtype)
         except (ValueError, OverflowError, TypeError) as err:
             self.fail(f"dense value does not fit {type_}: {err}", literal.token)
+        if np_dtype.kind == "f" and (np.isfinite(np.array(literal.payload, np.float64))
+                                     & ~np.isfinite(array)).any():
+            self.fail(f"dense value has a finite number too large for {type_}", literal.token)
         if array.size != int(np.prod(shape, dtype=np.int64)):
             self.fail(f"dense value of shape {list(array.shape)} does not fit {type_}", literal.token)
         return array.reshape(shape)

@@ -92,3 +92,14 @@ def test_op_attributes_are_checked_when_built():
         make("sum", [x], axes=(0.5,), keepdims=False)
     assert make("cast", [x], dtype=graphc.float64).dtype is graphc.float64
     np.testing.assert_array_equal(graphc.function([], graphc.arange(3))(), [0, 1, 2])
+
+
+@pytest.mark.parametrize("text,message", [
+    ("graph(%c: f32[1] = constant {value=dense<[1e40]>}) {\n  return %c\n}\n",
+     r"a finite number too large for f32\[1\]"),
+    ("graph() {\n  %0 = scalar {value=0} : i32[]\n  %1 = broadcast_to %0 {shape=[m]} : i32[m]\n"
+     "  return %1\n}\n", "size m is bound by no input"),
+])
+def test_found_by_the_fuzzer(text, message):
+    with pytest.raises(ParseError, match=message):
+        parse(text)
