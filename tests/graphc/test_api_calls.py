@@ -44,7 +44,7 @@ def test_a_bad_keyword_call_names_what_is_wrong(call, message):
 def test_inputs_sharing_a_name_cannot_be_passed_by_keyword_but_by_position():
     a, b = graphc.placeholder("x", (3,)), graphc.placeholder("x", (3,))
     f = graphc.function([a, b], a - b, backend="numpy")
-    with pytest.raises(TypeError, match="inputs 0, 1 are all named 'x'.*pass them by position"):
+    with pytest.raises(TypeError, match=r"inputs 0, 1 are all named 'x'.*pass them by position"):
         f(x=V)
     np.testing.assert_array_equal(f(V, V * 2), -V)
 
