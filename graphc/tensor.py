@@ -285,8 +285,9 @@ class Tensor:
     def __rand__(self, other): return F.logical_and(other, self)
     def __or__(self, other): return F.logical_or(self, other)
     def __ror__(self, other): return F.logical_or(other, self)
-    def __eq__(self, other): return F.eq(self, other)  # type: ignore[override]
-    def __ne__(self, other): return F.ne(self, other)  # type: ignore[override]
+    # `t == None` is False and `t != None` True, as in PyTorch, not an error
+    def __eq__(self, other): return other is not None and F.eq(self, other)  # type: ignore[override]
+    def __ne__(self, other): return other is None or F.ne(self, other)  # type: ignore[override]
     def __lt__(self, other): return F.lt(self, other)
     def __le__(self, other): return F.le(self, other)
     def __gt__(self, other): return F.gt(self, other)
