@@ -168,9 +168,15 @@ class Tensor:
         return np.array(values, copy=True) if copy else values
 
     def __len__(self) -> int:
+        """The first size, as PyTorch's; a TypeError where it is symbolic (known only at a call)."""
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
+        first = self._node.shape[0]
+        if not isinstance(first, int):
+            raise TypeError(f"len() of a tensor whose first size, {format_dim(first)}, is symbolic:"
+                            " it is known only when the compiled function is called; x.shape[0]"
+                            " is the symbolic size")
+        return first
 
     def __iter__(self):
         if self.ndim == 0:

@@ -109,3 +109,21 @@ def test_the_same_calls_agree_with_pytorch():
     assert (a == None) == (t == None) and (a != None) == (t != None)  # noqa: E711
     with pytest.raises(RuntimeError, match="mean"):
         torch.tensor([1, 2]).mean()
+
+
+# ---------------------------------------------------------------- len
+
+def test_len_is_the_first_size_as_numpy_says():
+    assert len(graphc.tensor(A)) == len(A) == 2
+    assert len(graphc.placeholder("x", (4, "n"))) == 4  # a symbolic later size does not matter
+    assert [r.shape for r in graphc.tensor(A)] == [(3,), (3,)]
+
+
+def test_len_of_a_symbolic_first_size_is_a_clear_type_error():
+    x = graphc.placeholder("x", ("n", 3))
+    with pytest.raises(TypeError, match=r"len\(\) of a tensor whose first size, n, is symbolic"):
+        len(x)
+    with pytest.raises(TypeError, match="first size, n, is symbolic"):
+        list(x)
+    with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
+        len(graphc.tensor(1.0))
