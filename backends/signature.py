@@ -78,7 +78,8 @@ class Signature:
             return adopted
         if isinstance(value, np.ndarray):
             if value.dtype != want:
-                raise TypeError(f"argument {self.names[k]!r} must have dtype {want}, got {value.dtype}")
+                raise TypeError(f"argument {self.names[k]!r} must have dtype {want}, got {value.dtype}"
+                                + cast_hint(value.dtype, want))
             if type(value) is np.ndarray:
                 return value
             # A subclass changes what indexing and arithmetic mean (np.matrix keeps two
@@ -113,11 +114,7 @@ class Signature:
                         f" got {type(value).__name__}")
 
     def _check_range(self, k: int, low: int, high: int, want: np.dtype) -> None:
-        """Refuse integers that `want` cannot hold, rather than letting them wrap around."""
-        info = np.iinfo(want)
-        if low < info.min or high > info.max:
-            bad = low if low < info.min else high
-            raise OverflowError(f"argument {self.names[k]!r}: value {bad} does not fit in {want}")
+        check_range(repr(self.names[k]), low, high, want)
 
     def _shape_error(self, k: int, array: np.ndarray, symbols: dict | None = None):
         expected = format_shape(self.inputs[k].shape)
@@ -126,3 +123,93 @@ class Signature:
             bound = " with " + ", ".join(f"{s}={v}" for s, v in symbols.items())
         raise ValueError(f"argument {self.names[k]!r} must have shape {expected}{bound},"
                          f" got {list(array.shape)}")
+
+
+def check_range(label: str, low: int, high: int, want: np.dtype) -> None:
+    """Refuse integers that `want` cannot hold, rather than letting them wrap around."""
+    info = np.iinfo(want)
+    if low < info.min or high > info.max:
+        bad = low if low < info.min else high
+        raise OverflowError(f"argument {label}: value {bad} does not fit in {want}")
+
+
+def cast_hint(given: np.dtype, want: np.dtype) -> str:
+    """The end of a dtype error: where `given` converts to `want` within its kind, say how."""
+    if np.can_cast(given, want, "same_kind"):
+        return " (graphc.function(..., cast=True) converts such arguments)"
+    return ""
+
+
+class CallArguments:
+    """The slow path of a compiled call: arguments by keyword and same-kind casts.
+
+    A call with positional arrays only, to a function compiled without `cast`, never comes
+    here (`Function.__call__` passes them straight to the backend). `arrange(args, kwargs)`
+    returns the positional tuple the backend's `Signature` then checks.
+    """
+
+    def __init__(self, graph: Graph, cast: bool = False):
+        self.cast = cast
+        self.names = [n.attr("name") for n in graph.inputs]
+        self.np_dtypes = [n.dtype.numpy for n in graph.inputs]
+        positions: dict[str, list[int]] = {}
+        for k, name in enumerate(self.names):
+            if name is not None:
+                positions.setdefault(name, []).append(k)
+        self.positions = {name: ks[0] for name, ks in positions.items() if len(ks) == 1}
+        self.shared = {name: ks for name, ks in positions.items() if len(ks) > 1}
+
+    def arrange(self, args: tuple, kwargs: Mapping) -> tuple:
+        """`args` then `kwargs` by input name, in input order; TypeError naming what is wrong."""
+        if kwargs:
+            args = self._by_keyword(args, kwargs)
+        if self.cast:
+            args = tuple(self._cast(k, a) for k, a in enumerate(args))
+        return args
+
+    def _label(self, k: int) -> str:
+        return repr(self.names[k]) if self.names[k] is not None else f"input {k} (unnamed)"
+
+    def _by_keyword(self, args: tuple, kwargs: Mapping) -> tuple:
+        count = len(self.names)
+        if len(args) > count:
+            raise TypeError(f"expected {count} arguments, got {len(args)} positional"
+                            f" and {len(kwargs)} by keyword")
+        for name in kwargs:
+            if name in self.shared:
+                inputs = ", ".join(str(k) for k in self.shared[name])
+                raise TypeError(f"inputs {inputs} are all named {name!r}, so {name!r} cannot be"
+                                " passed by keyword; pass them by position")
+        unknown = [name for name in kwargs if name not in self.positions]
+        if unknown:
+            known = ", ".join(repr(n) for n in self.positions) or "none"
+            raise TypeError(f"unexpected keyword argument(s) {', '.join(map(repr, unknown))};"
+                            f" the inputs by name are {known}")
+        arranged = list(args) + [_MISSING] * (count - len(args))
+        twice = [name for name in kwargs if self.positions[name] < len(args)]
+        if twice:
+            raise TypeError(f"argument(s) {', '.join(map(repr, twice))} given both by position"
+                            " and by keyword")
+        for name, value in kwargs.items():
+            arranged[self.positions[name]] = value
+        missing = [self._label(k) for k, value in enumerate(arranged) if value is _MISSING]
+        if missing:
+            raise TypeError(f"missing argument(s) {', '.join(missing)}")
+        return tuple(arranged)
+
+    def _cast(self, k: int, value):
+        """`value` as the input's dtype where NumPy's same-kind rule allows (float64 to
+        float32, int64 to int32 when the values fit); anything else unchanged, for `Signature`
+        to accept or refuse."""
+        want = self.np_dtypes[k]
+        if isinstance(getattr(value, "_node", None), Node) and value.dtype.numpy != want:
+            value = value.numpy()
+        if not isinstance(value, np.ndarray) or value.dtype == want \
+                or not np.can_cast(value.dtype, want, "same_kind"):
+            return value
+        if want.kind in "iu" and value.dtype.kind in "iu" and value.size:
+            check_range(self._label(k), int(value.min()), int(value.max()), want)
+        return value.astype(want)
+
+
+_MISSING = object()

@@ -18,8 +18,9 @@ class Function:
     """A compiled graph. Call it with arrays; get an array, or a list for a list of outputs."""
 
     def __init__(self, inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1",
-                 **options):
+                 cast: bool = False, **options):
         from graphc.backends import compile as compile_graph
+        from graphc.backends.signature import CallArguments
 
         if isinstance(inputs, Tensor):
             inputs = [inputs]
@@ -39,6 +40,8 @@ class Function:
                 self.graph = run_pipeline(self.graph, passes)
             self.backend = backend
             self.executable = compile_graph(self.graph, backend, options)
+        self._cast = cast
+        self._arguments = CallArguments(self.graph, cast)
 
     @property
     def source(self) -> str:
@@ -55,7 +58,11 @@ class Function:
         (LLVM backend); "cuda", "ptx" (CUDA backend); see `stages`."""
         return self.executable.emit(what)
 
-    def __call__(self, *args) -> np.ndarray | list[np.ndarray]:
+    def __call__(self, *args, **kwargs) -> np.ndarray | list[np.ndarray]:
+        """Run on arrays given by position, then by input name (`f(x, v=V)`), like a Python
+        call; with `cast`, arrays of another dtype of the same kind are converted first."""
+        if kwargs or self._cast:  # exact positional arrays skip this: the per-call cost counts
+            args = self._arguments.arrange(args, kwargs)
         results = self.executable(*args)
         return results[0] if self._single else list(results)
 
@@ -71,7 +78,7 @@ class Function:
     def __reduce__(self):
         """A Function pickles as its optimised graph's text form (parameters by value, as the
         text holds them); unpickling compiles it once per process (`restore`)."""
-        return restore, (str(self.graph), self.backend, self.passes, self._single)
+        return restore, (str(self.graph), self.backend, self.passes, self._single, self._cast)
 
     # Jupyter shows the explorer (its stages and kernels) or a picture; repr stays the text above.
     def _repr_html_(self) -> str:
@@ -89,12 +96,14 @@ _RESTORED: dict[tuple[str, str], Function] = {}
 _restore_lock = threading.Lock()
 
 
-def restore(text: str, backend: str, passes: str = "", single: bool = True) -> Function:
+def restore(text: str, backend: str, passes: str = "", single: bool = True,
+            cast: bool = False) -> Function:
     """The Function that the graph `text` (already through `passes`) compiles to with `backend`.
 
     Memoised per process by text and backend, so a process that unpickles the same Function
     for every task compiles it once (the LLVM disk cache then makes a new process cheap too).
     """
+    from graphc.backends.signature import CallArguments
     from graphc.parser import parse
 
     with _restore_lock:
@@ -104,7 +113,8 @@ def restore(text: str, backend: str, passes: str = "", single: bool = True) -> F
             compiled = Function(graph.inputs, list(graph.outputs), backend, passes="")
             _RESTORED[(text, backend)] = compiled
     restored = object.__new__(Function)
-    restored.__dict__.update(compiled.__dict__, passes=passes, _single=single)
+    restored.__dict__.update(compiled.__dict__, passes=passes, _single=single, _cast=cast,
+                             _arguments=CallArguments(compiled.graph, cast))
     return restored
 
 
@@ -114,12 +124,17 @@ def restored_count() -> int:
 
 
 def function(inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1",
-             **options) -> Function:
+             cast: bool = False, **options) -> Function:
     """Compile `outputs` (a tensor or a list of tensors) as a function of `inputs`.
 
     `backend` is "llvm" (fused, compiled kernels), "cuda" (fused kernels for an NVIDIA GPU;
     `options`: arch, device, transfer, see docs/cuda.md) or "numpy" (generated NumPy code, the
     reference). `passes` is the pipeline run on the graph first (`""` runs none); `f.graph` is
     its result.
+
+    The result is called with arrays by position or by input name (`f(x=X, v=V)`). Arguments
+    must have the inputs' dtypes exactly, unless `cast=True`: then an array of another dtype
+    of the same kind is converted (float64 to float32, int64 to int32 if its values fit), as
+    NumPy's `astype(..., casting="same_kind")` would; float to int is still refused.
     """
-    return Function(inputs, outputs, backend, passes, **options)
+    return Function(inputs, outputs, backend, passes, cast, **options)

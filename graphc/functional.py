@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -328,15 +328,18 @@ def _logical(op: str):
     return _named(function, op, f"Elementwise `{op}` of the operands' truth values.")
 
 
+def either_axis(axis, dim, name: str = "dim"):
+    """NumPy's `axis` or PyTorch's `dim` (`dims` for flip), whichever is given; not both."""
+    if dim is None:
+        return axis
+    if axis is not None:
+        raise TypeError(f"give either axis or {name}, not both")
+    return dim
+
+
 def _axis_args(axis, keepdims, dim, keepdim):
     """Accept NumPy's `axis/keepdims` and PyTorch's `dim/keepdim` spellings."""
-    if dim is not None:
-        if axis is not None:
-            raise TypeError("give either axis or dim, not both")
-        axis = dim
-    if keepdim is not None:
-        keepdims = keepdim
-    return axis, bool(keepdims)
+    return either_axis(axis, dim), bool(keepdims if keepdim is None else keepdim)
 
 
 def _reduction(op: str):
@@ -344,6 +347,9 @@ def _reduction(op: str):
                  keepdim=None) -> Tensor:
         axis, keepdims = _axis_args(axis, keepdims, dim, keepdim)
         node = _node(x)
+        if op == "mean" and not node.dtype.is_floating_point:
+            raise build_error("mean", "cannot infer the result's dtype from a non-floating-point"
+                              " input, as PyTorch cannot; cast it first (x.float().mean())", [node.type])
         if op in ("sum", "prod") and node.dtype.category < 2:
             node = _cast_node(node, dtypes.int64)
         if _computes_in_float(op) and not node.dtype.is_floating_point:
@@ -408,10 +414,40 @@ logical_or = _logical("logical_or")
 sum = _reduction("sum")
 mean = _reduction("mean")
 prod = _reduction("prod")
-max = _reduction("max")
-min = _reduction("min")
 argmax = _argreduction("argmax")
 argmin = _argreduction("argmin")
+
+
+class ValuesAndIndices(NamedTuple):
+    """What `max(x, dim=d)` and `min(x, dim=d)` return, as PyTorch's do."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _extreme(op: str, elementwise, arg_op):
+    reduce, arg = _reduction(op), _argreduction(arg_op)
+
+    def function(x: TensorLike, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):
+        if isinstance(axis, Tensor):  # PyTorch's max(a, b)
+            return elementwise(x, axis)
+        if dim is None:
+            return reduce(x, axis, keepdims, keepdim=keepdim)
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"{op}(x, dim=...) takes one dimension, an int, as PyTorch's does;"
+                            f" give axis=... to reduce over several")
+        return ValuesAndIndices(reduce(x, axis, keepdims, dim=dim, keepdim=keepdim),
+                                arg(x, axis, keepdims, dim=dim, keepdim=keepdim))
+
+    function.__name__ = function.__qualname__ = op
+    function.__doc__ = (f"`{op}` over `axis` (all axes when None) as one tensor, as NumPy's; with"
+                        f" PyTorch's `dim=d` the pair (values, indices) of the {op} along d; with a"
+                        f" tensor second operand, the elementwise {elementwise.__name__}.")
+    return function
+
+
+max = _extreme("max", maximum, "argmax")
+min = _extreme("min", minimum, "argmin")
 true_divide = div
 remainder = mod
 
@@ -502,8 +538,9 @@ def transpose(x: TensorLike, dim0: int = -2, dim1: int = -1) -> Tensor:
     return permute(x, tuple(perm))
 
 
-def squeeze(x: TensorLike, axis=None) -> Tensor:
-    """Drop size-1 dimensions (all of them, or those in `axis` that have size 1)."""
+def squeeze(x: TensorLike, axis=None, *, dim=None) -> Tensor:
+    """Drop size-1 dimensions (all of them, or those in `axis` (`dim`) that have size 1)."""
+    axis = either_axis(axis, dim)
     node = _node(x)
     with checking("squeeze", node.type):
         axes = normalize_axes(axis, node.ndim) if axis is not None else range(node.ndim)
@@ -513,8 +550,11 @@ def squeeze(x: TensorLike, axis=None) -> Tensor:
     return _wrap(make("reshape", (node,), shape=keep), x)
 
 
-def unsqueeze(x: TensorLike, axis: int) -> Tensor:
-    """Insert a size-1 dimension at `axis` (in the result's numbering)."""
+def unsqueeze(x: TensorLike, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+    """Insert a size-1 dimension at `axis` (`dim`; in the result's numbering)."""
+    axis = either_axis(axis, dim)
+    if axis is None:
+        raise TypeError("unsqueeze needs the position of the new dimension (axis or dim)")
     node = _node(x)
     with checking("unsqueeze", node.type):
         axis = normalize_axis(axis, node.ndim + 1)
@@ -522,7 +562,9 @@ def unsqueeze(x: TensorLike, axis: int) -> Tensor:
     return _wrap(make("reshape", (node,), shape=shape), x)
 
 
-def flip(x: TensorLike, axis=None) -> Tensor:
+def flip(x: TensorLike, axis=None, *, dims=None) -> Tensor:
+    """Reverse the order of the elements along `axis` (PyTorch's `dims`; all axes when None)."""
+    axis = either_axis(axis, dims, "dims")
     node = _node(x)
     with checking("flip", node.type):
         axes = normalize_axes(axis, node.ndim)
@@ -629,45 +671,6 @@ def dot(x: TensorLike, y: TensorLike) -> Tensor:
     return matmul(x, y)
 
 
-# ---------------------------------------------------------------- compositions
+# ------------------------------------------ compositions (graphc/compositions.py)
 
-def _stable_max(x: Tensor, axis: int) -> Tensor:
-    """max(x, axis) with non-finite maxima replaced by 0, outside of differentiation."""
-    m = stop_gradient(max(x, axis=axis, keepdims=True))
-    return where(abs(m) < math.inf, m, zeros_like(m))
-
-
-def _float_operand(op: str, x: TensorLike, axis) -> Tensor:
-    """`x` as a floating-point tensor, after checking `axis` against it."""
-    x = _tensor(x)
-    with checking(op, x._node.type):
-        normalize_axes(axis, x.ndim)
-    return x if x.dtype.is_floating_point else cast(x, dtypes.DEFAULT_FLOAT)
-
-
-def logsumexp(x: TensorLike, axis=-1, keepdims: bool = False) -> Tensor:
-    """log(sum(exp(x))) along `axis`, computed without overflow."""
-    x = _float_operand("logsumexp", x, axis)
-    m = _stable_max(x, axis)
-    out = log(sum(exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else squeeze(out, axis)
-
-
-def softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """exp(x) / sum(exp(x)) along `axis`, computed without overflow."""
-    axis = dim if dim is not None else axis
-    x = _float_operand("softmax", x, axis)
-    e = exp(x - _stable_max(x, axis))
-    return e / sum(e, axis=axis, keepdims=True)
-
-
-def log_softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Tensor:
-    """x - logsumexp(x) along `axis`, computed as (x - max) - log(sum(exp(x - max))).
-
-    Subtracting the max first keeps the small terms that `x - logsumexp(x)` would lose
-    when |x| is large.
-    """
-    axis = dim if dim is not None else axis
-    x = _float_operand("log_softmax", x, axis)
-    shifted = x - _stable_max(x, axis)
-    return shifted - log(sum(exp(shifted), axis=axis, keepdims=True))
+from graphc.compositions import log_softmax, logsumexp, softmax  # noqa: E402, F401 - they use the above

@@ -168,9 +168,15 @@ class Tensor:
         return np.array(values, copy=True) if copy else values
 
     def __len__(self) -> int:
+        """The first size, as PyTorch's; a TypeError where it is symbolic (known only at a call)."""
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
+        first = self._node.shape[0]
+        if not isinstance(first, int):
+            raise TypeError(f"len() of a tensor whose first size, {format_dim(first)}, is symbolic:"
+                            " it is known only when the compiled function is called; x.shape[0]"
+                            " is the symbolic size")
+        return first
 
     def __iter__(self):
         if self.ndim == 0:
@@ -285,8 +291,9 @@ class Tensor:
     def __rand__(self, other): return F.logical_and(other, self)
     def __or__(self, other): return F.logical_or(self, other)
     def __ror__(self, other): return F.logical_or(other, self)
-    def __eq__(self, other): return F.eq(self, other)  # type: ignore[override]
-    def __ne__(self, other): return F.ne(self, other)  # type: ignore[override]
+    # `t == None` is False and `t != None` True, as in PyTorch, not an error
+    def __eq__(self, other): return other is not None and F.eq(self, other)  # type: ignore[override]
+    def __ne__(self, other): return other is None or F.ne(self, other)  # type: ignore[override]
     def __lt__(self, other): return F.lt(self, other)
     def __le__(self, other): return F.le(self, other)
     def __gt__(self, other): return F.gt(self, other)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.seed.notebook import cells, nonblank, run_cell
+from tests.seed.notebook import SEED, cells, nonblank, run_cell
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,4 +48,16 @@ def test_seed_example_matches_the_seed_line_by_line(script):
     run = subprocess.run([sys.executable, str(ROOT / script)], capture_output=True, text=True,
                          cwd=ROOT, timeout=120, check=True)
     expected = [line for _, _, lines in _expected_outputs() for line in lines]
-    assert nonblank(run.stdout.splitlines()) == expected
+    lines = nonblank(run.stdout.splitlines())
+    assert [line for line in lines if not line.startswith("# In [")] == expected
+
+
+@pytest.mark.parametrize("script", ["examples/seed_basics.py"])
+def test_seed_example_labels_each_cell_by_the_seed_s_number_in_order(script):
+    run = subprocess.run([sys.executable, str(ROOT / script)], capture_output=True, text=True,
+                         cwd=ROOT, timeout=120, check=True)
+    labels = re.findall(r"^# In \[(\d+)\]: \S", run.stdout, re.MULTILINE)
+    headers = iter(re.findall(r"^In \[(\d+)\]:", SEED.read_text(), re.MULTILINE))
+    displaying = [produced for _, produced, _ in _expected_outputs() if produced]
+    assert len(labels) == len(displaying)  # one label per cell that shows something
+    assert all(number in headers for number in labels)  # the seed's numbers, in its order
