@@ -10,6 +10,7 @@ docs/fuzzing.md explains the outcomes and the tolerance model.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -67,7 +68,8 @@ class Summary:
                 self.findings[key] = Finding(what, seed, outcome, subject)
 
     def format(self) -> str:
-        lines = [f"graphc fuzz: seed {self.seed}, {self.seconds / 60:.1f} minutes, what={','.join(self.what)}"]
+        lines = [f"graphc fuzz: seed {self.seed}, {self.seconds / 60:.1f} minutes,"
+                 f" what={','.join(self.what)}"]
         for what in self.what:
             unit = "mutants" if what == "parser" else "cases"
             lines.append(f"{what}: {self.cases[what]} {unit} run")
@@ -75,14 +77,15 @@ class Summary:
             kinds = [k for k in (*OUTCOMES, "rejected", "accepted", "invalid")
                      if any(self.counts[(what, c, k)] for c in configs)]
             if configs:
-                lines.append("  " + f"{'':22}" + "".join(f"{k:>11}" for k in kinds))
+                lines.append(f"  {'':22}" + "".join(f"{k:>11}" for k in kinds))
                 for c in configs:
-                    lines.append("  " + f"{c:22}" + "".join(f"{self.counts[(what, c, k)]:>11}" for k in kinds))
+                    lines.append(f"  {c:22}" + "".join(f"{self.counts[(what, c, k)]:>11}" for k in kinds))
         if self.rejected:
             lines.append(f"(the generator's calls graphc refused with a clear error: {self.rejected})")
         lines.append(f"findings: {len(self.findings)} distinct, {self.finding_count} in all")
         for n, (key, f) in enumerate(self.findings.items(), 1):
-            lines.append(f"  {n}. [{key}] x{f.count}: {f.outcome.detail.splitlines()[0][:160] if f.outcome.detail else ''}")
+            first = f.outcome.detail.splitlines()[0][:160] if f.outcome.detail else ""
+            lines.append(f"  {n}. [{key}] x{f.count}: {first}")
             lines.extend(f"       {path}" for path in f.files)
         return "\n".join(lines)
 
@@ -104,7 +107,8 @@ def _task_stream(what: tuple[str, ...], seed: int, counts: dict[str, int] | None
         if w == "parser":
             mutants = MUTANTS_PER_TASK if counts is None else min(MUTANTS_PER_TASK, counts[w] - made[w])
             made[w] += mutants
-            yield Task(task_module, "parser_seed", (case_seed, mutants, str(scratch / f"parser-{case_seed}.gir")))
+            scratch_file = str(scratch / f"parser-{case_seed}.gir")
+            yield Task(task_module, "parser_seed", (case_seed, mutants, scratch_file))
         else:
             made[w] += 1
             yield Task(task_module, "run_seed", (w, case_seed, avoid))
@@ -125,10 +129,8 @@ def _absorb(summary: Summary, task: Task, reply: Reply) -> None:
     summary.cases[what] += task.args[1] if what == "parser" else 1
     last_text = None
     if what == "parser":
-        try:
+        with contextlib.suppress(OSError):
             last_text = Path(task.args[2]).read_text(encoding="utf-8")
-        except OSError:
-            pass
     if reply.status == "error":
         last_line = reply.value.strip().splitlines()[-1]
         outcome = Outcome("fuzzer", "crash", reply.value[-2000:], f"crash fuzzer {last_line[:80]}")
@@ -164,9 +166,10 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")[:60]
 
 
-def run(what: tuple[str, ...] = KINDS, seed: int = 0, out: str | Path = "fuzz-out", minutes: float | None = None,
-        counts: dict[str, int] | None = None, jobs: int = 1, avoid: tuple[str, ...] = (), shrink: bool = True,
-        task_module: str = "graphc.testing.tasks", log: Callable[[str], None] = print) -> Summary:
+def run(what: tuple[str, ...] = KINDS, seed: int = 0, out: str | Path = "fuzz-out",
+        minutes: float | None = None, counts: dict[str, int] | None = None, jobs: int = 1,
+        avoid: tuple[str, ...] = (), shrink: bool = True, task_module: str = "graphc.testing.tasks",
+        log: Callable[[str], None] = print) -> Summary:
     """Fuzz for `minutes` (or exactly `counts` cases per kind), shrink the findings, write reproducers."""
     out = Path(out)
     scratch, findings_dir = out / "scratch", out / "findings"
@@ -198,12 +201,15 @@ def _write_findings(pool: Pool, summary: Summary, directory: Path, start: float,
     per_signature = Counter()
     todo = list(summary.findings.values())
     for n, finding in enumerate(todo, 1):
-        remaining = 120.0 if total is None else max(5.0, start + total - time.monotonic()) / (len(todo) - n + 1)
+        left = len(todo) - n + 1
+        remaining = 120.0 if total is None else max(5.0, start + total - time.monotonic()) / left
         per_signature[finding.outcome.signature] += 1
         subject = finding.subject
-        if shrink and subject is not None and per_signature[finding.outcome.signature] <= SHRINKS_PER_SIGNATURE:
+        first_ones = per_signature[finding.outcome.signature] <= SHRINKS_PER_SIGNATURE
+        if shrink and subject is not None and first_ones:
             log(f"shrinking finding {n}/{len(todo)}: {finding.outcome.signature}")
-            subject = _shrink(pool, finding, Budget(tries=150, seconds=min(120.0, remaining)), avoid,
+            tries = 2000 if isinstance(subject, str) else 150
+            subject = _shrink(pool, finding, Budget(tries, seconds=min(120.0, remaining)), avoid,
                               task_module) or subject
         stem = f"{n:03d}-{finding.what}-{_slug(finding.outcome.signature or finding.outcome.kind)}"
         try:
@@ -214,7 +220,7 @@ def _write_findings(pool: Pool, summary: Summary, directory: Path, start: float,
             else:
                 paths = reproducer.write(directory, stem, f"# {finding.what} seed {finding.seed}: "
                                          f"{finding.outcome.detail[:500]!r}\n", None)
-        except Exception as error:  # noqa: BLE001 - a finding without files is still reported
+        except Exception as error:
             log(f"could not write the reproducer of {stem}: {error!r}")
             paths = []
         finding.files = [str(p) for p in paths]
@@ -223,21 +229,25 @@ def _write_findings(pool: Pool, summary: Summary, directory: Path, start: float,
 def _as_json(summary: Summary) -> dict:
     return {"seed": summary.seed, "what": list(summary.what), "seconds": round(summary.seconds, 1),
             "cases": dict(summary.cases), "rejected": summary.rejected,
-            "counts": [{"what": w, "config": c, "outcome": k, "n": n} for (w, c, k), n in sorted(summary.counts.items())],
-            "findings": [{"key": key, "what": f.what, "seed": f.seed, "count": f.count, "kind": f.outcome.kind,
-                          "config": f.outcome.config, "detail": f.outcome.detail, "files": f.files}
+            "counts": [{"what": w, "config": c, "outcome": k, "n": n}
+                       for (w, c, k), n in sorted(summary.counts.items())],
+            "findings": [{"key": key, "what": f.what, "seed": f.seed, "count": f.count,
+                          "kind": f.outcome.kind, "config": f.outcome.config, "detail": f.outcome.detail,
+                          "files": f.files}
                          for key, f in summary.findings.items()]}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m graphc.testing.fuzz", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m graphc.testing.fuzz",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=1.0, help="how long to run (default 1)")
     parser.add_argument("--seed", type=int, default=0, help="the run's seed (the same seed, the same cases)")
     parser.add_argument("--out", default="fuzz-out", help="where the summary and reproducers go")
     parser.add_argument("--what", choices=(*KINDS, "all"), default="all")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("--avoid-known", action="store_true",
-                        help="do not generate or report the known-open findings: " + "; ".join(KNOWN_OPEN.values()))
+                        help="do not generate or report the known-open findings: "
+                        + "; ".join(KNOWN_OPEN.values()))
     parser.add_argument("--no-shrink", action="store_true", help="write findings as found, unshrunk")
     args = parser.parse_args(argv)
     what = KINDS if args.what == "all" else (args.what,)

@@ -57,8 +57,9 @@ class Profile:
     smooth: bool = False  # gradient checks: float64, values away from kinks and poles, guarded domains
 
 
-GRAPHS = Profile("graphs", _weights(unary=5, binary=4, compare=1.5, logical=0.7, where=1, cast=1.2, reduce=2.5,
-                                    argreduce=0.7, shape=4, join=1, linalg=1, composite=0.8, leaf=0.6))
+GRAPHS = Profile("graphs", _weights(unary=5, binary=4, compare=1.5, logical=0.7, where=1, cast=1.2,
+                                    reduce=2.5, argreduce=0.7, shape=4, join=1, linalg=1, composite=0.8,
+                                    leaf=0.6))
 SMOOTH_OPS = ("exp", "sin", "cos", "tanh", "sigmoid", "erf", "expm1", "neg", "add", "sub", "mul", "div",
               "sum", "mean", "prod", "reshape", "squeeze", "unsqueeze", "broadcast_to", "permute",
               "transpose", "getitem", "flip", "pad", "cat", "stack", "matmul", "dot", "logsumexp",
@@ -98,7 +99,9 @@ class _Generator:
         return items[int(self.rng.integers(len(items)))]
 
     def size(self) -> int:
-        return 0 if self.chance(self.profile.empty) else int(self.rng.choice([1, 2, 3, 4, 5], p=[.15, .3, .25, .2, .1]))
+        if self.chance(self.profile.empty):
+            return 0
+        return int(self.rng.choice([1, 2, 3, 4, 5], p=[0.15, 0.3, 0.25, 0.2, 0.1]))
 
     def random_shape(self, ndim: int | None = None) -> tuple:
         if ndim is None:
@@ -162,7 +165,8 @@ class _Generator:
         if kind.startswith("int"):
             limit = np.iinfo(kind)
             return int(self.choice([0, 1, -1, 2, 3, -7, int(limit.max), int(limit.min)]))
-        return float(self.choice([0.0, -0.0, 1.0, -1.0, 0.5, 2.5, 3.0, -2.0, 1e-3, 1e30, np.inf, -np.inf, np.nan]))
+        return float(self.choice([0.0, -0.0, 1.0, -1.0, 0.5, 2.5, 3.0, -2.0, 1e-3, 1e30, np.inf, -np.inf,
+                                  np.nan]))
 
 
 # ----------------------------------------------------------------- samplers
@@ -192,7 +196,7 @@ def _guarded(g: _Generator, k: int) -> int | None:
 
 
 def _elementwise_operands(g: _Generator, op: str, count: int) -> tuple[tuple, tuple] | None:
-    accept = _numeric if op in catalog.UNARY_NUMBER + ("sub", "floordiv", "mod", "pow") else (lambda t: True)
+    accept = _numeric if op in (*catalog.UNARY_NUMBER, "sub", "floordiv", "mod", "pow") else (lambda t: True)
     a = g.pick(accept)
     if a is None:
         return None
@@ -238,7 +242,8 @@ def sample_binary(g: _Generator, op: str) -> None:
         # graphc, as NumPy, refuses integers to negative integer powers; smooth: a positive base
         base = _guarded(g, args[0]) if g.profile.smooth else args[0]
         if base is not None:
-            g.add("pow", (base,), scalars=((1, g.choice([0, 1, 2, 3] if not g.profile.smooth else [2.0, 0.5, -1.5])),))
+            exponent = g.choice([2.0, 0.5, -1.5] if g.profile.smooth else [0, 1, 2, 3])
+            g.add("pow", (base,), scalars=((1, exponent),))
         return
     if g.profile.smooth and op in ("div", "atan2"):
         args = _guard_denominator(g, args, scalars)
@@ -384,7 +389,8 @@ def sample_join(g: _Generator, op: str) -> None:
     dims = g.shape_params(t)
     if dims is None:
         return
-    axis = int(g.rng.integers(-t.ndim - (op == "stack"), t.ndim + (op == "stack"))) if t.ndim or op == "stack" else 0
+    extra = int(op == "stack")  # stack adds an axis
+    axis = int(g.rng.integers(-t.ndim - extra, t.ndim + extra))
     args = [k]
     for _ in range(int(g.rng.integers(1, 3))):
         shape = list(dims)
@@ -436,7 +442,8 @@ def sample_leaf(g: _Generator, op: str) -> None:
             start, stop, step = start / 2, stop / 2 + 0.25 * np.sign(step), step / 2
         g.add(op, (), start=start, stop=stop, step=step, dtype=dtype)
     elif op == "eye":
-        g.add(op, (), n=int(g.rng.integers(0, 4)), m=int(g.rng.integers(0, 4)), dtype=g.choice(g.profile.dtypes))
+        n, m = (int(v) for v in g.rng.integers(0, 4, 2))
+        g.add(op, (), n=n, m=m, dtype=g.choice(g.profile.dtypes))
     elif op == "full":
         shape = tuple(g.size() for _ in range(int(g.rng.integers(0, 3))))
         g.add(op, (), shape=shape, value=g.scalar_for(dtype), dtype=dtype)

@@ -28,8 +28,8 @@ INTERESTING = (
     "#", "//", "{body=graph() {\n return %0\n}, kind=\"elementwise\"}", "[[], 0]", "[none, 1]",
     "[1, 2, 3, 4]", "[[0, 1], [1, 0]]",
 )
-_NAMES = tuple(OPS) + ("axes", "axis", "keepdims", "shape", "perm", "index", "widths", "value", "dtype",
-                       "name", "start", "stop", "step", "n", "m", "body", "kind")
+_NAMES = (*OPS, "axes", "axis", "keepdims", "shape", "perm", "index", "widths", "value", "dtype", "name",
+          "start", "stop", "step", "n", "m", "body", "kind")
 
 
 def _pieces(text: str) -> list[str]:
@@ -95,8 +95,8 @@ def _mutate_once(rng: np.random.Generator, text: str) -> str:
         return _mutate_lines(rng, text)
     elif kind == "char":
         position = int(rng.integers(len(text) + 1))
-        return text[:position] + chr(int(rng.choice([9, 0, 34, 92, 0xE9, 0x3000, int(rng.integers(32, 127))]))) \
-            + text[position:]
+        code = int(rng.choice([9, 0, 34, 92, 0xE9, 0x3000, int(rng.integers(32, 127))]))
+        return text[:position] + chr(code) + text[position:]
     else:
         return text[:int(rng.integers(len(text) + 1))]
     return "".join(pieces)

@@ -121,7 +121,8 @@ def evaluate_all(program: Program, built: Built, arrays: list[np.ndarray],
     return values
 
 
-def evaluate(program: Program, built: Built, arrays: list[np.ndarray], binding: dict[str, int]) -> list[Bounded]:
+def evaluate(program: Program, built: Built, arrays: list[np.ndarray],
+             binding: dict[str, int]) -> list[Bounded]:
     """The program's outputs computed with NumPy, each with the range a backend may give."""
     values = evaluate_all(program, built, arrays, binding)
     return [values[o] for o in program.outputs]

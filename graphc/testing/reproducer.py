@@ -39,10 +39,10 @@ def argument_source(argument: Argument) -> str:
 
 
 def _header(title: str, outcome: Outcome) -> list[str]:
-    return ['"""graphc fuzz finding: ' + title, "", outcome.detail.replace('"""', "'''").replace("\\", "\\\\"),
-            '"""', "", "import warnings", "", "import numpy as np", "from numpy import inf, nan  # noqa: F401",
-            "", "import graphc", "", 'warnings.simplefilter("error")  # a warning that leaks is a finding too',
-            ""]
+    detail = outcome.detail.replace('"""', "'''").replace("\\", "\\\\")
+    return ['"""graphc fuzz finding: ' + title, "", detail, '"""', "", "import warnings", "",
+            "import numpy as np", "from numpy import inf, nan  # noqa: F401", "", "import graphc", "",
+            'warnings.simplefilter("error")  # a warning that leaks is a finding too', ""]
 
 
 def _config(outcome: Outcome) -> tuple[str, str]:
@@ -80,7 +80,7 @@ def _graphs_tail(case: Case, built, backend: str, passes: str) -> list[str]:
         try:
             values = [w.value for w in evaluate(case.program, built, arrays, binding)]
             lines.append("    [" + ", ".join(array_source(np.asarray(v)) for v in values) + "],")
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             lines.append(f"    None,  # NumPy raises {error!r}")
     lines += ["]", f"f = graphc.function(inputs, outputs, backend={backend!r}, passes={passes!r})",
               "results = []", "for args, expected in zip(calls, numpy_says):",
@@ -139,7 +139,7 @@ def write(directory: Path, stem: str, script: str, gir: str | None) -> list[Path
 def write_case(directory: Path, stem: str, kind: str, case: Case, outcome: Outcome) -> list[Path]:
     try:
         gir = str(case.program.build().graph)
-    except Exception:  # noqa: BLE001 - the finding may be that building fails
+    except Exception:
         gir = None
     return write(directory, stem, case_script(kind, case, outcome), gir)
 

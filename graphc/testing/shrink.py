@@ -74,6 +74,8 @@ def _fewer_outputs(case: Case) -> Iterator[Case]:
     if len(outputs) > 1:
         for k in range(len(outputs)):
             yield _with_program(case, replace(case.program, outputs=(outputs[k],)))
+        for k in range(len(outputs)):
+            yield _with_program(case, replace(case.program, outputs=outputs[:k] + outputs[k + 1:]))
 
 
 def _bypassed_steps(case: Case) -> Iterator[Case]:
@@ -144,14 +146,14 @@ def _resize(case: Case, call: int, name: str, size: int, position: int) -> Case:
 
 def _resize_input(case: Case, k: int, axis: int, size: int) -> Case:
     item = case.program.inputs[k]
-    shape = item.shape[:axis] + (size,) + item.shape[axis + 1:]
+    shape = (*item.shape[:axis], size, *item.shape[axis + 1:])
     inputs = _put(case.program.inputs, k, Input(item.name, item.dtype, shape))
     arguments = tuple(_put(args, k, _cut(args[k], axis, size)) for args in case.arguments)
     return replace(case, program=replace(case.program, inputs=inputs), arguments=arguments)
 
 
 def _put(items: tuple, k: int, value) -> tuple:
-    return items[:k] + (value,) + items[k + 1:]
+    return (*items[:k], value, *items[k + 1:])
 
 
 def _plainer_layouts(case: Case) -> Iterator[Case]:

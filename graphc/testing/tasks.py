@@ -84,7 +84,7 @@ def seed_texts(seed: int, with_kernels: bool) -> list[str]:
         texts.append(str(graphc.function(built.placeholders, built.outputs, "numpy").graph))
         if with_kernels and "llvm" in dict(configs()):
             texts.append(str(graphc.function(built.placeholders, built.outputs, "llvm").executable.graph))
-    except Exception:  # noqa: BLE001 - the graph fuzzer reports compile failures; here only texts matter
+    except Exception:
         pass
     return texts
 

@@ -17,7 +17,6 @@ import graphc
 from graphc.dtypes import DType
 from graphc.graph import Graph
 from graphc.node import Node, Ref
-from graphc.ops import OPS
 from graphc.testing.oracle import Outcome, crash_outcome, where_raised
 
 PARSER = "parser"
@@ -47,7 +46,8 @@ def _is_index(v) -> bool:
 
 
 def _is_widths(v) -> bool:
-    return isinstance(v, tuple) and all(isinstance(p, tuple) and len(p) == 2 and all(map(_is_dim, p)) for p in v)
+    return isinstance(v, tuple) and all(isinstance(p, tuple) and len(p) == 2 and all(map(_is_dim, p))
+                                        for p in v)
 
 
 def _fits(value, node: Node) -> bool:
@@ -73,7 +73,8 @@ ATTRIBUTES = {
     "constant": {"value": lambda v, n: isinstance(v, Ref), "name": lambda v, n: isinstance(v, str)},
     "scalar": {"value": _fits},
     "arange": {"start": _number, "stop": _number, "step": lambda v, n: _number(v, n) and v != 0},
-    "eye": {"n": lambda v, n: _is_int(v) and v == n.shape[0], "m": lambda v, n: _is_int(v) and v == n.shape[1]},
+    "eye": {"n": lambda v, n: _is_int(v) and v == n.shape[0],
+            "m": lambda v, n: _is_int(v) and v == n.shape[1]},
     "cast": {"dtype": lambda v, n: isinstance(v, DType)},
     "argmax": {"axis": lambda v, n: v is None or _is_int(v), "keepdims": lambda v, n: isinstance(v, bool)},
     "reshape": {"shape": lambda v, n: isinstance(v, tuple) and all(map(_is_dim, v))},
@@ -83,7 +84,8 @@ ATTRIBUTES = {
     "pad": {"widths": lambda v, n: _is_widths(v), "value": _fits},
     "cat": {"axis": lambda v, n: _is_int(v)},
     "getitem": {"index": lambda v, n: _is_index(v)},
-    "kernel": {"body": lambda v, n: isinstance(v, Graph), "kind": lambda v, n: v in ("elementwise", "reduce", "row")},
+    "kernel": {"body": lambda v, n: isinstance(v, Graph),
+               "kind": lambda v, n: v in ("elementwise", "reduce", "row")},
     "result": {"index": lambda v, n: _is_int(v)},
 }
 ATTRIBUTES["argmin"] = ATTRIBUTES["argmax"]
@@ -119,11 +121,12 @@ def check_text(text: str, filename: str = "fuzz.gir") -> Outcome:
         graph = graphc.parse(text, filename)
     except graphc.ParseError as error:
         if not str(error).startswith(f"{filename}:{error.line}:{error.column}: "):
-            return Outcome(PARSER, "mismatch", f"a ParseError without file:line:col: {error}", "mismatch parser")
+            return Outcome(PARSER, "mismatch", f"a ParseError without file:line:col: {error}",
+                           "mismatch parser")
         return Outcome(PARSER, "rejected")
     except RecursionError as error:
         return crash_outcome(PARSER, error, "parsing")
-    except Exception as error:  # noqa: BLE001 - anything but ParseError is the finding
+    except Exception as error:
         return crash_outcome(PARSER, error, "parsing")
     return _check_accepted(graph)
 
@@ -132,14 +135,14 @@ def _check_accepted(graph: Graph) -> Outcome:
     try:
         printed = str(graph)
         again = str(graphc.parse(printed, "printed.gir"))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return crash_outcome(PARSER, error, "printing the accepted graph and parsing it back")
     if again != printed:
         return Outcome(PARSER, "mismatch", f"accepted text does not round-trip:\n{printed}\n---\n{again}",
                        "mismatch parser round-trip")
     try:
         graph.verify()
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return Outcome(PARSER, "mismatch", f"accepted a graph that does not verify: {error}",
                        f"mismatch parser verify {where_raised(error)}")
     problem = attribute_problem(graph)
@@ -152,7 +155,8 @@ def _check_accepted(graph: Graph) -> Outcome:
 
 def _run_accepted(graph: Graph) -> Outcome:
     """Compile on the NumPy backend and run on zeros (symbols bound to 2), if small enough."""
-    binding = {s: 2 for node in graph.inputs for d in node.shape if not isinstance(d, int) for s in d.free_symbols}
+    binding = {s: 2 for node in graph.inputs for d in node.shape if not isinstance(d, int)
+               for s in d.free_symbols}
 
     def concrete(shape) -> list[int]:
         return [d if isinstance(d, int) else int(d.subs(binding)) for d in shape]
@@ -166,7 +170,7 @@ def _run_accepted(graph: Graph) -> Outcome:
         return Outcome(PARSER, "accepted", "not run: too large")
     try:
         function = graphc.function(list(graph.inputs), list(graph.outputs), backend="numpy", passes="")
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return crash_outcome(PARSER, error, "compiling an accepted graph")
     args = [np.zeros(concrete(n.shape), n.dtype.numpy) for n in graph.inputs]
     try:
@@ -174,6 +178,6 @@ def _run_accepted(graph: Graph) -> Outcome:
             function(*args)
     except (ValueError, ArithmeticError):
         pass  # data-dependent refusals (an empty max, an integer to a negative power)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return crash_outcome(PARSER, error, "running an accepted graph")
     return Outcome(PARSER, "accepted")

@@ -9,6 +9,7 @@ and a fresh worker takes its place.
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import importlib
 import multiprocessing
@@ -51,7 +52,7 @@ def _serve(connection: Connection, log_path: str) -> None:
         module, function, args = message
         try:
             value = getattr(importlib.import_module(module), function)(*args)
-        except BaseException:  # noqa: BLE001 - reported to the parent, which decides
+        except BaseException:
             connection.send(Reply("error", traceback.format_exc()))
         else:
             connection.send(Reply("ok", value))
@@ -114,10 +115,8 @@ class Worker:
         self._start()
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.connection.send(None)
-        except (OSError, ValueError):
-            pass
         self.process.join(timeout=5)
         if self.process.is_alive():
             self.process.kill()
@@ -149,7 +148,8 @@ class Pool:
         exhausted = False
         while True:
             for worker in self.workers:
-                if worker.task is None and not exhausted and (deadline is None or time.monotonic() < deadline):
+                in_time = deadline is None or time.monotonic() < deadline
+                if worker.task is None and not exhausted and in_time:
                     task = next(pending, None)
                     if task is None:
                         exhausted = True
