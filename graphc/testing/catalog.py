@@ -202,7 +202,7 @@ def _index_source(entries: tuple) -> str:
             parts.append(":".join("" if v is None else str(v) for v in entry[1:]))
         else:
             parts.append("None" if tag == "new" else "...")
-    return ", ".join(parts) + ("," if len(parts) == 1 else "")
+    return ", ".join(parts) + ("," if len(parts) == 1 else "") if parts else "()"
 
 
 def _pad_widths(widths, ndim: int) -> tuple:

@@ -23,16 +23,6 @@ from graphc.testing.program import Argument, Case, Input, Program, Step
 # What graphc may reject with a clear error when the generator asks for something it does not allow.
 REJECTED = (ValueError, TypeError, IndexError, OverflowError)
 
-# Known-open findings of issue 13 a profile can steer clear of, so that a short seeded run stays
-# green until they are fixed (tests/fuzz/test_known_findings.py pins each one with a strict xfail).
-KNOWN_OPEN = {
-    "nonfinite-to-int": "issue 13 item 2: casting inf/NaN to an integer differs by backend",
-    "duplicate-outputs": "issue 13 item 6: one value returned twice shares one buffer",
-    "reduce-0d": "issue 13 item 7: sum of a 0-d -0.0 keeps the sign of the zero",
-    "empty-mean": "issue 13 item 7: the NumPy backend warns 'Mean of empty slice'",
-}
-
-
 def _weights(**families: float) -> tuple[tuple[str, float], ...]:
     """Per-op weights from per-family weights, spread evenly over each family's ops."""
     table = []
@@ -124,7 +114,7 @@ class _Generator:
         found = [k for k, t in enumerate(self.values) if accept(t)]
         if not found:
             return None
-        weights = np.array([1.0 + k for k in range(len(found))])
+        weights = np.array([(1.0 + k) ** 2 for k in range(len(found))])
         return found[int(self.rng.choice(len(found), p=weights / weights.sum()))]
 
     def pick_or_new(self, accept, shape: tuple | None = None, dtype: str | None = None) -> int:
@@ -472,7 +462,7 @@ def _outputs(g: _Generator) -> tuple[int, ...]:
     first = len(g.inputs)
     steps = [k for k in range(len(g.values)) if g.kinds[k] == "step"]
     sinks = [k for k in steps if k not in used] or steps or list(range(first))
-    chosen = [g.choice(sinks)]
+    chosen = [sinks[-1] if g.chance(0.6) else g.choice(sinks)]
     for _ in range(int(g.rng.choice([0, 1, 2], p=[0.5, 0.35, 0.15]))):
         pool = sinks if g.chance(0.6) else list(range(len(g.values)))
         fresh = [k for k in pool if k not in chosen]

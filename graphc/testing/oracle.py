@@ -97,7 +97,7 @@ def run_case(case: Case, configs: list[tuple[str, str]] | None = None,
              avoid: frozenset[str] = frozenset()) -> list[Outcome]:
     """One outcome per configuration (and one for print/parse); "invalid" if graphc refuses the
     program itself (only shrinking makes such programs). `avoid` names known-open findings
-    (graphc.testing.generator.KNOWN_OPEN) not to report."""
+    (graphc.testing.known) not to report."""
     configs = available_configs() if configs is None else configs
     try:
         built = case.program.build()
