@@ -42,3 +42,11 @@ clean:
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# The differential fuzzer (docs/fuzzing.md): MINUTES of random graphs, gradients and parser
+# mutants; findings are shrunk and written to fuzz-out/findings with reproducers.
+MINUTES ?= 30
+SEED ?= 0
+.PHONY: fuzz
+fuzz: $(STAMP)
+	$(PY) -m graphc.testing.fuzz --minutes $(MINUTES) --seed $(SEED) --out fuzz-out

@@ -241,10 +241,23 @@ def _as_json(summary: Summary) -> dict:
                          for key, f in summary.findings.items()]}
 
 
+def _counts(text: str) -> dict[str, int]:
+    """`graphs=150,parser=500` as a dict; ArgumentTypeError naming a bad part."""
+    counts = {}
+    for part in text.split(","):
+        kind, _, number = part.partition("=")
+        if kind not in KINDS or not number.isdigit():
+            raise argparse.ArgumentTypeError(f"{part!r}: give KIND=N with KIND one of {', '.join(KINDS)}")
+        counts[kind] = int(number)
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m graphc.testing.fuzz",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=1.0, help="how long to run (default 1)")
+    parser.add_argument("--cases", type=_counts, default=None,
+                        help="run exactly these cases instead, e.g. graphs=150,grads=30,parser=500")
     parser.add_argument("--seed", type=int, default=0, help="the run's seed (the same seed, the same cases)")
     parser.add_argument("--out", default="fuzz-out", help="where the summary and reproducers go")
     parser.add_argument("--what", choices=(*KINDS, "all"), default="all")
@@ -255,7 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-shrink", action="store_true", help="write findings as found, unshrunk")
     args = parser.parse_args(argv)
     what = KINDS if args.what == "all" else (args.what,)
-    summary = run(what, args.seed, args.out, minutes=args.minutes, jobs=args.jobs,
+    if args.cases:
+        what = tuple(w for w in KINDS if w in args.cases)
+    summary = run(what, args.seed, args.out, minutes=None if args.cases else args.minutes,
+                  counts=args.cases, jobs=args.jobs,
                   avoid=tuple(KNOWN_OPEN) if args.avoid_known else (), shrink=not args.no_shrink)
     print(summary.format())
     return 1 if summary.findings else 0

@@ -460,7 +460,8 @@ def _outputs(g: _Generator) -> tuple[int, ...]:
     """1-3 outputs, sinks first (values nothing else reads), distinct nodes where asked."""
     used = {a for s in g.steps for a in s.args}
     first = len(g.inputs)
-    steps = [k for k in range(len(g.values)) if g.kinds[k] == "step"]
+    steps = [k for k in range(len(g.values)) if g.kinds[k] == "step"
+             and (g.values[k].dtype.is_floating_point or not g.profile.smooth)]
     sinks = [k for k in steps if k not in used] or steps or list(range(first))
     chosen = [sinks[-1] if g.chance(0.6) else g.choice(sinks)]
     for _ in range(int(g.rng.choice([0, 1, 2], p=[0.5, 0.35, 0.15]))):

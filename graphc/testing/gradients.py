@@ -28,10 +28,10 @@ STEP = 1e-4
 RTOL, ATOL = 1e-6, 1e-9
 
 
-def cotangents(case: Case, shapes: list[tuple[int, ...]], call: int) -> list[np.ndarray]:
-    """The random cotangents of a call (reproducible from the case's seed)."""
+def cotangents(case: Case, outputs: list[np.ndarray], call: int) -> list[np.ndarray]:
+    """Random cotangents for the outputs of a call (reproducible from the case's seed)."""
     rng = np.random.default_rng([case.seed, call, 7])
-    return [rng.uniform(-1, 1, shape) for shape in shapes]
+    return [rng.uniform(-1, 1, np.shape(o)).astype(o.dtype) for o in outputs]
 
 
 def _loss(program: Program, built: Built, arrays: list[np.ndarray], binding, cots) -> tuple[float, float]:
@@ -95,10 +95,10 @@ def run_grad_case(case: Case, configs: list[tuple[str, str]]) -> list[Outcome]:
     fd_outcomes = []
     for call, (binding, arrays) in enumerate(case.calls()):
         try:
-            shapes = [np.shape(b.value) for b in evaluate(case.program, built, arrays, binding)]
+            outputs = [b.value for b in evaluate(case.program, built, arrays, binding)]
         except Exception:
             continue
-        c = cotangents(case, shapes, call)
+        c = cotangents(case, outputs, call)
         results = {}
         for name, function in functions.items():
             try:

@@ -192,6 +192,8 @@ def _judge_call(name: str, function, arrays: list, want, known: _Known) -> tuple
                 return Outcome(name, "agree", "both raise"), None
             return crash_outcome(name, error, "calling"), None
     if isinstance(want, Exception):
+        if not name.endswith("-O0"):  # a pass may remove a computation whose value no output needs
+            return Outcome(name, "explained", f"NumPy raises {want!r}; the optimised graph returns"), None
         return Outcome(name, "mismatch", f"NumPy raises {want!r}; graphc returns", f"mismatch {name}"), None
     got = list(got)
     problem = _aliasing(got, arrays, snapshots, known.same)

@@ -17,6 +17,8 @@ from graphc.testing.program import Argument, Case, evaluate
 
 def array_source(values: np.ndarray) -> str:
     """`values` as a NumPy expression (nan and inf as the names `nan` and `inf`)."""
+    if not values.size:
+        return f"np.zeros({values.shape!r}, dtype=np.{values.dtype.name})"
     with np.printoptions(threshold=sys.maxsize):
         return f"np.array({values.tolist()!r}, dtype=np.{values.dtype.name})"
 
@@ -100,8 +102,8 @@ def _grads_tail(case: Case, built, backend: str, passes: str) -> list[str]:
              "cotangent_values = ["]
     estimates = []
     for call, (binding, arrays) in enumerate(case.calls()):
-        shapes = [np.shape(b.value) for b in evaluate(case.program, built, arrays, binding)]
-        cots = gradients.cotangents(case, shapes, call)
+        outputs = [b.value for b in evaluate(case.program, built, arrays, binding)]
+        cots = gradients.cotangents(case, outputs, call)
         lines.append("    [" + ", ".join(array_source(c) for c in cots) + "],")
         estimates.append(gradients.finite_differences(case.program, built, arrays, binding, cots)[0])
     lines.append("]")
