@@ -280,12 +280,12 @@ def reduce_sum(x: Bounded, axes: tuple[int, ...], keepdims: bool, mean: bool = F
     with quiet():
         value = np.asarray(fn(x.value, axis=axes, keepdims=keepdims))
         wild = np.asarray(np.any(x.wild, axis=axes, keepdims=keepdims))
+        n = _count(x.shape, axes)
+        if x.exact.all() and (x.dtype.kind != "f" or n <= 1):  # no rounding: one element or none
+            return exact(value)
         if x.dtype.kind != "f":
-            if x.exact.all():
-                return exact(value)
             return Bounded(value, np.asarray(np.sum(x.lo, axis=axes, keepdims=keepdims)),
                            np.asarray(np.sum(x.hi, axis=axes, keepdims=keepdims)), wild | True)
-        n = _count(x.shape, axes)
         high = _higher(x.dtype)
         finite = np.isfinite(x.value)
         size = np.sum(np.where(finite, _magnitude(x), 0), axis=axes, keepdims=keepdims)
@@ -305,8 +305,10 @@ def reduce_prod(x: Bounded, axes: tuple[int, ...], keepdims: bool) -> Bounded:
     with quiet():
         value = np.asarray(np.prod(x.value, axis=axes, keepdims=keepdims))
         wild = np.asarray(np.any(x.wild | ~x.exact, axis=axes, keepdims=keepdims))
+        if x.exact.all() and (x.dtype.kind != "f" or _count(x.shape, axes) <= 1):
+            return exact(value)
         if x.dtype.kind != "f":
-            return exact(value) if x.exact.all() else Bounded(value, value, value, wild)
+            return Bounded(value, value, value, wild)
         info = np.finfo(x.dtype)
         logs = np.log2(np.abs(x.value.astype(np.float64)))
         finite = np.isfinite(logs)
