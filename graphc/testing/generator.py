@@ -141,6 +141,13 @@ class _Generator:
         self.kinds.append("step")
         return len(self.values) - 1
 
+    def pick_shaped(self, accept) -> tuple[int, tuple] | None:
+        """A pool value `accept` likes whose shape the API can spell (ints and symbol names),
+        and that shape."""
+        k = self.pick(accept)
+        dims = None if k is None else self.shape_params(self.values[k])
+        return None if dims is None else (k, dims)
+
     def shape_params(self, t: graphc.Tensor) -> tuple | None:
         dims = tuple(_dim_param(d) for d in t.shape)
         return None if None in dims else dims
@@ -372,15 +379,12 @@ def _random_index(g: _Generator, t) -> tuple:
 
 def sample_join(g: _Generator, op: str) -> None:
     """cat along an axis (other dims equal) or stack (all dims equal), of 2-3 operands."""
-    k = g.pick(lambda t: t.ndim > 0 or op == "stack")
-    if k is None:
+    found = g.pick_shaped(lambda t: t.ndim > 0 or op == "stack")
+    if found is None:
         return
-    t = g.values[k]
-    dims = g.shape_params(t)
-    if dims is None:
-        return
+    k, dims = found
     extra = int(op == "stack")  # stack adds an axis
-    axis = int(g.rng.integers(-t.ndim - extra, t.ndim + extra))
+    axis = int(g.rng.integers(-len(dims) - extra, len(dims) + extra))
     args = [k]
     for _ in range(int(g.rng.integers(1, 3))):
         shape = list(dims)
@@ -391,13 +395,10 @@ def sample_join(g: _Generator, op: str) -> None:
 
 
 def sample_linalg(g: _Generator, op: str) -> None:
-    k = g.pick(lambda t: t.ndim == 1 if op == "dot" else 1 <= t.ndim <= 3)
-    if k is None:
+    found = g.pick_shaped(lambda t: t.ndim == 1 if op == "dot" else 1 <= t.ndim <= 3)
+    if found is None:
         return
-    t = g.values[k]
-    dims = g.shape_params(t)
-    if dims is None:
-        return
+    k, dims = found
     numeric = [d for d in g.profile.dtypes if d != "bool"] or None
     if op == "matmul" and g.chance(0.25):  # k on the right: other @ k
         rows = dims[-2] if len(dims) >= 2 else dims[0]
