@@ -29,7 +29,8 @@ KNOWN_OPEN = {
     "parser-errors": KnownIssue(
         "issue 13 items 3 and 4: parser failures other than ParseError, attributes and types not"
         " validated (and, found by the fuzzer: Mod(n, 0), a nested list as a dimension, a graph"
-        " whose symbols no input binds, n**(huge) hanging in sympy)",
+        " whose symbols no input binds, n**(huge) hanging in sympy, constants and slices of"
+        " dimensions past 2**63)",
         ("parser: crash parser AttributeError at graphc/node.py:__str__",
          "parser: crash parser ValueError at graphc/shapes.py:symbol",
          "parser: crash parser TypeError at graphc/parser.py:dim_atom",
@@ -37,6 +38,9 @@ KNOWN_OPEN = {
          "parser: crash parser JSONDecodeError at graphc/parser.py:attr",
          "parser: crash parser AttributeError at graphc/ops.py:rule",
          "parser: crash parser AttributeError at graphc/shapes.py:numel",
+         "parser: crash parser ValueError at graphc/parser.py:array",
+         "parser: crash parser OverflowError at graphc/parser.py:array",
+         "parser: crash parser OverflowError at graphc/ops.py:slice_length",
          "parser: mismatch parser malformed attribute", "parser: mismatch parser unknown attribute",
          "parser: mismatch parser malformed type", "parser: mismatch parser verify",
          "parser: crash worker timeout")),

@@ -3,8 +3,8 @@
 Dtypes, shapes, and the positions of NaN and of each signed infinity must match exactly.
 Values must match bit for bit (signed zeros included) unless the graph computes something
 NumPy itself only approximates: a transcendental function (ours are within `MAX_ULP` ulp of
-NumPy's) or a floating-point sum, mean or product (whose rounding depends on the order of
-summation). Those agree within `TOLERANCE`. docs/fuzzing.md states the whole model; the
+NumPy's) or a floating-point sum, mean, product or matrix product (whose rounding depends on
+the order of summation). Those agree within `TOLERANCE`. docs/fuzzing.md states the whole model; the
 element-by-element bounds the fuzzer adds live in `graphc.testing.bounds`.
 """
 
@@ -22,7 +22,8 @@ from graphc.node import Node
 MAX_ULP = 4
 TRANSCENDENTAL = frozenset({"exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "sigmoid",
                             "erf", "pow", "atan2"})
-ORDER_DEPENDENT = frozenset({"sum", "mean", "prod"})
+# Sums whose order of summation is free (a matrix product's elements are sums of products).
+ORDER_DEPENDENT = frozenset({"sum", "mean", "prod", "matmul"})
 # NumPy's max and min reductions pick either of two equal zeros, depending on its SIMD path.
 ZERO_SIGN_FREE = frozenset({"max", "min"})
 # (rtol, atol) per float dtype for graphs that are not exact: a few ulp, compounded over a chain.
@@ -48,7 +49,8 @@ def precision(graph: Graph) -> str:
 
     "bits": NumPy computes every value exactly, so values and signed zeros must match;
     "values": the same, but the sign of a zero may differ (a max/min reduction over 0.0 and -0.0);
-    "close": within `TOLERANCE` (a transcendental function, a float sum, mean or product);
+    "close": within `TOLERANCE` (a transcendental function, a float sum, mean, product or matrix
+    product);
     "amplified": within `AMPLIFIED` times that, where a transcendental function reads a value
     that is itself approximate: its condition number (|x| for exp(x), |y ln x| for pow(x, y),
     up to ~700 in float64) scales the few ulp its operand may differ by;
