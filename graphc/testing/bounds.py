@@ -77,15 +77,15 @@ def quiet() -> Iterator[None]:
 
 # ------------------------------------------------------------------------ helpers
 
-def widen(lo: np.ndarray, hi: np.ndarray, ulps: int) -> tuple[np.ndarray, np.ndarray]:
-    """[lo, hi] moved outwards by `ulps` ulp of each end (floats only)."""
-    if lo.dtype.kind != "f" or ulps == 0:
+def widen(lo: np.ndarray, hi: np.ndarray, ulps) -> tuple[np.ndarray, np.ndarray]:
+    """[lo, hi] moved outwards by `ulps` (a number, or one per element) ulp of each end (floats only)."""
+    ulps = np.asarray(ulps)
+    if lo.dtype.kind != "f" or not ulps.any():
         return lo, hi
     with quiet():
-        step_lo = np.abs(np.spacing(lo)) * ulps
-        step_hi = np.abs(np.spacing(hi)) * ulps
-        new_lo = np.where(np.isfinite(lo), lo - step_lo, lo).astype(lo.dtype)
-        new_hi = np.where(np.isfinite(hi), hi + step_hi, hi).astype(hi.dtype)
+        move = (ulps > 0) & np.isfinite(lo) & np.isfinite(hi)
+        new_lo = np.where(move, lo - np.abs(np.spacing(lo)) * ulps, lo).astype(lo.dtype)
+        new_hi = np.where(move, hi + np.abs(np.spacing(hi)) * ulps, hi).astype(hi.dtype)
     return new_lo, new_hi
 
 
@@ -225,7 +225,7 @@ def elementwise(op: str, *operands: Bounded) -> Bounded:
         wild = wild | np.logical_or.reduce(np.broadcast_arrays(*(o.wild for o in operands)))
         if op in _RULES:
             lo, hi, wild = _RULES[op](operands, lo, hi, wild)
-        rounding = 1 if _uncertain(*operands).any() else 0
+        rounding = _uncertain(*operands).astype(int)  # one more rounding where an operand is approximate
         lo, hi = widen(lo.astype(value.dtype), hi.astype(value.dtype), ulps + rounding)
     shape = value.shape
     return Bounded(value, np.broadcast_to(lo, shape).copy(), np.broadcast_to(hi, shape).copy(),
@@ -244,7 +244,7 @@ def cast(x: Bounded, dtype: np.dtype) -> Bounded:
     if dtype == np.bool_:
         wild = wild | (~x.exact & _contains_zero(x))
     if dtype.kind == "f" and x.dtype.kind == "f" and dtype.itemsize < x.dtype.itemsize:
-        lo, hi = widen(lo, hi, 1)
+        lo, hi = widen(lo, hi, (~x.exact).astype(int))
     return Bounded(parts[0], lo, hi, wild)
 
 
@@ -283,9 +283,8 @@ def reduce_sum(x: Bounded, axes: tuple[int, ...], keepdims: bool, mean: bool = F
         n = _count(x.shape, axes)
         if x.exact.all() and (x.dtype.kind != "f" or n <= 1):  # no rounding: one element or none
             return exact(value)
-        if x.dtype.kind != "f":
-            return Bounded(value, np.asarray(np.sum(x.lo, axis=axes, keepdims=keepdims)),
-                           np.asarray(np.sum(x.hi, axis=axes, keepdims=keepdims)), wild | True)
+        if x.dtype.kind != "f":  # an integer sum of approximate values: anything
+            return Bounded(value, value, value, np.ones(value.shape, bool))
         high = _higher(x.dtype)
         finite = np.isfinite(x.value)
         size = np.sum(np.where(finite, _magnitude(x), 0), axis=axes, keepdims=keepdims)
@@ -300,15 +299,20 @@ def reduce_sum(x: Bounded, axes: tuple[int, ...], keepdims: bool, mean: bool = F
 
 
 def reduce_prod(x: Bounded, axes: tuple[int, ...], keepdims: bool) -> Bounded:
-    """prod: relative error n * eps; wild where a partial product may overflow or underflow in
-    some order (the product of the magnitudes above 1 overflows, or of those below 1 is subnormal)."""
+    """prod: relative error n * eps plus the operands' relative spreads; wild where a partial
+    product may overflow or underflow in some order (the product of the magnitudes above 1
+    overflows, or of those below 1 is subnormal), or an approximate operand may be zero."""
     with quiet():
         value = np.asarray(np.prod(x.value, axis=axes, keepdims=keepdims))
-        wild = np.asarray(np.any(x.wild | ~x.exact, axis=axes, keepdims=keepdims))
         if x.exact.all() and (x.dtype.kind != "f" or _count(x.shape, axes) <= 1):
             return exact(value)
-        if x.dtype.kind != "f":
-            return Bounded(value, value, value, wild)
+        if x.dtype.kind != "f":  # an integer product of approximate values: anything
+            return Bounded(value, value, value, np.ones(value.shape, bool))
+        high = _higher(x.dtype)
+        spread = (x.hi.astype(high) - x.lo.astype(high)) / np.abs(x.value.astype(high))
+        unsure = ~x.exact & ~(np.isfinite(spread) & (x.lo * x.hi > 0))
+        wild = np.asarray(np.any(x.wild | unsure, axis=axes, keepdims=keepdims))
+        spread = np.sum(np.where(x.exact, 0, spread), axis=axes, keepdims=keepdims)
         info = np.finfo(x.dtype)
         logs = np.log2(np.abs(x.value.astype(np.float64)))
         finite = np.isfinite(logs)
@@ -316,8 +320,8 @@ def reduce_prod(x: Bounded, axes: tuple[int, ...], keepdims: bool) -> Bounded:
         small = np.sum(np.where(finite & (logs < 0), logs, 0), axis=axes, keepdims=keepdims)
         order_dependent = (big >= math.log2(float(info.max))) | (small <= math.log2(float(info.tiny)))
         n = _count(x.shape, axes)
-        exact_product = np.prod(x.value.astype(_higher(x.dtype)), axis=axes, keepdims=keepdims)
-        slack = np.abs(exact_product) * n * info.eps
+        exact_product = np.prod(x.value.astype(high), axis=axes, keepdims=keepdims)
+        slack = np.abs(exact_product) * (n * info.eps + 1.01 * spread)
         return _finish(value, exact_product - slack, exact_product + slack, wild | order_dependent, x.dtype)
 
 

@@ -334,5 +334,3 @@ _add("tensor", "leaf",
      lambda a, p, ctx: bounds.constant(np.array(p["data"], dtype=p["dtype"]), _np_dtype(p["dtype"])),
      lambda n, p: f"graphc.tensor(np.array({literal(p['data'])}, dtype=np.{p['dtype']}))")
 
-
-FAMILIES = sorted({spec.family for spec in CATALOG.values()})

@@ -18,10 +18,8 @@ import graphc
 from graphc.testing import catalog
 from graphc.testing.catalog import CATALOG
 from graphc.testing.inputs import STYLES, fit_layout, random_layout, random_values
-from graphc.testing.program import Argument, Case, Input, Program, Step
+from graphc.testing.program import REJECTED, Argument, Case, Input, Program, Step
 
-# What graphc may reject with a clear error when the generator asks for something it does not allow.
-REJECTED = (ValueError, TypeError, IndexError, OverflowError)
 
 def _weights(**families: float) -> tuple[tuple[str, float], ...]:
     """Per-op weights from per-family weights, spread evenly over each family's ops."""

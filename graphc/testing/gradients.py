@@ -18,8 +18,8 @@ from dataclasses import replace
 import numpy as np
 
 import graphc
-from graphc.testing.oracle import REJECTED, Outcome, config_name, crash_outcome, worst
-from graphc.testing.program import Built, Case, Program, evaluate
+from graphc.testing.oracle import Outcome, config_name, crash_outcome, worst
+from graphc.testing.program import REJECTED, Built, Case, Program, evaluate
 from graphc.testing.tolerance import agrees, identical, precision
 
 FD = "finite-differences"

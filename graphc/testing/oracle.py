@@ -26,13 +26,12 @@ import numpy as np
 
 import graphc
 from graphc.testing import bounds
-from graphc.testing.program import Case, declared_shape, evaluate_all
+from graphc.testing.program import REJECTED, Case, declared_shape, evaluate_all
 from graphc.testing.tolerance import identical
 
 # Worst first: a config's outcome over a case's calls is the worst it had.
 KINDS = ("crash", "mismatch", "aliasing", "stale", "warning", "explained", "agree")
 FINDINGS = frozenset(KINDS[:5])
-REJECTED = (ValueError, TypeError, IndexError, OverflowError)
 TEXT = "print/parse"
 SHAPES = "shape rules"
 

@@ -21,6 +21,9 @@ from graphc.testing import bounds
 from graphc.testing.bounds import Bounded
 from graphc.testing.catalog import CATALOG, Context, literal
 
+# What graphc raises, with a clear message, for a call or a program it does not allow.
+REJECTED = (ValueError, TypeError, IndexError, OverflowError)
+
 
 @dataclass(frozen=True)
 class Step:

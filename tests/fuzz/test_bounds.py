@@ -91,3 +91,18 @@ def test_a_matrix_product_is_bounded_per_element():
     y = bounds.matmul(a, b)
     assert bounds.check(y.value, y) is None
     assert bounds.check(y.value + np.array([[0.0], [1.0]], F32), y) is not None
+
+
+def test_an_exact_element_stays_exact_beside_an_approximate_one():
+    approximate = _inexact([1.0, 2.0])
+    mixed = bounds.Bounded(approximate.value, np.array([1.0, approximate.lo[1]], F32),
+                           np.array([1.0, approximate.hi[1]], F32), approximate.wild)
+    y = bounds.elementwise("add", mixed, bounds.constant(1.0, F32))
+    assert y.exact.tolist() == [True, False]
+
+
+def test_a_product_of_approximate_values_is_bounded_relatively():
+    y = bounds.reduce_prod(_inexact([2.0, 3.0]), (0,), False)
+    assert not y.wild.any() and bounds.check(np.array(6.0, F32), y) is None
+    assert bounds.check(np.array(6.01, F32), y) is not None
+    assert bounds.reduce_prod(_inexact([0.0, 3.0]), (0,), False).wild.all()
