@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graphc.testing import reproducer
+from graphc.testing.generator import generate
 from graphc.testing.known import KNOWN_OPEN, known_issue
 from graphc.testing.oracle import KINDS as OUTCOMES
 from graphc.testing.oracle import Outcome
 from graphc.testing.shrink import Budget, shrink_case, shrink_text
-from graphc.testing.tasks import KINDS, Report
+from graphc.testing.tasks import KINDS, Report, profile
 from graphc.testing.worker import Pool, Reply, Task
 
 MUTANTS_PER_TASK = 50
@@ -131,24 +132,36 @@ def _absorb(summary: Summary, task: Task, reply: Reply) -> None:
             Path(task.args[2]).unlink(missing_ok=True)
         return
     summary.cases[what] += task.args[1] if what == "parser" else 1
-    last_text = None
+    summary.record(what, seed, _failure(reply), _subject_of(what, task))
+
+
+def _subject_of(what: str, task: Task):
+    """What a task that died or raised was working on: the mutant it had written to its scratch
+    file, or the case of its seed (generated here: generating runs no backend)."""
     if what == "parser":
         with contextlib.suppress(OSError):
-            last_text = Path(task.args[2]).read_text(encoding="utf-8")
+            return Path(task.args[2]).read_text(encoding="utf-8")
+        return None
+    try:
+        return generate(task.args[1], profile(what, task.args[2]))
+    except Exception:
+        return None
+
+
+def _failure(reply: Reply) -> Outcome:
+    """The crash finding of a task that raised in the fuzzer's code, died or ran out of time."""
     if reply.status == "error":
         last_line = reply.value.strip().splitlines()[-1]
-        outcome = Outcome("fuzzer", "crash", reply.value[-2000:], f"crash fuzzer {last_line[:80]}")
-    else:
-        outcome = Outcome("worker", "crash", reply.value[-2000:], f"crash worker {reply.status}")
-    summary.record(what, seed, outcome, last_text)
+        return Outcome("fuzzer", "crash", reply.value[-2000:], f"crash fuzzer {last_line[:80]}")
+    return Outcome("worker", "crash", reply.value[-2000:], f"crash worker {reply.status}")
 
 
-def _shrink(pool: Pool, finding: Finding, budget: Budget, avoid: tuple[str, ...], task_module: str):
+def _shrink(pool: Pool, finding: Finding, budget: Budget, task_module: str):
     """The finding's subject, minimised (judged in the pool, so crashes are survivable)."""
     signature = finding.outcome.signature
 
     def reproduces_case(candidate) -> bool:
-        reply = pool.call(Task(task_module, "judge", (finding.what, candidate, avoid)))
+        reply = pool.call(Task(task_module, "judge", (finding.what, candidate)))
         if reply.status in ("died", "timeout"):
             return signature == f"crash worker {reply.status}"
         return reply.status == "ok" and any(o.signature == signature for o in reply.value)
@@ -193,7 +206,7 @@ def run(what: tuple[str, ...] = KINDS, seed: int = 0, out: str | Path = "fuzz-ou
                 last_report = time.monotonic()
                 log(f"[{(last_report - start) / 60:.1f} min] cases {dict(summary.cases)},"
                     f" findings {len(summary.findings)}")
-        _write_findings(pool, summary, findings_dir, start, total, shrink, avoid, task_module, log)
+        _write_findings(pool, summary, findings_dir, start, total, shrink, task_module, log)
     summary.seconds = time.monotonic() - start
     (out / "summary.txt").write_text(summary.format() + "\n", encoding="utf-8")
     (out / "summary.json").write_text(json.dumps(_as_json(summary), indent=2), encoding="utf-8")
@@ -201,7 +214,7 @@ def run(what: tuple[str, ...] = KINDS, seed: int = 0, out: str | Path = "fuzz-ou
 
 
 def _write_findings(pool: Pool, summary: Summary, directory: Path, start: float, total: float | None,
-                    shrink: bool, avoid: tuple[str, ...], task_module: str, log) -> None:
+                    shrink: bool, task_module: str, log) -> None:
     per_signature = Counter()
     todo = list(summary.findings.values())
     for n, finding in enumerate(todo, 1):
@@ -213,7 +226,7 @@ def _write_findings(pool: Pool, summary: Summary, directory: Path, start: float,
         if shrink and subject is not None and first_ones:
             log(f"shrinking finding {n}/{len(todo)}: {finding.outcome.signature}")
             tries = 2000 if isinstance(subject, str) else 150
-            subject = _shrink(pool, finding, Budget(tries, seconds=min(120.0, remaining)), avoid,
+            subject = _shrink(pool, finding, Budget(tries, seconds=min(120.0, remaining)),
                               task_module) or subject
         stem = f"{n:03d}-{finding.what}-{_slug(finding.outcome.signature or finding.outcome.kind)}"
         try:

@@ -23,9 +23,11 @@ class KnownIssue:
 
 KNOWN_OPEN = {
     "nonfinite-to-int": KnownIssue("issue 13 item 2: casting inf/NaN to an integer differs by backend"),
-    "duplicate-outputs": KnownIssue("issue 13 item 6: one value returned twice shares one buffer"),
+    "duplicate-outputs": KnownIssue("issue 13 item 6: one value returned twice shares one buffer",
+                                    ("graphs: aliasing outputs",)),
     "reduce-0d": KnownIssue("issue 13 item 7: sum of a 0-d -0.0 keeps the sign of the zero"),
-    "empty-mean": KnownIssue("issue 13 item 7: the NumPy backend warns 'Mean of empty slice'"),
+    "empty-mean": KnownIssue("issue 13 item 7: the NumPy backend warns 'Mean of empty slice'",
+                             ("graphs: warning RuntimeWarning: Mean of empty slice",)),
     "parser-errors": KnownIssue(
         "issue 13 items 3 and 4: parser failures other than ParseError, attributes and types not"
         " validated (and, found by the fuzzer: Mod(n, 0), a nested list as a dimension, a graph"

@@ -92,11 +92,9 @@ def config_name(backend: str, passes: str) -> str:
     return f"{backend} {passes or '-O0'}"
 
 
-def run_case(case: Case, configs: list[tuple[str, str]] | None = None,
-             avoid: frozenset[str] = frozenset()) -> list[Outcome]:
+def run_case(case: Case, configs: list[tuple[str, str]] | None = None) -> list[Outcome]:
     """One outcome per configuration (and one for print/parse); "invalid" if graphc refuses the
-    program itself (only shrinking makes such programs). `avoid` names known-open findings
-    (graphc.testing.known) not to report."""
+    program itself (only shrinking makes such programs)."""
     configs = available_configs() if configs is None else configs
     try:
         built = case.program.build()
@@ -124,21 +122,8 @@ def run_case(case: Case, configs: list[tuple[str, str]] | None = None,
             wants.append(error)
     outcomes.append(worst(shapes) if shapes else Outcome(SHAPES, "agree"))
     for name, function in functions.items():
-        outcomes.append(worst(_judge_calls(name, function, calls, wants, _Known(function, avoid))))
+        outcomes.append(worst(_judge_calls(name, function, calls, wants)))
     return outcomes
-
-
-class _Known:
-    """Which known-open findings to overlook in one compiled function's results."""
-
-    def __init__(self, function, avoid: frozenset[str]):
-        outputs = function.executable.graph.outputs
-        self.same = {(i, j) for i in range(len(outputs)) for j in range(len(outputs))
-                     if outputs[i] is outputs[j]} if "duplicate-outputs" in avoid else set()
-        self.empty_mean = "empty-mean" in avoid
-
-    def warning(self, caught) -> bool:
-        return self.empty_mean and "empty slice" in str(caught.message)
 
 
 def _shape_rules(case: Case, built, values: list, binding: dict[str, int]) -> Outcome:
@@ -166,10 +151,10 @@ def _text_round_trip(graph) -> Outcome:
     return Outcome(TEXT, "agree")
 
 
-def _judge_calls(name: str, function, calls, wants, known: _Known) -> list[Outcome]:
+def _judge_calls(name: str, function, calls, wants) -> list[Outcome]:
     outcomes, kept = [], []
     for (_, arrays), want in zip(calls, wants):
-        outcome, results = _judge_call(name, function, arrays, want, known)
+        outcome, results = _judge_call(name, function, arrays, want)
         outcomes.append(outcome)
         if results is not None:
             kept.append((results, [np.copy(r) for r in results]))
@@ -180,7 +165,7 @@ def _judge_calls(name: str, function, calls, wants, known: _Known) -> list[Outco
     return outcomes
 
 
-def _judge_call(name: str, function, arrays: list, want, known: _Known) -> tuple[Outcome, list | None]:
+def _judge_call(name: str, function, arrays: list, want) -> tuple[Outcome, list | None]:
     snapshots = [np.copy(a) for a in arrays]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -195,9 +180,10 @@ def _judge_call(name: str, function, arrays: list, want, known: _Known) -> tuple
             return Outcome(name, "explained", f"NumPy raises {want!r}; the optimised graph returns"), None
         return Outcome(name, "mismatch", f"NumPy raises {want!r}; graphc returns", f"mismatch {name}"), None
     got = list(got)
-    problem = _aliasing(got, arrays, snapshots, known.same)
+    problem = _aliasing(got, arrays, snapshots)
     if problem:
-        return Outcome(name, "aliasing", problem, f"aliasing {name}"), got
+        what = "outputs" if problem.startswith("outputs") else "input"
+        return Outcome(name, "aliasing", problem, f"aliasing {what} {name}"), got
     kind, details = "agree", []
     for k, (g, w) in enumerate(zip(got, want)):
         if identical(g, w.value):
@@ -210,14 +196,13 @@ def _judge_call(name: str, function, arrays: list, want, known: _Known) -> tuple
             details.append(f"output {k}: {reason}")
     if kind == "mismatch":
         return Outcome(name, kind, "; ".join(details), f"mismatch {name}"), got
-    caught = [w for w in caught if not known.warning(w)]
     if caught:
         message = f"{caught[0].category.__name__}: {caught[0].message}"
-        return Outcome(name, "warning", message, f"warning {name} {message[:60]}"), got
+        return Outcome(name, "warning", message, f"warning {message[:60]} {name}"), got
     return Outcome(name, kind), got
 
 
-def _aliasing(got: list, arrays: list, snapshots: list, same: set) -> str | None:
+def _aliasing(got: list, arrays: list, snapshots: list) -> str | None:
     for k, a in enumerate(arrays):
         if not identical(np.asarray(a), snapshots[k]):
             return f"input {k} was written"
@@ -225,8 +210,7 @@ def _aliasing(got: list, arrays: list, snapshots: list, same: set) -> str | None
         if not isinstance(g, np.ndarray) or not g.size:
             continue
         for j in range(i + 1, len(got)):
-            if (i, j) not in same and isinstance(got[j], np.ndarray) and got[j].size \
-                    and np.shares_memory(g, got[j]):
+            if isinstance(got[j], np.ndarray) and got[j].size and np.shares_memory(g, got[j]):
                 return f"outputs {i} and {j} share memory"
         for k, a in enumerate(arrays):
             if isinstance(a, np.ndarray) and np.shares_memory(g, a):

@@ -43,17 +43,17 @@ def profile(kind: str, avoid: tuple[str, ...] = ()) -> generator.Profile:
     return replace(base, avoid=frozenset(avoid))
 
 
-def judge(kind: str, case: Case, avoid: tuple[str, ...] = ()) -> list[Outcome]:
+def judge(kind: str, case: Case) -> list[Outcome]:
     """The outcomes of a given case (shrinking asks this of each candidate)."""
     if kind == "grads":
         return gradients.run_grad_case(case, configs())
-    return oracle.run_case(case, configs(), frozenset(avoid))
+    return oracle.run_case(case, configs())
 
 
 def run_seed(kind: str, seed: int, avoid: tuple[str, ...] = ()) -> Report:
     """Generate the case of `seed` and judge it."""
     case = generator.generate(seed, profile(kind, avoid))
-    outcomes = judge(kind, case, avoid)
+    outcomes = judge(kind, case)
     rejected = int(next((n.split("=")[1] for n in case.notes if n.startswith("rejected=")), 0))
     return Report(kind, seed, outcomes, case if any(o.finding for o in outcomes) else None, rejected=rejected)
 

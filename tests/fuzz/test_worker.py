@@ -14,6 +14,7 @@ def test_a_case_that_aborts_the_worker_is_a_crash_and_the_run_continues(tmp_path
     assert summary.cases["graphs"] == 5
     died = summary.findings["graphs: crash worker died"]
     assert died.seed == FATAL_SEED and "SIGABRT" in died.outcome.detail
+    assert died.subject.seed == FATAL_SEED  # the case it died on, ready to shrink and write
     assert sum(n for (what, config, kind), n in summary.counts.items() if config == "numpy -O0") == 4
     assert (tmp_path / "summary.txt").read_text().count("crash worker died") == 1
 
