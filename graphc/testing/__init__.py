@@ -5,5 +5,6 @@
 - `catalog`, `program`, `generator`, `inputs`: random programs over the public API and their data;
 - `oracle`, `gradients`, `mutate`, `textcheck`: judging graphs, gradients and parser mutants;
 - `worker`, `shrink`, `reproducer`, `tasks`, `fuzz`: crash isolation, minimisation, the runner
-  (`python -m graphc.testing.fuzz --minutes N --seed S --out DIR`).
+  (`python -m graphc.testing.fuzz --minutes N --seed S --out DIR`);
+- `known`: the known-open findings a seeded run may steer clear of.
 """
