@@ -32,7 +32,7 @@ from graphc.testing.worker import Pool, Reply, Task
 
 MUTANTS_PER_TASK = 50
 SHARE = {"graphs": 0.5, "grads": 0.2, "parser": 0.3}  # of the tasks, when running for a time
-SHRINKS_PER_SIGNATURE = 2
+CANDIDATE_SECONDS = 20.0  # a shrinking candidate that runs longer counts as hanging
 
 
 @dataclass
@@ -161,13 +161,13 @@ def _shrink(pool: Pool, finding: Finding, budget: Budget, task_module: str):
     signature = finding.outcome.signature
 
     def reproduces_case(candidate) -> bool:
-        reply = pool.call(Task(task_module, "judge", (finding.what, candidate)))
+        reply = pool.call(Task(task_module, "judge", (finding.what, candidate), CANDIDATE_SECONDS))
         if reply.status in ("died", "timeout"):
             return signature == f"crash worker {reply.status}"
         return reply.status == "ok" and any(o.signature == signature for o in reply.value)
 
     def reproduces_text(candidate: str) -> bool:
-        reply = pool.call(Task(task_module, "judge_text", (candidate,)))
+        reply = pool.call(Task(task_module, "judge_text", (candidate,), CANDIDATE_SECONDS))
         if reply.status in ("died", "timeout"):
             return signature == f"crash worker {reply.status}"
         return reply.status == "ok" and reply.value.signature == signature
@@ -215,15 +215,12 @@ def run(what: tuple[str, ...] = KINDS, seed: int = 0, out: str | Path = "fuzz-ou
 
 def _write_findings(pool: Pool, summary: Summary, directory: Path, start: float, total: float | None,
                     shrink: bool, task_module: str, log) -> None:
-    per_signature = Counter()
     todo = list(summary.findings.values())
     for n, finding in enumerate(todo, 1):
         left = len(todo) - n + 1
         remaining = 120.0 if total is None else max(5.0, start + total - time.monotonic()) / left
-        per_signature[finding.outcome.signature] += 1
         subject = finding.subject
-        first_ones = per_signature[finding.outcome.signature] <= SHRINKS_PER_SIGNATURE
-        if shrink and subject is not None and first_ones:
+        if shrink and subject is not None:
             log(f"shrinking finding {n}/{len(todo)}: {finding.outcome.signature}")
             tries = 2000 if isinstance(subject, str) else 150
             subject = _shrink(pool, finding, Budget(tries, seconds=min(120.0, remaining)),

@@ -45,7 +45,7 @@ KNOWN_OPEN = {
          "parser: crash parser OverflowError at graphc/ops.py:slice_length",
          "parser: mismatch parser malformed attribute", "parser: mismatch parser unknown attribute",
          "parser: mismatch parser malformed type", "parser: mismatch parser verify",
-         "parser: crash worker timeout")),
+         "parser: crash worker timeout", "parser: warning parser")),
 }
 
 

@@ -184,7 +184,7 @@ def _judge_call(name: str, function, arrays: list, want) -> tuple[Outcome, list 
     if problem:
         what = "outputs" if problem.startswith("outputs") else "input"
         return Outcome(name, "aliasing", problem, f"aliasing {what} {name}"), got
-    kind, details = "agree", []
+    kind, details, first = "agree", [], ""
     for k, (g, w) in enumerate(zip(got, want)):
         if identical(g, w.value):
             continue
@@ -194,8 +194,9 @@ def _judge_call(name: str, function, arrays: list, want) -> tuple[Outcome, list 
         else:
             kind = "mismatch"
             details.append(f"output {k}: {reason}")
+            first = first or f" {w.dtype}"  # one finding per dtype: int and float bugs differ
     if kind == "mismatch":
-        return Outcome(name, kind, "; ".join(details), f"mismatch {name}"), got
+        return Outcome(name, kind, "; ".join(details), f"mismatch {name}{first}"), got
     if caught:
         message = f"{caught[0].category.__name__}: {caught[0].message}"
         return Outcome(name, "warning", message, f"warning {message[:60]} {name}"), got

@@ -9,6 +9,7 @@ these) is a finding.
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import sympy
@@ -116,19 +117,24 @@ def attribute_problem(graph: Graph) -> str | None:
 
 
 def check_text(text: str, filename: str = "fuzz.gir") -> Outcome:
-    """rejected (a ParseError), accepted (and sound), or a finding."""
-    try:
-        graph = graphc.parse(text, filename)
-    except graphc.ParseError as error:
-        if not str(error).startswith(f"{filename}:{error.line}:{error.column}: "):
-            return Outcome(PARSER, "mismatch", f"a ParseError without file:line:col: {error}",
-                           "mismatch parser")
-        return Outcome(PARSER, "rejected")
-    except RecursionError as error:
-        return crash_outcome(PARSER, error, "parsing")
-    except Exception as error:
-        return crash_outcome(PARSER, error, "parsing")
-    return _check_accepted(graph)
+    """rejected (a ParseError), accepted (and sound), or a finding (a warning that parsing let
+    through included: it means a value was silently converted)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            graph = graphc.parse(text, filename)
+        except graphc.ParseError as error:
+            if not str(error).startswith(f"{filename}:{error.line}:{error.column}: "):
+                return Outcome(PARSER, "mismatch", f"a ParseError without file:line:col: {error}",
+                               "mismatch parser")
+            return Outcome(PARSER, "rejected")
+        except Exception as error:  # anything but a ParseError is the finding
+            return crash_outcome(PARSER, error, "parsing")
+    outcome = _check_accepted(graph)
+    if caught and not outcome.finding:
+        message = f"{caught[0].category.__name__}: {caught[0].message}"
+        return Outcome(PARSER, "warning", message, f"warning parser {message[:60]}")
+    return outcome
 
 
 def _check_accepted(graph: Graph) -> Outcome:

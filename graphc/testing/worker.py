@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+TASK_MARK = "--- task "  # the worker's log starts each task's part with it
+
 
 @dataclass(frozen=True)
 class Task:
@@ -45,11 +47,13 @@ def _serve(connection: Connection, log_path: str) -> None:
     log = open(log_path, "a", buffering=1)  # noqa: SIM115 - open for the worker's lifetime
     os.dup2(log.fileno(), 2)
     faulthandler.enable(log)
+    faulthandler.register(signal.SIGUSR1, file=log, all_threads=True)  # where a hung task is
     while True:
         message = connection.recv()
         if message is None:
             return
         module, function, args = message
+        log.write(f"{TASK_MARK}{module}.{function}\n")
         try:
             value = getattr(importlib.import_module(module), function)(*args)
         except BaseException:
@@ -93,6 +97,8 @@ class Worker:
         except (EOFError, OSError):
             pass
         if self.overdue() and self.process.is_alive():
+            os.kill(self.process.pid, signal.SIGUSR1)  # faulthandler writes the stack it hangs in
+            time.sleep(0.5)
             self.process.kill()
             self.process.join()
             reply = Reply("timeout", f"no answer after {self.task.timeout:.0f} s\n{self._log_tail()}")
@@ -103,12 +109,14 @@ class Worker:
         self._restart()
         return reply
 
-    def _log_tail(self, lines: int = 30) -> str:
+    def _log_tail(self, lines: int = 40) -> str:
+        """What the worker wrote to stderr during its last task (the last `lines` lines)."""
         try:
             with open(self.log_path, errors="replace") as log:
-                return "".join(log.readlines()[-lines:])
+                text = log.read()
         except OSError:
             return ""
+        return "\n".join(text.rpartition(TASK_MARK)[2].splitlines()[1:][-lines:])
 
     def _restart(self) -> None:
         self.connection.close()

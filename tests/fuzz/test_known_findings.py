@@ -95,6 +95,8 @@ BAD_TEXTS = {
     "Mod by zero in a dimension": "graph(%x: f32[Mod(n, 0)]) {\n  return %x\n}",
     "a list as a dimension":
         "graph(%x: i64[3]) {\n  %0 = reshape %x {shape=[[[0, 1], [1, 0]], 3]} : i64[1, 3]\n  return %0\n}",
+    "a float constant that does not fit f32":
+        "graph(%c: f32[1] = constant {value=dense<[1e40]>}) {\n  return %c\n}",
     "a symbol no input binds": "graph() {\n  %0 = scalar {value=0} : i32[]\n"
                                "  %1 = broadcast_to %0 {shape=[m]} : i32[m]\n  return %1\n}",
 }

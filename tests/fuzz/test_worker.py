@@ -23,6 +23,7 @@ def test_a_task_past_its_time_limit_is_stopped_and_the_worker_replaced(tmp_path)
     with Pool(1, log_dir=str(tmp_path)) as pool:
         reply = pool.call(Task("tests.fuzz.crashing_tasks", "sleep", (30,), timeout=1))
         assert reply.status == "timeout"
+        assert "crashing_tasks.py" in reply.value and "in sleep" in reply.value  # where it hung
         assert pool.call(Task("tests.fuzz.crashing_tasks", "sleep", (0,))).value == 0
 
 
