@@ -48,3 +48,11 @@ bench: $(STAMP)
 gpu-test:
 	PYTHONPATH=. $(PYTHON) -m pytest -q -m gpu -p no:cacheprovider tests/backends/cuda
 	PYTHONPATH=. $(PYTHON) bench/gpu.py
+
+# The differential fuzzer (docs/fuzzing.md): MINUTES of random graphs, gradients and parser
+# mutants; findings are shrunk and written to fuzz-out/findings with reproducers.
+MINUTES ?= 30
+SEED ?= 0
+.PHONY: fuzz
+fuzz: $(STAMP)
+	$(PY) -m graphc.testing.fuzz --minutes $(MINUTES) --seed $(SEED) --out fuzz-out

@@ -22,6 +22,8 @@ USER_API = {"graphc", "graphc.autograd", "graphc.cli", "graphc.cuda", "graphc.ev
             "graphc.function", "graphc.functional", "graphc.tensor", "graphc.targets",
             "graphc.dask.function",
             "graphc.viz.stages"}  # a picture's stages: a pipeline run and a compile
+# graphc.testing (the fuzzer and the tolerance model) is built on the user API, like a user's code.
+USER_API_PACKAGES = ("graphc.testing",)
 # The backend registry runs each backend's pipeline with the pass manager.
 REGISTRY = "graphc.backends"
 
@@ -58,7 +60,10 @@ def _layer(module: str) -> str:
     for layer in ("graphc.passes", "graphc.backends"):
         if module == layer or module.startswith(layer + "."):
             return layer
-    return "user" if module in USER_API else "ir" if module.startswith("graphc") else "outside"
+    if module in USER_API or module.startswith(tuple(p + "." for p in USER_API_PACKAGES)) \
+            or module in USER_API_PACKAGES:
+        return "user"
+    return "ir" if module.startswith("graphc") else "outside"
 
 
 def _violation(importer: str, imported: str, top_level: bool) -> str | None:

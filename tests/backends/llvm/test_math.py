@@ -13,9 +13,9 @@ import pytest
 import scipy.special
 
 from graphc.backends.llvm.jit import link_math
+from graphc.testing.tolerance import MAX_ULP, ulp_error
 from tests.backends.llvm.harness import host_lanes, kernel, loop_module, optimize
 
-MAX_ULP = 4
 UNARY = ["exp", "expm1", "log", "log1p", "sin", "cos", "tan", "tanh", "sigmoid", "erf", "sqrt"]
 BINARY = ["pow", "atan2"]
 DTYPES = [np.float32, np.float64]
@@ -37,23 +37,6 @@ SPECIAL = [0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 
            5e-324, -5e-324, 2.2250738585072014e-308, 1e-300, 1.7976931348623157e308, -1.7976931348623157e308,
            1.401298464324817e-45, 1.1754943508222875e-38, 3.4028234663852886e38, -3.4028234663852886e38,
            88.72, 88.73, -103.9, -104.0, 709.78, 709.79, -745.1, -745.2, 1e-10, -1e-10, np.pi, np.pi / 2]
-
-
-def _ordered(a: np.ndarray) -> np.ndarray:
-    """Float bits as integers in the order of the floats (so ulp distance is a difference)."""
-    bits = a.view(np.int32 if a.dtype == np.float32 else np.int64).astype(np.int64)
-    return np.where(bits < 0, np.int64(np.iinfo(bits.dtype).min) - bits if a.dtype == np.float64
-                    else np.int64(-(2**31)) - bits, bits)
-
-
-def ulp_error(got: np.ndarray, want: np.ndarray) -> np.ndarray:
-    """ulp distance per element; 0 where both are NaN, huge where only one is."""
-    both_nan = np.isnan(got) & np.isnan(want)
-    one_nan = np.isnan(got) ^ np.isnan(want)
-    a, b = _ordered(got), _ordered(want)
-    d = np.abs(((a >> 32) - (b >> 32)).astype(np.float64) * 2.0**32
-               + ((a & 0xFFFFFFFF) - (b & 0xFFFFFFFF)).astype(np.float64))  # exact when small
-    return np.where(both_nan, 0.0, np.where(one_nan, np.inf, d))
 
 
 def _samples(name: str, dtype, rng: np.random.Generator) -> np.ndarray:
