@@ -5,11 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.graphc-installed
 
-.PHONY: demo test test-fast lint install clean bench
+.PHONY: demo test test-fast lint install clean bench gpu-test
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[test,viz,dask,nvrtc]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -42,6 +42,12 @@ clean:
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# On a machine with an NVIDIA GPU (and the `cuda` extra installed, no pip needed): the GPU
+# tests, then the GPU benchmark (bench/gpu.py). Under 5 minutes; see docs/cuda.md.
+gpu-test:
+	PYTHONPATH=. $(PYTHON) -m pytest -q -m gpu -p no:cacheprovider tests/backends/cuda
+	PYTHONPATH=. $(PYTHON) bench/gpu.py
 
 # The differential fuzzer (docs/fuzzing.md): MINUTES of random graphs, gradients and parser
 # mutants; findings are shrunk and written to fuzz-out/findings with reproducers.

@@ -8,6 +8,9 @@ then hands the result to the package's `compile(graph)`. A backend package expor
 - `compile(graph) -> Executable`: the graph has been through the backend's pipeline;
 - `fusible(node) -> bool`: what it computes inside a fused kernel (`fuse{backend=name}`);
 - `supported_ops() -> frozenset[str]`: every op it runs, inside kernels or outside them.
+
+Options a backend takes (the CUDA backend's `arch`, `device`, `transfer`) reach its
+`compile(graph, **options)` through `compile(graph, backend, options={...})`.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ def register_backend(name: str, module: str, pipeline: str = "") -> None:
 
 register_backend("numpy", "graphc.backends.numpy")
 register_backend("llvm", "graphc.backends.llvm", "fuse{backend=llvm}")
+register_backend("cuda", "graphc.backends.cuda", "fuse{backend=cuda}")
 
 
 def lookup(name: str) -> Backend:
@@ -77,8 +81,10 @@ def unknown_stage(backend: str, what: str, stages: tuple[str, ...]) -> ValueErro
     return ValueError(f"the {backend} backend emits {', '.join(map(repr, stages))}, not {what!r}")
 
 
-def compile(graph: Graph, backend: str = "numpy", **instrumentation) -> Executable:  # noqa: A001
-    """Run the backend's pipeline over `graph`, then compile the result with the backend.
+def compile(graph: Graph, backend: str = "numpy", options: dict | None = None,  # noqa: A001
+            **instrumentation) -> Executable:
+    """Run the backend's pipeline over `graph`, then compile the result with the backend, giving
+    it `options`.
 
     Keywords go to the pass manager (`print_ir_after_change=True`, `time_passes=True`, ...).
     """
@@ -87,4 +93,4 @@ def compile(graph: Graph, backend: str = "numpy", **instrumentation) -> Executab
         from graphc.passes import run as run_pipeline
 
         graph = run_pipeline(graph, found.pipeline, **instrumentation)
-    return found.load().compile(graph)
+    return found.load().compile(graph, **(options or {}))

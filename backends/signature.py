@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
 import numpy as np
@@ -16,9 +16,15 @@ NO_SYMBOLS = MappingProxyType({})
 
 
 class Signature:
-    """What a compiled graph accepts; `bind(args)` returns arrays and symbol values."""
+    """What a compiled graph accepts; `bind(args)` returns arrays and symbol values.
 
-    def __init__(self, graph: Graph):
+    A backend whose arrays live elsewhere (the GPU) passes `adopt(k, value)`: it returns
+    argument `k` as the backend's own array (with `shape`, `ndim` and `dtype`), whose dtype
+    and shape are then checked like a NumPy array's, or None to convert it as usual.
+    """
+
+    def __init__(self, graph: Graph, adopt: Callable[[int, object], object | None] | None = None):
+        self.adopt = adopt
         self.inputs = graph.inputs
         self.names = [n.attr("name") or f"input {k}" for k, n in enumerate(graph.inputs)]
         self.np_dtypes = [n.dtype.numpy for n in graph.inputs]
@@ -32,8 +38,9 @@ class Signature:
                 else:
                     self.checks.append((k, axis, dim))
         self.static = not self.binders
+        # (no shortcut where `adopt` must see every argument)
         self.exact = [(n.dtype.numpy, n.shape) for n in graph.inputs] \
-            if all(isinstance(d, int) for n in graph.inputs for d in n.shape) else None
+            if adopt is None and all(isinstance(d, int) for n in graph.inputs for d in n.shape) else None
 
     def bind(self, args: tuple) -> tuple[Sequence[np.ndarray], Mapping]:
         """Check and convert `args`; return the arrays and each symbol's value."""
@@ -64,6 +71,11 @@ class Signature:
 
     def _convert(self, k: int, value) -> np.ndarray:
         want = self.np_dtypes[k]
+        adopted = self.adopt(k, value) if self.adopt is not None else None
+        if adopted is not None:
+            if adopted.dtype != want:
+                raise TypeError(f"argument {self.names[k]!r} must have dtype {want}, got {adopted.dtype}")
+            return adopted
         if isinstance(value, np.ndarray):
             if value.dtype != want:
                 raise TypeError(f"argument {self.names[k]!r} must have dtype {want}, got {value.dtype}")

@@ -98,15 +98,19 @@ def workload_elementwise(n: int, label: str, grad: bool) -> list[tuple[str, floa
     return rows
 
 
-def _torch_rows(xs: np.ndarray, grad: bool) -> list[tuple[str, float]]:
+def _torch_rows(xs: np.ndarray, grad: bool, forward=None, device: str = "cpu",
+                timer=median_time) -> list[tuple[str, float]]:
+    """torch eager and torch.compile of `forward` (default: W1's function) on `xs` (moved to
+    `device`), or of its gradient, timed by `timer` (bench/gpu.py's synchronises the GPU)."""
     import torch
 
     def tf(x):
         return torch.sin(x) * torch.cos(x) + torch.exp(-x * x) * 0.5 + torch.tanh(x)
 
-    xt = torch.from_numpy(xs)
+    forward = forward or tf
+    xt = torch.from_numpy(xs).to(device)
     rows = []
-    for label, fn in (("torch eager", tf), ("torch.compile", torch.compile(tf))):
+    for label, fn in (("torch eager", forward), ("torch.compile", torch.compile(forward))):
         if grad:
             def step(fn=fn):
                 x = xt.detach().requires_grad_(True)
@@ -117,7 +121,7 @@ def _torch_rows(xs: np.ndarray, grad: bool) -> list[tuple[str, float]]:
                 with torch.no_grad():
                     return fn(xt)
         try:
-            rows.append((label, median_time(step)))
+            rows.append((label, timer(step)))
         except Exception as err:  # torch.compile needs a working C++ toolchain
             print(f"  ({label} skipped: {type(err).__name__}: {str(err).splitlines()[0][:80]})")
     return rows
@@ -220,13 +224,7 @@ def workload_rows(name: str) -> list[tuple[str, float]]:
     if have("torch"):
         import torch
 
-        xt = torch.from_numpy(xs)
-        for label, fn in (("torch eager", row_function(torch, name)),
-                          ("torch.compile", torch.compile(row_function(torch, name)))):
-            try:
-                rows.append((label, median_time(lambda fn=fn: fn(xt))))
-            except Exception as err:  # torch.compile needs a working C++ toolchain
-                print(f"  ({label} skipped: {type(err).__name__}: {str(err).splitlines()[0][:80]})")
+        rows += _torch_rows(xs, False, row_function(torch, name))
     return rows
 
 

@@ -7,10 +7,11 @@ them with a backend: LLVM machine code for this CPU (the default) or generated N
 
 import os as _os
 
+from graphc import cuda
 from graphc.autograd import backward, grad, hessian, jacobian, jvp, value_and_grad, vjp
-from graphc.dot import to_dot
 from graphc.dtypes import DType, bool_, float16, float32, float64, int32, int64
 from graphc.evaluate import SymbolicTensorError
+from graphc.formula import FormulaError, expr
 from graphc.function import Function, function
 from graphc.functional import (
     abs,
@@ -98,8 +99,12 @@ from graphc.graph import Graph, GraphError
 from graphc.node import Node, TensorType
 from graphc.ops import OPS, GraphBuildError
 from graphc.parser import ParseError, parse, parse_file
+from graphc.scopes import scope
+from graphc.sympy_bridge import SympyConversionError, from_sympy, to_sympy
+from graphc.sympy_lambdify import lambdify
 from graphc.tensor import Size, Tensor
 from graphc.threads import get_num_threads, set_num_threads
+from graphc.viz import from_json, to_dot, to_html, to_json, to_svg
 
 bool = bool_  # noqa: A001 - graphc.bool, as torch.bool
 float = float32  # noqa: A001

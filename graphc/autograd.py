@@ -10,11 +10,12 @@ import weakref
 
 import numpy as np
 
+from graphc import cuda
 from graphc import functional as F
-from graphc.evaluate import values_of
 from graphc.gcpause import paused_gc
 from graphc.graph import topological_order
 from graphc.node import Node
+from graphc.scopes import exact_scope, gradient_scope
 from graphc.tensor import Tensor
 
 # Leaves created with requires_grad=True, so backward() can find their tensors.
@@ -59,6 +60,12 @@ def _vjp(outputs: list[Tensor], inputs: list[Tensor], cotangents: list[Tensor],
     return grads
 
 
+def _seed(output: Tensor) -> Tensor:
+    """The cotangent 1 of a scalar output, built where autodiff builds its gradient."""
+    with exact_scope(gradient_scope(output._node.scope)):
+        return F.ones_like(output)
+
+
 def grad(outputs, inputs, grad_outputs=None, *, allow_unused: bool = False,
          materialize_grads: bool = False):
     """Gradient graphs of the scalar `outputs` (or with explicit `grad_outputs`) w.r.t. `inputs`.
@@ -72,7 +79,7 @@ def grad(outputs, inputs, grad_outputs=None, *, allow_unused: bool = False,
             if o.ndim != 0:
                 raise ValueError(f"grad of a non-scalar output (shape {list(o.shape)}) needs"
                                  " grad_outputs=, the cotangent to pull back")
-        cots = [F.ones_like(o) for o in outs]
+        cots = [_seed(o) for o in outs]
     else:
         cots = [c if isinstance(c, Tensor) else F.tensor(c) for c in _as_list(grad_outputs)[0]]
     grads = _vjp(outs, ins, cots, allow_unused, materialize_grads)
@@ -149,15 +156,14 @@ def backward(output: Tensor, gradient=None) -> None:
         if output.ndim != 0:
             raise RuntimeError(f"backward() of a non-scalar tensor (shape {list(output.shape)})"
                                " needs a gradient argument")
-        gradient = F.ones_like(output)
+        gradient = _seed(output)
     elif not isinstance(gradient, Tensor):
         gradient = F.tensor(gradient)
     leaves = [_LEAVES[n] for n in topological_order([output._node])
               if n in _LEAVES and _LEAVES[n].requires_grad]
     grads = _vjp([output], leaves, [gradient], allow_unused=True, materialize_grads=False)
     pairs = [(leaf, g) for leaf, g in zip(leaves, grads) if g is not None]
-    for (leaf, _), value in zip(pairs, values_of([g._node for _, g in pairs])):
-        if leaf.grad is None:
-            leaf.grad = F.tensor(value)
-        else:
-            leaf.grad = F.tensor(leaf.grad.numpy() + value)
+    for (leaf, _), value in zip(pairs, cuda.values_of([g._node for _, g in pairs])):
+        if leaf.grad is not None:
+            value = leaf.grad.cpu().numpy() + value
+        leaf.grad = F.tensor(value, device=None if leaf.device == "cpu" else leaf.device)

@@ -1,10 +1,11 @@
 """The `graphc` command: `opt` runs a pass pipeline over a `.gir` file, `run` evaluates one,
-`grad` prints a gradient graph.
+`grad` prints a gradient graph, `viz` draws one.
 
     graphc opt model.gir -p 'simplify,cse,dce' --print-ir-after-change
     graphc opt model.gir -O2 --print-pipeline
     graphc run model.gir --inputs x=x.npy 'w=[1, 2, 3]'
     graphc grad model.gir --wrt w
+    graphc viz model.gir -O1 --backend llvm -o model.html
 
 Results go to stdout; instrumentation and errors go to stderr, and errors exit with status 1.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
@@ -75,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     inst.add_argument("--bisect-limit", metavar="N", type=int,
                       help="run only the first N pass applications")
     inst.add_argument("--reproducer-dir", metavar="DIR", help="where a failing pass writes its reproducer")
+    inst.add_argument("--viz-dir", metavar="DIR",
+                      help="write an explorer page per pass (DIR/NNN-pass.html: the graph before and"
+                           " after, changes highlighted) and DIR/timeline.html with every step")
 
     run = commands.add_parser(
         "run", help="evaluate a .gir file on given inputs",
@@ -113,6 +118,28 @@ def _parser() -> argparse.ArgumentParser:
                            " driver; llvm / llvm-opt / asm: the LLVM backend's code; any stage the"
                            " backend lists (default: graph)")
     _add_pipeline_options(comp, "-O1")
+
+    viz = commands.add_parser(
+        "viz", help="draw a .gir file: an HTML explorer, SVG, JSON or DOT",
+        description="Draw FILE. With a pipeline, the explorer and the JSON hold one step per pass"
+                    " application; with --backend, the fused kernels and their generated code too.",
+        epilog="examples:\n  graphc viz model.gir -o model.html\n"
+               "  graphc viz model.gir -O1 --backend llvm --profile x=random -o model.html\n"
+               "  graphc viz model.gir --format svg -o model.svg",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    viz.add_argument("file", metavar="FILE", help="the input .gir file, or - for stdin")
+    _add_pipeline_options(viz, "")
+    viz.add_argument("--format", default="html", choices=("html", "svg", "json", "dot"),
+                     help="html: the explorer, one file that opens offline (default); svg: a picture"
+                          " (needs Graphviz); json: every step as data; dot: Graphviz text")
+    viz.add_argument("-o", "--output", metavar="OUT", help="write here instead of stdout")
+    viz.add_argument("--backend", help="compile with this backend too (llvm: kernels and their code)")
+    viz.add_argument("--step", help="svg and dot: the step to draw, a number or a name (default: the last)")
+    viz.add_argument("--profile", nargs="+", metavar="NAME=VALUE",
+                     help="time each kernel over calls with these inputs (as run --inputs; needs --backend)")
+    viz.add_argument("--seed", type=int, default=0, help="seed for NAME=random inputs (default 0)")
+    viz.add_argument("--size", type=int, default=3,
+                     help="size of each symbolic dimension of random inputs (default 3)")
     return parser
 
 
@@ -148,13 +175,42 @@ def _cmd_opt(args) -> int:
         print_changed=args.print_changed, time_passes=args.time_passes, statistics=args.statistics,
         verify_each=args.verify_each, ir_dump_dir=args.ir_dump_dir, bisect_limit=args.bisect_limit,
         reproducer_dir=args.reproducer_dir, out=sys.stderr)
+    recorder = None
+    if args.viz_dir:
+        from graphc.viz.stages import Stage, Stages
+
+        recorder = Stages(os.path.basename(args.file), [Stage("input", graph, "input")],
+                          format_pipeline(pipeline))
+        inst.after_pass = lambda rec, new: recorder.stages.append(
+            Stage(f"{rec.name} ({rec.index})", new, "pass", rec.changed, rec.seconds))
     result = PassManager(pipeline, inst).run(graph)
+    if recorder is not None:
+        _write_pass_pages(recorder, args.viz_dir)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(f"{result}\n")
     else:
         print(result)
     return 0
+
+
+def _write_pass_pages(stages, directory: str) -> None:
+    """DIR/NNN-pass.html per pass application (its graph and the one before) and DIR/timeline.html."""
+    from graphc.viz.html import page
+    from graphc.viz.stages import Stages
+
+    os.makedirs(directory, exist_ok=True)
+    steps = stages.stages
+    for k, stage in enumerate(steps[1:], start=1):
+        name = stage.name.split(" ")[0]
+        pair = Stages(f"{stages.title}: {stage.name}", [steps[k - 1], stage], stages.pipeline)
+        _write(os.path.join(directory, f"{k:03d}-{name}.html"), page(pair))
+    _write(os.path.join(directory, "timeline.html"), page(stages))
+
+
+def _write(path: str, text: str) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
 
 
 def _input_value(node, text: str, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -175,6 +231,34 @@ def _input_value(node, text: str, rng: np.random.Generator, size: int) -> np.nda
                           f" got {text!r} ({err})") from None
 
 
+def _input_values(graph, items: list[str], seed: int, size: int, option: str) -> list:
+    """An argument for each input of `graph` from NAME=VALUE items (parameters give their own)."""
+    given: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise _UsageError(f"inputs are NAME=VALUE, got {item!r}")
+        given[name] = value
+    names = [n.attr("name") for n in graph.inputs if n.op == "placeholder"]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise _UsageError(f"the graph has several inputs named {', '.join(map(repr, twice))};"
+                          f" {option} NAME=VALUE cannot tell them apart")
+    rng = np.random.default_rng(seed)
+    values = []
+    for node in graph.inputs:
+        if node.op != "placeholder":
+            values.append(node.attr("value").value)
+            continue
+        name = node.attr("name")
+        if name not in given:
+            raise _UsageError(f"no value for input {name!r}; give {option} {name}=...")
+        values.append(_input_value(node, given.pop(name), rng, size))
+    if given:
+        raise _UsageError(f"the graph has no input named {', '.join(map(repr, given))}")
+    return values
+
+
 def _cmd_run(args) -> int:
     from graphc.backends import compile as compile_graph
 
@@ -183,24 +267,7 @@ def _cmd_run(args) -> int:
         from graphc.passes import run as run_pipeline
 
         graph = run_pipeline(graph, args.passes)
-    given: dict[str, str] = {}
-    for item in args.inputs:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise _UsageError(f"inputs are NAME=VALUE, got {item!r}")
-        given[name] = value
-    rng = np.random.default_rng(args.seed)
-    values = []
-    for node in graph.inputs:
-        if node.op != "placeholder":
-            values.append(node.attr("value").value)
-            continue
-        name = node.attr("name")
-        if name not in given:
-            raise _UsageError(f"no value for input {name!r}; give --inputs {name}=...")
-        values.append(_input_value(node, given.pop(name), rng, args.size))
-    if given:
-        raise _UsageError(f"the graph has no input named {', '.join(map(repr, given))}")
+    values = _input_values(graph, args.inputs, args.seed, args.size, "--inputs")
     results = compile_graph(graph, args.backend)(*values)
     for k, value in enumerate(results):
         print(f"result {k}: {value.dtype}{list(value.shape)}")
@@ -241,6 +308,34 @@ def _cmd_compile(args) -> int:
     return 0
 
 
+def _cmd_viz(args) -> int:
+    from graphc.viz import export
+    from graphc.viz.html import page
+    from graphc.viz.profile import kernel_seconds
+    from graphc.viz.stages import trace
+
+    if args.profile and not args.backend:
+        raise _UsageError("--profile times the compiled kernels: give --backend too")
+    if args.step is not None and args.format not in ("svg", "dot"):
+        raise _UsageError("--step picks the step an svg or dot picture draws; html and json hold every step")
+    graph = _read(args.file)
+    stages = trace(graph, args.passes, args.backend, os.path.basename(args.file))
+    if args.profile:
+        values = _input_values(graph, args.profile, args.seed, args.size, "--profile")
+        stages.kernel_seconds = kernel_seconds(stages.executable, values)
+    if args.format == "html":
+        text = page(stages)
+    else:
+        step = int(args.step) if args.step is not None and args.step.lstrip("-").isdigit() else args.step
+        options = {"step": step} if args.format in ("svg", "dot") else {}
+        text = export(stages, args.format, **options)
+    if args.output:
+        _write(args.output, text if text.endswith("\n") else text + "\n")
+    else:
+        print(text)
+    return 0
+
+
 class _UsageError(ValueError):
     pass
 
@@ -260,12 +355,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `graphc` console script; returns the exit status."""
     from graphc.parser import ParseError
     from graphc.passes import PassError, PipelineError
+    from graphc.viz.svg import GraphvizMissingError
 
     args = _parser().parse_args(_join_pipeline_values(sys.argv[1:] if argv is None else argv))
     try:
-        commands = {"opt": _cmd_opt, "run": _cmd_run, "grad": _cmd_grad, "compile": _cmd_compile}
+        commands = {"opt": _cmd_opt, "run": _cmd_run, "grad": _cmd_grad, "compile": _cmd_compile,
+                    "viz": _cmd_viz}
         return commands[args.command](args)
-    except (ParseError, PipelineError, PassError, _UsageError, OSError, ValueError, TypeError) as err:
+    except (ParseError, PipelineError, PassError, _UsageError, GraphvizMissingError, OSError, ValueError,
+            TypeError) as err:
         print(f"graphc {args.command}: error: {err}", file=sys.stderr)
         return 1
 

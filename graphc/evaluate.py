@@ -46,7 +46,7 @@ def value_of(node: Node, backend: str = "numpy") -> np.ndarray:
         )
     from graphc.backends import compile as compile_graph
 
-    inputs = _cached_frontier(node)
+    inputs = cached_frontier(node)
     executable = compile_graph(Graph(inputs, [node]), backend)
     (result,) = executable.run_unchecked(*(_CACHE[i] for i in inputs))
     _remember(node, result)
@@ -68,7 +68,7 @@ def values_of(nodes: list[Node], backend: str = "numpy") -> list[np.ndarray]:
     if len(todo) > 1:
         from graphc.backends import compile as compile_graph
 
-        inputs = [n for n in _cached_frontier(*todo) if n not in todo]
+        inputs = [n for n in cached_frontier(*todo) if n not in todo]
         executable = compile_graph(Graph(inputs, todo), backend)
         results = dict(zip(todo, executable.run_unchecked(*(_CACHE[i] for i in inputs))))
         for node, result in results.items():
@@ -77,8 +77,9 @@ def values_of(nodes: list[Node], backend: str = "numpy") -> list[np.ndarray]:
     return [value_of(n, backend) for n in nodes]
 
 
-def _cached_frontier(*roots: Node) -> list[Node]:
-    """Cached nodes where the walk back from `roots` can stop."""
+def cached_frontier(*roots: Node, known=_CACHE) -> list[Node]:
+    """Nodes in `known` (by default, the values cached here) where the walk back from `roots`
+    can stop."""
     frontier, seen = [], {id(r) for r in roots}
     stack = [i for r in roots for i in r.inputs]
     while stack:
@@ -86,7 +87,7 @@ def _cached_frontier(*roots: Node) -> list[Node]:
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if node in _CACHE:
+        if node in known:
             frontier.append(node)
         else:
             stack.extend(node.inputs)

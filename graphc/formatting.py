@@ -118,11 +118,12 @@ def format_values(values: np.ndarray, indent: int) -> str:
 
 
 def format_tensor(values: np.ndarray, dtype_name: str, suffixes: list[str],
-                  default_dtype: bool) -> str:
-    """`tensor(...)` as PyTorch prints it, with `suffixes` like `requires_grad=True`."""
+                  default_dtype: bool, device: str = "cpu") -> str:
+    """`tensor(...)` as PyTorch prints it, with `suffixes` like `requires_grad=True` (and, first,
+    `device='cuda:0'` for a tensor on a GPU)."""
     prefix = "tensor("
     indent = len(prefix)
-    extra = []
+    extra = [] if device == "cpu" else [f"device='{device}'"]
     if values.size == 0:
         if values.ndim != 1:
             extra.append(f"size={tuple(values.shape)}")

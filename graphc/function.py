@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,7 +17,8 @@ _INPUT_OPS = ("placeholder", "parameter", "constant")
 class Function:
     """A compiled graph. Call it with arrays; get an array, or a list for a list of outputs."""
 
-    def __init__(self, inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1"):
+    def __init__(self, inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1",
+                 **options):
         from graphc.backends import compile as compile_graph
 
         if isinstance(inputs, Tensor):
@@ -36,7 +38,7 @@ class Function:
 
                 self.graph = run_pipeline(self.graph, passes)
             self.backend = backend
-            self.executable = compile_graph(self.graph, backend)
+            self.executable = compile_graph(self.graph, backend, options)
 
     @property
     def source(self) -> str:
@@ -50,7 +52,7 @@ class Function:
 
     def emit(self, what: str = "python") -> str:
         """The code of one stage: "python" and "graph" (any backend); "llvm", "llvm-opt", "asm"
-        (LLVM backend); see `stages`."""
+        (LLVM backend); "cuda", "ptx" (CUDA backend); see `stages`."""
         return self.executable.emit(what)
 
     def __call__(self, *args) -> np.ndarray | list[np.ndarray]:
@@ -61,12 +63,63 @@ class Function:
         names = ", ".join(str(n.attr("name") or n.op) for n in self.graph.inputs)
         return f"<graphc.Function({names}) backend={self.backend}, {len(self.graph)} nodes>"
 
+    @property
+    def returns_list(self) -> bool:
+        """Whether a call returns a list (the outputs were given as a list) or one array."""
+        return not self._single
 
-def function(inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1") -> Function:
+    def __reduce__(self):
+        """A Function pickles as its optimised graph's text form (parameters by value, as the
+        text holds them); unpickling compiles it once per process (`restore`)."""
+        return restore, (str(self.graph), self.backend, self.passes, self._single)
+
+    # Jupyter shows the explorer (its stages and kernels) or a picture; repr stays the text above.
+    def _repr_html_(self) -> str:
+        from graphc.viz.html import notebook_html
+
+        return notebook_html(self)
+
+    def _repr_svg_(self) -> str | None:
+        from graphc.viz.svg import notebook_svg
+
+        return notebook_svg(self)
+
+
+_RESTORED: dict[tuple[str, str], Function] = {}
+_restore_lock = threading.Lock()
+
+
+def restore(text: str, backend: str, passes: str = "", single: bool = True) -> Function:
+    """The Function that the graph `text` (already through `passes`) compiles to with `backend`.
+
+    Memoised per process by text and backend, so a process that unpickles the same Function
+    for every task compiles it once (the LLVM disk cache then makes a new process cheap too).
+    """
+    from graphc.parser import parse
+
+    with _restore_lock:
+        compiled = _RESTORED.get((text, backend))
+        if compiled is None:
+            graph = parse(text)
+            compiled = Function(graph.inputs, list(graph.outputs), backend, passes="")
+            _RESTORED[(text, backend)] = compiled
+    restored = object.__new__(Function)
+    restored.__dict__.update(compiled.__dict__, passes=passes, _single=single)
+    return restored
+
+
+def restored_count() -> int:
+    """How many distinct Functions this process has compiled from pickles (or `restore`)."""
+    return len(_RESTORED)
+
+
+def function(inputs: Sequence[Tensor], outputs, backend: str = "llvm", passes: str = "-O1",
+             **options) -> Function:
     """Compile `outputs` (a tensor or a list of tensors) as a function of `inputs`.
 
-    `backend` is "llvm" (fused, compiled kernels) or "numpy" (generated NumPy code, the
+    `backend` is "llvm" (fused, compiled kernels), "cuda" (fused kernels for an NVIDIA GPU;
+    `options`: arch, device, transfer, see docs/cuda.md) or "numpy" (generated NumPy code, the
     reference). `passes` is the pipeline run on the graph first (`""` runs none); `f.graph` is
     its result.
     """
-    return Function(inputs, outputs, backend, passes)
+    return Function(inputs, outputs, backend, passes, **options)

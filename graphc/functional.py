@@ -17,7 +17,7 @@ from graphc import dtypes
 from graphc.dtypes import DType, as_dtype, result_type, scalar_dtype
 from graphc.grad_mode import is_grad_enabled
 from graphc.node import Node, Ref, TensorType
-from graphc.ops import arange_length, build_error, checking, make, make_leaf
+from graphc.ops import OPS, arange_length, build_error, checking, make, make_leaf
 from graphc.shapes import (
     as_dim,
     as_shape,
@@ -62,6 +62,13 @@ def _flatten(sources):
             yield from s
         else:
             yield s
+
+
+def _on(result: Tensor, device) -> Tensor:
+    """`result` placed on `device` ("cpu", "cuda", "cuda:N", N; None: where it is): PyTorch's `device=`."""
+    from graphc import cuda
+
+    return result if device is None else cuda.place(result, device)
 
 
 def _tensor(value: TensorLike) -> Tensor:
@@ -110,8 +117,24 @@ def _promote(args: Sequence, minimum_category: int = 0) -> tuple[list[Node], DTy
 
 # ------------------------------------------------------------------ creation
 
-def tensor(data: TensorLike, dtype=None, requires_grad: bool = False) -> Tensor:
-    """A concrete tensor from a scalar, a nested list or an array (copied), PyTorch-style."""
+def _converted(array: np.ndarray, dtype: dtypes.DType) -> np.ndarray:
+    """`array` as `dtype`; floats that an integer dtype cannot hold (NaN, inf, out of range)
+    raise, as in PyTorch, instead of wrapping around."""
+    if array.dtype.kind == "f" and dtype.category == 1 and array.size:
+        info = np.iinfo(dtype.numpy)
+        if not np.isfinite(array).all():
+            raise ValueError(f"cannot convert a non-finite float (NaN or inf) to {dtype.name}")
+        if array.min() < info.min or array.max() >= info.max + 1:
+            bad = array.min() if array.min() < info.min else array.max()
+            raise OverflowError(f"value {bad} cannot be converted to {dtype.name} without overflow")
+    return array.astype(dtype.numpy)
+
+
+def tensor(data: TensorLike, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """A concrete tensor from a scalar, a nested list or an array (copied), PyTorch-style;
+    `device="cuda"` puts it on a GPU (graphc/cuda.py)."""
+    if device is not None:
+        return _on(tensor(data, dtype, requires_grad), device)
     if isinstance(data, Tensor):
         array = np.array(data.numpy())
     elif isinstance(data, (np.ndarray, np.generic)):  # NumPy arrays and scalars keep their dtype
@@ -129,7 +152,7 @@ def tensor(data: TensorLike, dtype=None, requires_grad: bool = False) -> Tensor:
         elif dtype is None and array.dtype.kind in "iu":
             array = array.astype(dtypes.DEFAULT_INT.numpy)
     if dtype is not None:
-        array = array.astype(as_dtype(dtype).numpy)
+        array = _converted(array, as_dtype(dtype))
     dtypes.from_numpy(array.dtype)  # raises for unsupported dtypes
     if requires_grad:
         if array.dtype.kind != "f":
@@ -186,8 +209,10 @@ def _shape_args(shape: tuple) -> tuple:
     return shape
 
 
-def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+def full(shape, fill_value, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
     """A tensor of `shape` filled with `fill_value` (dtype inferred as PyTorch does)."""
+    if device is not None:
+        return _on(full(shape, fill_value, dtype, requires_grad), device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     dtype = as_dtype(dtype) if dtype is not None else scalar_dtype(fill_value)
@@ -199,12 +224,12 @@ def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     return result
 
 
-def zeros(*shape, dtype=dtypes.float32) -> Tensor:
-    return full(_shape_args(shape), 0, dtype=dtype)
+def zeros(*shape, dtype=dtypes.float32, device=None) -> Tensor:
+    return full(_shape_args(shape), 0, dtype=dtype, device=device)
 
 
-def ones(*shape, dtype=dtypes.float32) -> Tensor:
-    return full(_shape_args(shape), 1, dtype=dtype)
+def ones(*shape, dtype=dtypes.float32, device=None) -> Tensor:
+    return full(_shape_args(shape), 1, dtype=dtype, device=device)
 
 
 def full_like(x: TensorLike, fill_value, dtype=None) -> Tensor:
@@ -220,7 +245,7 @@ def ones_like(x: TensorLike, dtype=None) -> Tensor:
     return full_like(x, 1, dtype)
 
 
-def arange(start, stop=None, step=1, dtype=None) -> Tensor:
+def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
     """`start, start + step, ...` below `stop`; int64 for ints, float32 if any is a float."""
     if stop is None:
         start, stop = 0, start
@@ -236,21 +261,32 @@ def arange(start, stop=None, step=1, dtype=None) -> Tensor:
     cast = float if dtype.is_floating_point else int
     node = make_leaf("arange", TensorType(dtype, (length,)), identity=False,
                      start=cast(start), stop=cast(stop), step=cast(step))
-    return Tensor(node)
+    return _on(Tensor(node), device)
 
 
-def eye(n: int, m: int | None = None, dtype=dtypes.float32) -> Tensor:
+def eye(n: int, m: int | None = None, dtype=dtypes.float32, device=None) -> Tensor:
     """An `n x m` matrix with ones on the diagonal."""
     m = n if m is None else m
     shape = as_shape((n, m))
     if not all(isinstance(d, int) for d in shape):
         raise TypeError("eye needs static sizes")
-    return Tensor(make_leaf("eye", TensorType(as_dtype(dtype), shape), identity=False, n=n, m=m))
+    return _on(Tensor(make_leaf("eye", TensorType(as_dtype(dtype), shape), identity=False, n=n, m=m)), device)
 
 
-# --------------------------------------------------------------- elementwise
+# ------------------------------------------------------- elementwise and reductions
+#
+# Most ops' functions come from a factory per family (below them, one line an op); what a
+# function does per op (promote to float, ...) it reads from the op's definition.
 
-def _unary(op: str, float_only: bool):
+def _computes_in_float(op: str) -> bool:
+    """Whether `op` takes floating-point operands only, so that the user API casts others to
+    the default float first, as PyTorch computes `sin` of an integer tensor."""
+    return OPS[op].accepts == "float"
+
+
+def _unary(op: str):
+    float_only = _computes_in_float(op)
+
     def function(x: TensorLike) -> Tensor:
         node = _node(x)
         if float_only and not node.dtype.is_floating_point:
@@ -260,67 +296,14 @@ def _unary(op: str, float_only: bool):
     return _named(function, op, f"Elementwise `{op}`.")
 
 
-neg = _unary("neg", False)
-abs = _unary("abs", False)
-sign = _unary("sign", False)
-exp = _unary("exp", True)
-log = _unary("log", True)
-log1p = _unary("log1p", True)
-expm1 = _unary("expm1", True)
-sqrt = _unary("sqrt", True)
-rsqrt = _unary("rsqrt", True)
-sin = _unary("sin", True)
-cos = _unary("cos", True)
-tan = _unary("tan", True)
-tanh = _unary("tanh", True)
-sigmoid = _unary("sigmoid", True)
-relu = _unary("relu", False)
-floor = _unary("floor", False)
-ceil = _unary("ceil", False)
-round = _unary("round", False)
-erf = _unary("erf", True)
+def _binary(op: str):
+    minimum_category = 2 if _computes_in_float(op) else 0
 
-
-def stop_gradient(x: TensorLike) -> Tensor:
-    """`x` as a value that gradients do not flow through."""
-    return Tensor(make("stop_gradient", (_node(x),)))
-
-
-
-def logical_not(x: TensorLike) -> Tensor:
-    return _wrap(make("logical_not", (_cast_node(_node(x), dtypes.bool_),)), x)
-
-
-def cast(x: TensorLike, dtype) -> Tensor:
-    """`x` converted to `dtype` (NumPy's conversion rules)."""
-    dtype = as_dtype(dtype)
-    node = _node(x)
-    result = _wrap(_cast_node(node, dtype), x)
-    if not dtype.is_floating_point:
-        result.requires_grad = False
-    return result
-
-
-def _binary(op: str, float_only: bool = False):
     def function(x: TensorLike, y: TensorLike) -> Tensor:
-        nodes, _ = _promote((x, y), 2 if float_only else 0)
+        nodes, _ = _promote((x, y), minimum_category)
         return _wrap(make(op, nodes), x, y)
 
     return _named(function, op, f"Elementwise `{op}` with broadcasting and PyTorch's type promotion.")
-
-
-add = _binary("add")
-sub = _binary("sub")
-mul = _binary("mul")
-div = _binary("div", float_only=True)
-floordiv = _binary("floordiv")
-mod = _binary("mod")
-pow = _binary("pow")
-maximum = _binary("maximum")
-minimum = _binary("minimum")
-atan2 = _binary("atan2", float_only=True)
-true_divide = div
-remainder = mod
 
 
 def _compare(op: str):
@@ -329,14 +312,6 @@ def _compare(op: str):
         return Tensor(make(op, nodes))
 
     return _named(function, op, f"Elementwise comparison `{op}`, giving bool.")
-
-
-eq = _compare("eq")
-ne = _compare("ne")
-lt = _compare("lt")
-le = _compare("le")
-gt = _compare("gt")
-ge = _compare("ge")
 
 
 def _truth(value: TensorLike) -> Node:
@@ -352,19 +327,6 @@ def _logical(op: str):
 
     return _named(function, op, f"Elementwise `{op}` of the operands' truth values.")
 
-
-logical_and = _logical("logical_and")
-logical_or = _logical("logical_or")
-
-
-def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
-    """Elementwise `x if condition else y`."""
-    cond = _cast_node(_node(condition), dtypes.bool_)
-    nodes, _ = _promote((x, y))
-    return _wrap(make("where", (cond, *nodes)), x, y)
-
-
-# ----------------------------------------------------------------- reductions
 
 def _axis_args(axis, keepdims, dim, keepdim):
     """Accept NumPy's `axis/keepdims` and PyTorch's `dim/keepdim` spellings."""
@@ -384,20 +346,13 @@ def _reduction(op: str):
         node = _node(x)
         if op in ("sum", "prod") and node.dtype.category < 2:
             node = _cast_node(node, dtypes.int64)
-        if op == "mean" and not node.dtype.is_floating_point:
+        if _computes_in_float(op) and not node.dtype.is_floating_point:
             node = _cast_node(node, dtypes.DEFAULT_FLOAT)
         with checking(op, node.type):
             axes = normalize_axes(axis, node.ndim)
         return _wrap(make(op, (node,), axes=axes, keepdims=keepdims), x)
 
     return _named(function, op, f"`{op}` over `axis` (all axes when None); `keepdims` keeps them as 1s.")
-
-
-sum = _reduction("sum")
-mean = _reduction("mean")
-prod = _reduction("prod")
-max = _reduction("max")
-min = _reduction("min")
 
 
 def _argreduction(op: str):
@@ -413,8 +368,78 @@ def _argreduction(op: str):
     return _named(function, op, f"`{op}` along `axis` (flattened when None); ties go to the first.")
 
 
+neg = _unary("neg")
+abs = _unary("abs")
+sign = _unary("sign")
+exp = _unary("exp")
+log = _unary("log")
+log1p = _unary("log1p")
+expm1 = _unary("expm1")
+sqrt = _unary("sqrt")
+rsqrt = _unary("rsqrt")
+sin = _unary("sin")
+cos = _unary("cos")
+tan = _unary("tan")
+tanh = _unary("tanh")
+sigmoid = _unary("sigmoid")
+relu = _unary("relu")
+floor = _unary("floor")
+ceil = _unary("ceil")
+round = _unary("round")
+erf = _unary("erf")
+add = _binary("add")
+sub = _binary("sub")
+mul = _binary("mul")
+div = _binary("div")
+floordiv = _binary("floordiv")
+mod = _binary("mod")
+pow = _binary("pow")
+maximum = _binary("maximum")
+minimum = _binary("minimum")
+atan2 = _binary("atan2")
+eq = _compare("eq")
+ne = _compare("ne")
+lt = _compare("lt")
+le = _compare("le")
+gt = _compare("gt")
+ge = _compare("ge")
+logical_and = _logical("logical_and")
+logical_or = _logical("logical_or")
+sum = _reduction("sum")
+mean = _reduction("mean")
+prod = _reduction("prod")
+max = _reduction("max")
+min = _reduction("min")
 argmax = _argreduction("argmax")
 argmin = _argreduction("argmin")
+true_divide = div
+remainder = mod
+
+
+def stop_gradient(x: TensorLike) -> Tensor:
+    """`x` as a value that gradients do not flow through."""
+    return Tensor(make("stop_gradient", (_node(x),)))
+
+
+def logical_not(x: TensorLike) -> Tensor:
+    return _wrap(make("logical_not", (_cast_node(_node(x), dtypes.bool_),)), x)
+
+
+def cast(x: TensorLike, dtype) -> Tensor:
+    """`x` converted to `dtype` (NumPy's conversion rules)."""
+    dtype = as_dtype(dtype)
+    node = _node(x)
+    result = _wrap(_cast_node(node, dtype), x)
+    if not dtype.is_floating_point:
+        result.requires_grad = False
+    return result
+
+
+def where(condition: TensorLike, x: TensorLike, y: TensorLike) -> Tensor:
+    """Elementwise `x if condition else y`."""
+    cond = _cast_node(_node(condition), dtypes.bool_)
+    nodes, _ = _promote((x, y))
+    return _wrap(make("where", (cond, *nodes)), x, y)
 
 
 # ------------------------------------------------------------------ shape ops

@@ -131,3 +131,15 @@ class Graph:
 
     def __repr__(self) -> str:
         return f"<graphc.Graph: {len(self.inputs)} inputs, {len(self.outputs)} outputs, {len(self)} nodes>"
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the graph explorer, inline."""
+        from graphc.viz.html import notebook_html
+
+        return notebook_html(self)
+
+    def _repr_svg_(self) -> str | None:
+        """Jupyter: a Graphviz picture (None without Graphviz)."""
+        from graphc.viz.svg import notebook_svg
+
+        return notebook_svg(self)

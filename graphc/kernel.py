@@ -16,12 +16,13 @@ from typing import Any
 
 from graphc.graph import Graph
 from graphc.node import Node, TensorType, TupleType
-from graphc.ops import VIEW_OPS, is_elementwise, make_leaf
+from graphc.ops import VIEW_OPS, is_elementwise, make_leaf, ops_with
 from graphc.rows import check_row_body
+from graphc.scopes import exact_scope
 
 KINDS = ("elementwise", "reduce", "row")
 # The reductions a reduce kernel may end in (argmax/argmin are not fused).
-REDUCE_OPS = frozenset({"sum", "prod", "mean", "max", "min"})
+REDUCE_OPS = ops_with("kernel_reduction")
 
 _INPUTS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
@@ -30,12 +31,14 @@ def kernel_input(k: int, type_: TensorType) -> Node:
     """The body input `%a{k}` of type `type_`.
 
     There is one such placeholder per `(k, type)`, so two bodies that compute the same thing
-    are equal graphs, and kernels are hash-consed like any other node.
+    are equal graphs, and kernels are hash-consed like any other node. It belongs to no scope,
+    whichever scope fusion runs in.
     """
     key = (k, type_)
     node = _INPUTS.get(key)
     if node is None:
-        node = make_leaf("placeholder", type_, identity=True, name=f"a{k}")
+        with exact_scope(""):
+            node = make_leaf("placeholder", type_, identity=True, name=f"a{k}")
         _INPUTS[key] = node
     return node
 
@@ -99,3 +102,16 @@ def check_body(body: Graph, kind: str) -> None:
         if not is_elementwise(output.op):
             raise ValueError(f'the outputs of a kind="{kind}" kernel must be computed by'
                              f" elementwise ops, not {output.op}")
+
+
+def loaded(body: Graph) -> list[Node]:
+    """The body nodes a backend reads from memory: the inputs and view chains over them that
+    computed values use, in order of first use (each a strided view of an operand)."""
+    operands: list[Node] = []
+    for node in body.nodes:
+        if node.op in VIEW_OPS or node.op in ("placeholder", "scalar"):
+            continue
+        for i in node.inputs:
+            if (i.op in VIEW_OPS or i.op == "placeholder") and i not in operands:
+                operands.append(i)
+    return operands

@@ -8,9 +8,11 @@ import os
 import sys
 import weakref
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from graphc.dtypes import DType
+from graphc.scopes import current_scope
 from graphc.shapes import Shape, format_shape
 
 
@@ -53,6 +55,30 @@ class Ref:
 
     def __repr__(self) -> str:
         return f"Ref({type(self.value).__name__})"
+
+
+class Location(str):
+    """Where a node was built: `file:line` as a string, and the `scope` it was built in.
+
+    Like MLIR's name locations, the scope travels with the location: passes build a node's
+    replacement with the node's location, so the replacement keeps the scope too. The same
+    Location object marks every node built as a replacement of one node (the viz pass
+    timeline uses that to tell rewritten nodes from added ones).
+    """
+
+    __slots__ = ("scope",)
+    scope: str
+
+    def __new__(cls, where: str, scope: str = "") -> Location:
+        location = super().__new__(cls, where)
+        object.__setattr__(location, "scope", scope)
+        return location
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a Location is immutable")
+
+    def __reduce__(self):
+        return Location, (str(self), self.scope)
 
 
 _SKIPPED_FILES = (contextlib.__file__,)  # `with checking(...)` exits through contextlib
@@ -99,24 +125,23 @@ class Node:
     attrs: tuple[tuple[str, Any], ...]
     type: TensorType | TupleType
     uid: int  # 0 for structural nodes, unique for identity-carrying leaves
-    location: str
+    location: Location
     depends_on_placeholder: bool
     reads_parameter: bool  # depends on a leaf whose array the user may change
 
     def __setattr__(self, name, value):
         raise AttributeError("graphc nodes are immutable")
 
-    @property
-    def dtype(self) -> DType:
-        return self.type.dtype
+    # A one-output node's element type, shape and rank, read from its TensorType (a
+    # multi-output kernel's TupleType has none of them: its `parts` have them).
+    dtype = property(attrgetter("type.dtype"))
+    shape = property(attrgetter("type.shape"))
+    ndim = property(attrgetter("type.ndim"))
 
     @property
-    def shape(self) -> Shape:
-        return self.type.shape
-
-    @property
-    def ndim(self) -> int:
-        return len(self.type.shape)
+    def scope(self) -> str:
+        """The `graphc.scope` path the node was built in ("" for none)."""
+        return self.location.scope
 
     def attr(self, name: str, default: Any = None) -> Any:
         for key, value in self.attrs:
@@ -157,7 +182,8 @@ def intern(op: str, inputs: tuple[Node, ...], attrs: tuple, type_: TensorType | 
 
     `infer()` computes the node's type on a miss (and raises on bad input); it is
     not called when an equal node already exists. With `identity=True` the node
-    is a fresh leaf that no other node equals.
+    is a fresh leaf that no other node equals. A new node gets `location` (a Location
+    keeps its scope; a plain string, or none for the user's line, gets the current scope).
     """
     key = None
     if not identity:
@@ -171,7 +197,9 @@ def intern(op: str, inputs: tuple[Node, ...], attrs: tuple, type_: TensorType | 
     _set(node, "attrs", attrs)
     _set(node, "type", type_ if type_ is not None else infer())
     _set(node, "uid", next(_UIDS) if identity else 0)
-    _set(node, "location", location or user_location())
+    if not isinstance(location, Location):
+        location = Location(location or user_location(), current_scope())
+    _set(node, "location", location)
     _set(node, "depends_on_placeholder",
          op == "placeholder" or any(i.depends_on_placeholder for i in inputs))
     _set(node, "reads_parameter", op == "parameter" or any(i.reads_parameter for i in inputs))

@@ -1,8 +1,8 @@
 """The op table: every primitive op, defined once, with its type rule.
 
 A rule takes the input types and the attributes and returns the output type, or
-raises ValueError/TypeError/IndexError with a message about the operands; `make`
-adds the op's name, the operand types and the user's line. The builders in
+raises ValueError/TypeError/IndexError with a message about the operands; `build`
+(the one node builder) adds the op's name, the operand types and the user's line. The builders in
 `graphc.functional` do promotion and insert casts, so the rules here can insist
 that operands already agree on dtype.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import sympy
@@ -29,27 +29,70 @@ from graphc.shapes import (
     numel,
     simplify_dim,
 )
+from graphc.validate import check_attrs, check_leaf, check_operands
 
 Rule = Callable[[tuple[TensorType, ...], dict[str, Any]], TensorType]
+
+# The operand dtypes an op accepts.
+ACCEPTS = ("any", "number", "float", "bool")  # number: not bool
 
 
 @dataclass(frozen=True)
 class OpDef:
-    """One primitive op: its name, its family, how many inputs, and its type rule."""
+    """One primitive op: its name, its family, how many inputs, its type rule, and its traits.
+
+    The traits are the facts about an op that the passes, the kernel contract and the user
+    API ask; every list of ops they need is derived from them (`ops_with`), so each fact is
+    stated once, here, and tests/graphc/test_op_table.py pins the lists derived from them.
+
+    `commutative` means `f(x, y)` and `f(y, x)` are the same value, bit for bit (but for
+    which NaN payload comes out of two NaNs, which the hardware picks): `canonicalize` may
+    reorder such operands. `symmetric` ops (maximum, minimum) are equal in value either way
+    but not bit for bit: of `0.0` and `-0.0`, or of two NaNs, the order decides which comes
+    out, so reordering them would change what a program computes. Rewrite rules match the
+    operands of both in either order (graphc/passes/pattern.py): a rule states an identity
+    of values, true in either order, and builds its replacement from what it matched.
+    """
 
     name: str
     kind: str  # leaf, unary, binary, compare, reduce, shape, linalg, kernel, other
     arity: int | None  # None for variadic ops
     rule: Rule | None  # None for leaves, whose type is given
     doc: str
+    function: str | None  # the graphc function that builds it; None: only graphc builds it
+    accepts: str = "any"  # operand dtypes the rule allows, one of ACCEPTS (where: the branches)
+    method: bool = False  # Tensor gets a method of this name forwarding to the function
+    elementwise: bool = False  # element i of the result reads element i of each (broadcast) operand
+    commutative: bool = False  # f(x, y) is f(y, x), bit for bit
+    symmetric: bool = False  # f(x, y) equals f(y, x) in value only (signed zeros, NaN payloads)
+    cheap: bool = False  # an instruction or so per element: recompute it rather than store it
+    literal: bool = False  # a leaf whose value is fixed when the graph is built
+    view: bool = False  # only re-indexes its operand: a kernel reads it as a strided view
+    kernel_reduction: bool = False  # a kind="reduce" kernel may end in it (docs/kernels.md)
+    row_reduction: bool = False  # a row kernel may accumulate it along its rows (graphc/rows.py)
 
 
 OPS: dict[str, OpDef] = {}
+TRAITS = tuple(f.name for f in fields(OpDef) if f.default is False)  # the yes-or-no ones
 
 
-def _define(name: str, kind: str, arity: int | None, rule: Rule | None, doc: str) -> None:
+def _define(name: str, kind: str, arity: int | None, rule: Rule | None, doc: str, **traits: Any) -> None:
     assert name not in OPS, f"op {name} defined twice"
-    OPS[name] = OpDef(name, kind, arity, rule, doc)
+    traits.setdefault("function", name)
+    opdef = OpDef(name, kind, arity, rule, doc, **traits)
+    assert opdef.accepts in ACCEPTS, f"{name}: accepts {opdef.accepts!r}"
+    assert not (opdef.commutative or opdef.symmetric) or arity == 2, f"{name}: a symmetric op takes 2 inputs"
+    assert not opdef.cheap or opdef.elementwise, f"{name}: only elementwise ops are cheap"
+    assert not opdef.literal or kind == "leaf", f"{name}: a literal is a leaf"
+    assert not opdef.row_reduction or opdef.kernel_reduction, f"{name}: rows reduce as kernels do"
+    OPS[name] = opdef
+
+
+def ops_with(trait: str) -> frozenset[str]:
+    """The names of the ops that have `trait` (a boolean field of OpDef)."""
+    if trait not in TRAITS:
+        raise ValueError(f"{trait!r} is not an op trait; the traits are {', '.join(TRAITS)}")
+    return frozenset(name for name, opdef in OPS.items() if getattr(opdef, trait))
 
 
 class GraphBuildError(ValueError):
@@ -60,10 +103,10 @@ def describe(types) -> str:
     return ", ".join(str(t) for t in types)
 
 
-def build_error(op: str, message: str, types=()) -> GraphBuildError:
-    """An error naming the op, its operand types and the user's line."""
+def build_error(op: str, message: str, types=(), location: str | None = None) -> GraphBuildError:
+    """An error naming the op, its operand types and the user's line (`location`, else found)."""
     return GraphBuildError(f"{op}: {message} (operands: {describe(types) or 'none'})"
-                           f" at {user_location()}")
+                           f" at {location or user_location()}")
 
 
 @contextlib.contextmanager
@@ -77,27 +120,42 @@ def checking(op: str, *types):
         raise build_error(op, str(err), types) from None
 
 
-def make(op: str, inputs: tuple[Node, ...] | list[Node], **attrs: Any) -> Node:
-    """Build (or find) the node `op(inputs, attrs)`; raise GraphBuildError naming the op."""
+def build(op: str, inputs: Sequence[Node], attrs: dict[str, Any], location: str | None = None) -> Node:
+    """Build (or find) the node `op(inputs, attrs)`, created at `location` (default: the user's
+    line) if it is new; a bad operand raises GraphBuildError naming the op and that line.
+
+    The one node builder: the user API calls it through `make`, passes with the location of
+    the node they replace, so errors still point at the user's code.
+    """
     opdef = OPS[op]
     inputs = tuple(inputs)
     if opdef.arity is not None and len(inputs) != opdef.arity:
         raise TypeError(f"{op} takes {opdef.arity} inputs, got {len(inputs)}")
-    attr_items = tuple(sorted(attrs.items()))
     types = tuple(i.type for i in inputs)
 
     def infer() -> TensorType:
         try:
+            check_operands(op, types)
+            check_attrs(op, attrs)
             return opdef.rule(types, attrs)
         except (ValueError, TypeError, IndexError) as err:
-            raise build_error(op, str(err), types) from None
+            raise build_error(op, str(err), types, location) from None
 
-    return intern(op, inputs, attr_items, None, infer)
+    return intern(op, inputs, tuple(sorted(attrs.items())), None, infer, location=location)
+
+
+def make(op: str, inputs: Sequence[Node], **attrs: Any) -> Node:
+    """`build(op, inputs, attrs)` with the attributes as keywords, created at the user's line."""
+    return build(op, inputs, attrs)
 
 
 def make_leaf(op: str, type_: TensorType, *, identity: bool, **attrs: Any) -> Node:
     """Build a leaf node of a given type; identity leaves are never merged."""
     assert OPS[op].kind == "leaf", op
+    try:
+        check_leaf(op, type_, attrs)
+    except (ValueError, TypeError) as err:
+        raise build_error(op, str(err)) from None
     return intern(op, (), tuple(sorted(attrs.items())), type_, None, identity=identity)
 
 
@@ -105,11 +163,11 @@ def make_leaf(op: str, type_: TensorType, *, identity: bool, **attrs: Any) -> No
 
 _define("placeholder", "leaf", 0, None, "A named input, given a value at each call.")
 _define("parameter", "leaf", 0, None, "A named array read by reference at each call.")
-_define("constant", "leaf", 0, None, "An immutable array owned by graphc.")
-_define("scalar", "leaf", 0, None, "A scalar literal; equal literals are one node.")
-_define("arange", "leaf", 0, None, "Evenly spaced values start, start+step, ... < stop.")
-_define("eye", "leaf", 0, None, "An n x m matrix with ones on the diagonal.")
-
+_define("constant", "leaf", 0, None, "An immutable array owned by graphc.", function="tensor", literal=True)
+_define("scalar", "leaf", 0, None, "A scalar literal; equal literals are one node.",
+        function=None, literal=True)  # made from the Python numbers a user writes
+_define("arange", "leaf", 0, None, "Evenly spaced values start, start+step, ... < stop.", literal=True)
+_define("eye", "leaf", 0, None, "An n x m matrix with ones on the diagonal.", literal=True)
 
 def arange_length(start, stop, step) -> int:
     """How many values `arange(start, stop, step)` has."""
@@ -146,39 +204,9 @@ def _check_category(dtype: DType, allowed: str) -> None:
         raise TypeError(f"expects a bool operand, got {dtype.name}")
 
 
-UNARY = {
-    "neg": ("number", "-x"),
-    "abs": ("number", "|x|"),
-    "sign": ("number", "-1, 0 or 1 by the sign of x (NaN stays NaN)"),
-    "exp": ("float", "e**x"),
-    "log": ("float", "natural logarithm"),
-    "log1p": ("float", "log(1 + x), accurate near 0"),
-    "expm1": ("float", "exp(x) - 1, accurate near 0"),
-    "sqrt": ("float", "square root"),
-    "rsqrt": ("float", "1 / sqrt(x)"),
-    "sin": ("float", "sine"),
-    "cos": ("float", "cosine"),
-    "tan": ("float", "tangent"),
-    "tanh": ("float", "hyperbolic tangent"),
-    "sigmoid": ("float", "1 / (1 + exp(-x))"),
-    "relu": ("number", "max(x, 0)"),
-    "floor": ("number", "round towards -inf"),
-    "ceil": ("number", "round towards +inf"),
-    "round": ("number", "round half to even"),
-    "erf": ("float", "the error function"),
-    "logical_not": ("bool", "not x"),
-    "stop_gradient": ("any", "x, with a zero derivative"),
-}
-for _name, (_allowed, _doc) in UNARY.items():
-    _define(_name, "unary", 1, _unary_rule(_allowed), _doc)
-
-
 def _cast_rule(types, attrs):
     (t,) = types
     return TensorType(attrs["dtype"], t.shape)
-
-
-_define("cast", "unary", 1, _cast_rule, "convert to another dtype")
 
 
 def _binary_rule(allowed: str, out: DType | None = None) -> Rule:
@@ -190,36 +218,11 @@ def _binary_rule(allowed: str, out: DType | None = None) -> Rule:
     return rule
 
 
-BINARY = {
-    "add": ("any", "x + y"),
-    "sub": ("number", "x - y"),
-    "mul": ("any", "x * y"),
-    "div": ("float", "true division"),
-    "floordiv": ("number", "floor division, as NumPy's //"),
-    "mod": ("number", "remainder with the divisor's sign, as NumPy's %"),
-    "pow": ("number", "x ** y"),
-    "maximum": ("any", "the larger of x and y; NaN if either is NaN"),
-    "minimum": ("any", "the smaller of x and y; NaN if either is NaN"),
-    "atan2": ("float", "the angle of the point (y=x0, x=x1)"),
-}
-for _name, (_allowed, _doc) in BINARY.items():
-    _define(_name, "binary", 2, _binary_rule(_allowed), _doc)
-
-COMPARE = {"eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-for _name, _sym in COMPARE.items():
-    _define(_name, "compare", 2, _binary_rule("any", dtypes.bool_), f"x {_sym} y")
-for _name in ("logical_and", "logical_or"):
-    _define(_name, "binary", 2, _binary_rule("bool"), _name.replace("_", " "))
-
-
 def _where_rule(types, attrs):
     cond, a, b = types
     _check_category(cond.dtype, "bool")
     dtype = _same_dtype((a, b))
     return TensorType(dtype, broadcast_shapes(cond.shape, a.shape, b.shape))
-
-
-_define("where", "other", 3, _where_rule, "x1 where the condition holds, else x2")
 
 
 # --------------------------------------------------------------------------- reductions
@@ -242,17 +245,6 @@ def _reduce_rule(allowed: str) -> Rule:
     return rule
 
 
-REDUCE = {
-    "sum": ("number", "sum over axes"),
-    "prod": ("number", "product over axes"),
-    "mean": ("float", "mean over axes"),
-    "max": ("any", "largest element over axes"),
-    "min": ("any", "smallest element over axes"),
-}
-for _name, (_allowed, _doc) in REDUCE.items():
-    _define(_name, "reduce", 1, _reduce_rule(_allowed), _doc)
-
-
 def _arg_rule(types, attrs):
     (t,) = types
     axis = attrs["axis"]
@@ -263,8 +255,72 @@ def _arg_rule(types, attrs):
     return TensorType(dtypes.int64, shape)
 
 
-_define("argmax", "reduce", 1, _arg_rule, "index of the first largest element")
-_define("argmin", "reduce", 1, _arg_rule, "index of the first smallest element")
+# ------------------------------------------------------- elementwise ops and reductions
+
+_RULES = {
+    "unary": _unary_rule,
+    "binary": _binary_rule,
+    "compare": lambda accepts: _binary_rule(accepts, dtypes.bool_),
+    "reduce": _reduce_rule,
+}
+# The ops whose type rule is their family's, one a line: name: (family, the operand dtypes it
+# accepts, its traits, what it computes). Unary, binary and compare ops are elementwise.
+STANDARD = {
+    "neg": ("unary", "number", "method cheap", "-x"),
+    "abs": ("unary", "number", "method cheap", "|x|"),
+    "sign": ("unary", "number", "method", "-1, 0 or 1 by the sign of x (NaN stays NaN)"),
+    "exp": ("unary", "float", "method", "e**x"),
+    "log": ("unary", "float", "method", "natural logarithm"),
+    "log1p": ("unary", "float", "method", "log(1 + x), accurate near 0"),
+    "expm1": ("unary", "float", "method", "exp(x) - 1, accurate near 0"),
+    "sqrt": ("unary", "float", "method", "square root"),
+    "rsqrt": ("unary", "float", "method", "1 / sqrt(x)"),
+    "sin": ("unary", "float", "method", "sine"),
+    "cos": ("unary", "float", "method", "cosine"),
+    "tan": ("unary", "float", "method", "tangent"),
+    "tanh": ("unary", "float", "method", "hyperbolic tangent"),
+    "sigmoid": ("unary", "float", "method", "1 / (1 + exp(-x))"),
+    "relu": ("unary", "number", "method cheap", "max(x, 0)"),
+    "floor": ("unary", "number", "method", "round towards -inf"),
+    "ceil": ("unary", "number", "method", "round towards +inf"),
+    "round": ("unary", "number", "method", "round half to even"),
+    "erf": ("unary", "float", "method", "the error function"),
+    "logical_not": ("unary", "bool", "method cheap", "not x"),
+    "stop_gradient": ("unary", "any", "cheap", "x, with a zero derivative"),
+    "add": ("binary", "any", "method cheap commutative", "x + y"),
+    "sub": ("binary", "number", "method cheap", "x - y"),
+    "mul": ("binary", "any", "method cheap commutative", "x * y"),
+    "div": ("binary", "float", "method", "true division"),
+    "floordiv": ("binary", "number", "method", "floor division, as NumPy's //"),
+    "mod": ("binary", "number", "method", "remainder with the divisor's sign, as NumPy's %"),
+    "pow": ("binary", "number", "method", "x ** y"),
+    "maximum": ("binary", "any", "method cheap symmetric", "the larger of x and y; NaN if either is NaN"),
+    "minimum": ("binary", "any", "method cheap symmetric", "the smaller of x and y; NaN if either is NaN"),
+    "atan2": ("binary", "float", "method", "the angle of the point (y=x0, x=x1)"),
+    "eq": ("compare", "any", "method cheap commutative", "x == y"),
+    "ne": ("compare", "any", "method cheap commutative", "x != y"),
+    "lt": ("compare", "any", "method cheap", "x < y"),
+    "le": ("compare", "any", "method cheap", "x <= y"),
+    "gt": ("compare", "any", "method cheap", "x > y"),
+    "ge": ("compare", "any", "method cheap", "x >= y"),
+    "logical_and": ("binary", "bool", "method cheap commutative", "logical and"),
+    "logical_or": ("binary", "bool", "method cheap commutative", "logical or"),
+    "sum": ("reduce", "number", "method kernel_reduction row_reduction", "sum over axes"),
+    # a float product keeps NumPy's order of multiplications: rows cannot accumulate it
+    "prod": ("reduce", "number", "method kernel_reduction", "product over axes"),
+    "mean": ("reduce", "float", "method kernel_reduction row_reduction", "mean over axes"),
+    "max": ("reduce", "any", "method kernel_reduction row_reduction", "largest element over axes"),
+    "min": ("reduce", "any", "method kernel_reduction row_reduction", "smallest element over axes"),
+}
+for _name, (_kind, _accepts, _traits, _doc) in STANDARD.items():
+    _define(_name, _kind, 1 if _kind in ("unary", "reduce") else 2, _RULES[_kind](_accepts), _doc,
+            accepts=_accepts, elementwise=_kind != "reduce", **dict.fromkeys(_traits.split(), True))
+
+_define("cast", "unary", 1, _cast_rule, "convert to another dtype", elementwise=True, cheap=True)
+_define("where", "other", 3, _where_rule, "x1 where the condition holds, else x2",
+        elementwise=True, cheap=True)
+_define("argmax", "reduce", 1, _arg_rule, "index of the first largest element", method=True)
+_define("argmin", "reduce", 1, _arg_rule, "index of the first smallest element", method=True)
 
 
 # ------------------------------------------------------------------------- shape ops
@@ -381,13 +437,14 @@ def _getitem_rule(types, attrs):
     return TensorType(t.dtype, tuple(shape))
 
 
-_define("reshape", "shape", 1, _reshape_rule, "the same elements in a new shape (row-major)")
-_define("broadcast_to", "shape", 1, _broadcast_to_rule, "repeat size-1 and missing dimensions")
-_define("transpose", "shape", 1, _transpose_rule, "permute dimensions")
-_define("flip", "shape", 1, _flip_rule, "reverse the order of elements along axes")
-_define("pad", "shape", 1, _pad_rule, "surround with a constant value")
+_define("reshape", "shape", 1, _reshape_rule, "the same elements in a new shape (row-major)", view=True)
+_define("broadcast_to", "shape", 1, _broadcast_to_rule, "repeat size-1 and missing dimensions",
+        view=True, method=True)
+_define("transpose", "shape", 1, _transpose_rule, "permute dimensions", view=True, method=True)
+_define("flip", "shape", 1, _flip_rule, "reverse the order of elements along axes", view=True, method=True)
+_define("pad", "shape", 1, _pad_rule, "surround with a constant value", method=True)
 _define("cat", "shape", None, _cat_rule, "join tensors along an existing axis")
-_define("getitem", "shape", 1, _getitem_rule, "basic indexing: ints, slices, new axes")
+_define("getitem", "shape", 1, _getitem_rule, "basic indexing: ints, slices, new axes", view=True)
 
 
 # ----------------------------------------------------------------------------- linalg
@@ -407,7 +464,7 @@ def _matmul_rule(types, attrs):
     return TensorType(dtype, out)
 
 
-_define("matmul", "linalg", 2, _matmul_rule, "matrix product with NumPy @ semantics")
+_define("matmul", "linalg", 2, _matmul_rule, "matrix product with NumPy @ semantics", method=True)
 
 
 # ----------------------------------------------------------------------------- fusion
@@ -429,13 +486,13 @@ def _result_rule(types, attrs):
 
 
 _define("kernel", "kernel", None, _kernel_rule,
-        "a fused loop nest: its `body` graph applied to the inputs (docs/kernels.md)")
-_define("result", "kernel", 1, _result_rule, "output `index` of a multi-output kernel")
+        "a fused loop nest: its `body` graph applied to the inputs (docs/kernels.md)", function=None)
+_define("result", "kernel", 1, _result_rule, "output `index` of a multi-output kernel", function=None)
 
 
-# Ops that only re-index their operand: a kernel reads them as strided views, no data moves.
-VIEW_OPS = frozenset({"broadcast_to", "reshape", "transpose", "getitem", "flip"})
+# Derived once for the `op in ...` tests of hot loops.
+VIEW_OPS = ops_with("view")
 
 
 def is_elementwise(op: str) -> bool:
-    return OPS[op].kind in ("unary", "binary", "compare") or op == "where"
+    return OPS[op].elementwise

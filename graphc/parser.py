@@ -3,8 +3,9 @@
 The grammar, one graph per file (`.gir`); `//` starts a comment that runs to the end of the line:
 
     graph    := "graph" "(" [param ("," param)*] ")" "{" stmt* "return" value ("," value)* "}"
-    param    := value ":" type ["=" OP] [attrs]      (OP defaults to placeholder)
-    stmt     := value "=" OP [value ("," value)*] [attrs] ":" type
+    param    := value ":" type ["=" OP] [attrs] [scope]      (OP defaults to placeholder)
+    stmt     := value "=" OP [value ("," value)*] [attrs] ":" type [scope]
+    scope    := "scope" string          (the graphc.scope the node was built in, "a/b" nested)
     attrs    := "{" [NAME "=" attr ("," NAME "=" attr)*] "}"
     attr     := none | true | false | number | string | dtype | dim | "[" attr,* "]"
               | "dense" "<" nested list of scalars ">" | "blob" "<" base64 string ">"
@@ -26,6 +27,7 @@ import binascii
 import bisect
 import itertools
 import json
+import keyword
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -37,9 +39,11 @@ from graphc import dtypes
 from graphc.dtypes import DType
 from graphc.graph import Graph
 from graphc.kernel import kernel_input
-from graphc.node import Node, Ref, TensorType, TupleType, intern
+from graphc.node import Location, Node, Ref, TensorType, TupleType, intern
 from graphc.ops import OPS
+from graphc.scopes import check_scope
 from graphc.shapes import simplify_dim, symbol
+from graphc.validate import _int, check_attrs, check_leaf, check_operands, finite_dim
 
 
 class ParseError(ValueError):
@@ -53,9 +57,9 @@ class ParseError(ValueError):
 
 _TOKEN = re.compile(r"""
     (?P<space>[ \t\r\n]+|//[^\n]*)
-  | (?P<value>%[A-Za-z0-9_.]+)
+  | (?P<value>%[\w.]+)
   | (?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)
-  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<name>[^\W\d]\w*)
   | (?P<string>"(?:[^"\\\n]|\\.)*")
   | (?P<punct>\*\*|[-+*/(){}\[\]<>,:=])
 """, re.VERBOSE)
@@ -74,6 +78,7 @@ def _describe(token: Token) -> str:
 
 _DIM_FUNCTIONS = {"floor": sympy.floor, "ceiling": sympy.ceiling, "Max": sympy.Max,
                   "Min": sympy.Min, "Mod": sympy.Mod, "Abs": sympy.Abs}
+_DIM_ARITY = {"floor": 1, "ceiling": 1, "Mod": 2, "Abs": 1}  # Max and Min take any number
 _FLOAT_WORDS = {"nan": float("nan"), "inf": float("inf")}
 _NOTHING = object()
 
@@ -156,12 +161,29 @@ class _Parser:
             self.fail(f"expected {what}, got {_describe(self.peek())}")
         return self.next()
 
-    def location(self, token: Token) -> str:
-        return f"{self.filename}:{bisect.bisect_left(self.line_ends, token.pos) + 1}"
+    def location(self, token: Token, scope: str) -> Location:
+        return Location(f"{self.filename}:{bisect.bisect_left(self.line_ends, token.pos) + 1}", scope)
+
+    def scope(self) -> str:
+        """An optional `scope "a/b"` after a node's type; "" when there is none."""
+        if not self.accept("scope"):
+            return ""
+        token = self.expect_kind("string", 'a scope path in quotes, like "encoder/layer1"')
+        try:
+            return check_scope(json.loads(token.text))
+        except ValueError as err:
+            self.fail(str(err), token)
 
     # ------------------------------------------------------------------ graph
     def graph(self) -> Graph:
-        graph = self.graph_literal(lambda k: self.param())
+        try:
+            graph = self.graph_literal(lambda k: self.param())
+        except ParseError:
+            raise
+        except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as err:
+            # Every check above names what it refuses; this net keeps the promise that reading
+            # a file fails only with a ParseError, at the token the parser stopped at.
+            self.fail(f"cannot read this: {type(err).__name__}: {err}")
         if self.peek().kind != "eof":
             self.fail(f"expected end of input after the graph, got {_describe(self.peek())}")
         return graph
@@ -221,7 +243,7 @@ class _Parser:
         attrs = self.attrs() if self.at("{") else {}
         if op == "placeholder":
             attrs.setdefault("name", name.text[1:])
-        node = self.leaf(op, type_, attrs, name)
+        node = self.leaf(op, type_, attrs, name, self.scope())
         self.define(name, node)
         return node
 
@@ -241,15 +263,16 @@ class _Parser:
         self.expect(":", "':' and the result type" if inputs or attrs else "operands, attributes or ':'")
         type_token = self.peek()
         type_ = self.type()
+        scope = self.scope()
         if opdef.kind == "leaf":
             if inputs:
                 self.fail(f"{opdef.name} takes no operands", op_token)
-            node = self.leaf(opdef.name, type_, attrs, op_token)
+            node = self.leaf(opdef.name, type_, attrs, op_token, scope)
         else:
-            node = self.op(opdef.name, tuple(inputs), attrs, type_, op_token, type_token)
+            node = self.op(opdef.name, tuple(inputs), attrs, type_, op_token, type_token, scope)
         self.define(name, node)
 
-    def leaf(self, op: str, type_: TensorType, attrs: dict, token: Token) -> Node:
+    def leaf(self, op: str, type_: TensorType, attrs: dict, token: Token, scope: str) -> Node:
         identity = op in ("placeholder", "parameter", "constant")
         if op in ("parameter", "constant"):
             value = attrs.get("value")
@@ -261,27 +284,36 @@ class _Parser:
         for key, value in attrs.items():
             if isinstance(value, _Array):
                 self.fail(f"attribute {key} of {op} cannot hold an array", value.token)
+        if isinstance(type_, TupleType):
+            self.fail(f"{op} has a tensor type, not {type_}", token)
+        if op == "scalar" and type_.dtype.is_floating_point and _int(attrs.get("value")):
+            attrs["value"] = float(attrs["value"])  # `2` for `2.0`
+        try:
+            check_leaf(op, type_, attrs)
+        except (ValueError, TypeError) as err:
+            self.fail(f"{op}: {err}", token)
         return intern(op, (), tuple(sorted(attrs.items())), type_, None, identity=identity,
-                      location=self.location(token))
+                      location=self.location(token, scope))
 
     def op(self, op: str, inputs: tuple[Node, ...], attrs: dict, type_: TensorType,
-           op_token: Token, type_token: Token) -> Node:
+           op_token: Token, type_token: Token, scope: str) -> Node:
         opdef = OPS[op]
         if opdef.arity is not None and len(inputs) != opdef.arity:
             self.fail(f"{op} takes {opdef.arity} operands, got {len(inputs)}", op_token)
         for key, value in attrs.items():
             if isinstance(value, _Array):
                 self.fail(f"attribute {key} of {op} cannot hold an array", value.token)
+        types = tuple(i.type for i in inputs)
         try:
-            inferred = opdef.rule(tuple(i.type for i in inputs), attrs)
-        except KeyError as err:
-            self.fail(f"{op} needs the attribute {err.args[0]!r}", op_token)
+            check_operands(op, types)
+            check_attrs(op, attrs)
+            inferred = opdef.rule(types, attrs)
         except (ValueError, TypeError, IndexError) as err:
             self.fail(f"{op}: {err}", op_token)
         if inferred != type_:
             self.fail(f"{op} gives {inferred} for these operands, but the line says {type_}", type_token)
         return intern(op, inputs, tuple(sorted(attrs.items())), None, lambda: inferred,
-                      location=self.location(op_token))
+                      location=self.location(op_token, scope))
 
     # ------------------------------------------------------------------ types
     def dtype(self) -> DType:
@@ -305,6 +337,8 @@ class _Parser:
         token = self.peek()
         value = self.dim_sum()
         value = simplify_dim(value if not isinstance(value, sympy.Integer) else int(value))
+        if not finite_dim(value):
+            self.fail(f"a dimension must be a finite integer expression, got {value}", token)
         if isinstance(value, int) and value < 0:
             self.fail(f"a dimension must be non-negative, got {value}", token)
         return value
@@ -351,7 +385,14 @@ class _Parser:
                     self.fail(f"unknown function {token.text!r} in a dimension;"
                               f" expected one of {', '.join(_DIM_FUNCTIONS)}", token)
                 self.next()
-                return func(*self.separated(self.dim_sum, ")", allow_empty=False))
+                args = self.separated(self.dim_sum, ")", allow_empty=False)
+                arity = _DIM_ARITY.get(token.text)
+                if arity is not None and len(args) != arity:
+                    self.fail(f"{token.text} takes {arity} argument{'s' * (arity > 1)},"
+                              f" got {len(args)}", token)
+                return func(*args)
+            if keyword.iskeyword(token.text):
+                self.fail(f"a symbolic dimension cannot be named {token.text!r}, a Python keyword", token)
             return symbol(token.text)
         self.fail(f"expected a dimension (an integer, a symbol or an expression), got {_describe(token)}",
                   token)
@@ -378,7 +419,10 @@ class _Parser:
             return tuple(self.separated(lambda: self.attr(dims), "]"))
         if token.kind == "string":
             self.next()
-            return json.loads(token.text)
+            try:
+                return json.loads(token.text, strict=False)  # a raw tab is the tab it shows
+            except ValueError as err:
+                self.fail(f"invalid string literal: {err.args[0]}", token)
         if token.kind == "name" and token.text == "graph" and self.peek(1).text == "(":
             return self.body()
         if not dims:
@@ -473,3 +517,27 @@ def parse_file(path: str) -> Graph:
     """Parse a `.gir` file."""
     with open(path, encoding="utf-8") as f:
         return parse(f.read(), str(path))
+
+
+def _fragment(text: str, what: str, read):
+    """Parse `text` as one `what` with `read(parser)`; the whole text must be used."""
+    parser = _Parser(text, f"<{what}>")
+    value = read(parser)
+    if parser.peek().kind != "eof":
+        parser.fail(f"expected end of the {what}, got {_describe(parser.peek())}")
+    return value
+
+
+def parse_type(text: str) -> TensorType | TupleType:
+    """A type in the text form: `f32[n, 3]`, or `(f32[n], f32[n])` for a multi-output kernel."""
+    return _fragment(text, "type", _Parser.type)
+
+
+def parse_dim(text: str):
+    """A dimension in the text form: an integer, a symbol or an expression like `2*n + 1`."""
+    return _fragment(text, "dimension", _Parser.dim)
+
+
+def parse_array(text: str, type_: TensorType) -> np.ndarray:
+    """A `dense<...>` or `blob<"...">` literal of type `type_`."""
+    return _fragment(text, "array", lambda p: p.array(p.array_literal(), type_))

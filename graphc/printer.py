@@ -6,6 +6,8 @@
       return %1
     }
 
+A node built inside `graphc.scope(...)` ends its line with the scope: `: f32[n] scope "encoder"`.
+
 A kernel's body is an attribute holding a nested graph (docs/kernels.md):
 
       %0 = kernel %x, %w {body=graph(%a0: f32[n], %a1: f32[n]) {
@@ -96,17 +98,23 @@ def value_names(graph: Graph) -> dict[Node, str]:
     return names
 
 
+def format_scope(node: Node) -> str:
+    """` scope "encoder/layer1"` for a node built in a scope, else nothing."""
+    return f" scope {json.dumps(node.scope)}" if node.scope else ""
+
+
 def format_input(node: Node, name: str) -> str:
     """`%x: f32[n]` for a placeholder; other inputs add their op and attributes so they parse back.
 
     A placeholder whose name is not a valid identifier (or repeats) gets `{name="..."}`.
     """
     text = f"{name}: {node.type}"
-    if node.inputs:  # a computed node cut off as an input (eager evaluation): a value given at the call
-        return text
-    if node.op == "placeholder":
-        return text if node.attr("name") == name[1:] else text + format_attrs(node)
-    return f"{text} = {node.op}{format_attrs(node)}"
+    # A computed node cut off as an input (eager evaluation) is a value given at the call.
+    if not node.inputs and node.op == "placeholder":
+        text += format_attrs(node) if node.attr("name") != name[1:] else ""
+    elif not node.inputs:
+        text += f" = {node.op}{format_attrs(node)}"
+    return text + format_scope(node)
 
 
 def format_graph(graph: Graph) -> str:
@@ -116,7 +124,8 @@ def format_graph(graph: Graph) -> str:
     for node in graph.nodes[len(graph.inputs):]:
         operands = ", ".join(names[i] for i in node.inputs)
         operands = " " + operands if operands else ""
-        lines.append(f"  {names[node]} = {node.op}{operands}{format_attrs(node)} : {node.type}")
+        lines.append(f"  {names[node]} = {node.op}{operands}{format_attrs(node)} : {node.type}"
+                     f"{format_scope(node)}")
     lines.append("  return " + ", ".join(names[o] for o in graph.outputs))
     lines.append("}")
     return "\n".join(lines)

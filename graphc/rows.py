@@ -22,17 +22,15 @@ from dataclasses import dataclass, field
 
 from graphc.graph import Graph
 from graphc.node import Node
-from graphc.ops import VIEW_OPS
+from graphc.ops import VIEW_OPS, ops_with
 
 # Elementwise ops worth recomputing rather than materialising or stashing (one instruction or so each).
-CHEAP = frozenset({"neg", "abs", "add", "sub", "mul", "maximum", "minimum", "cast", "where",
-                   "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_not",
-                   "relu", "stop_gradient"})
+CHEAP = ops_with("cheap")
 # Passes that may compute one cheap value before it is stashed instead (bounds the work of
 # a chain of reductions to a constant factor).
 MOST_COMPUTATIONS = 2
 # Reductions a row kernel accumulates (a float product keeps NumPy's order: not in rows).
-ROW_REDUCE_OPS = frozenset({"sum", "mean", "max", "min"})
+ROW_REDUCE_OPS = ops_with("row_reduction")
 
 
 def row_axes(space: tuple, row_shape: tuple) -> tuple[int, ...] | None:

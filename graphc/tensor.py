@@ -9,6 +9,7 @@ import numpy as np
 from graphc import dtypes
 from graphc.dtypes import DType
 from graphc.node import Node
+from graphc.ops import ops_with
 from graphc.shapes import format_dim
 
 
@@ -103,7 +104,10 @@ class Tensor:
 
     @property
     def device(self) -> str:
-        return "cpu"
+        """"cpu", or "cuda:N" for a tensor computed from values placed on GPU N (graphc/cuda.py)."""
+        from graphc import cuda
+
+        return cuda.device_name(self._node)
 
     @property
     def is_leaf(self) -> bool:
@@ -130,6 +134,10 @@ class Tensor:
         """The value as a NumPy array (shared with `from_numpy` arrays, read-only otherwise)."""
         from graphc.evaluate import value_of
 
+        if self.device != "cpu":
+            raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu()"
+                            " to copy the tensor to host memory first.")
+
         if self._value is None:
             value = value_of(self._node)
             if not self._node.reads_parameter or self._node.op == "parameter":
@@ -137,15 +145,21 @@ class Tensor:
             self._value = value
         return self._value
 
+    def _host_value(self) -> np.ndarray:
+        """The value on the host: copied from the GPU for a tensor there."""
+        from graphc import cuda
+
+        return self.numpy() if self.device == "cpu" else cuda.host_value(self._node)
+
     def item(self):
-        values = self.numpy()
+        values = self._host_value()
         if values.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape"
                              f" {list(values.shape)}")
         return values.reshape(()).item()
 
     def tolist(self):
-        return self.numpy().tolist()
+        return self._host_value().tolist()
 
     def __array__(self, dtype=None, copy=None):
         values = self.numpy()
@@ -166,7 +180,7 @@ class Tensor:
     def __bool__(self) -> bool:
         if self.is_symbolic:
             raise TypeError("the truth value of a symbolic tensor is unknown until it is evaluated")
-        values = self.numpy()
+        values = self._host_value()
         if values.size != 1:
             raise ValueError("the truth value of a tensor with more than one element is ambiguous")
         return bool(values.reshape(()))
@@ -195,9 +209,21 @@ class Tensor:
         elif self.requires_grad:
             suffixes.append("requires_grad=True")
         default = self.dtype in (dtypes.float32, dtypes.int64, dtypes.bool_)
-        return format_tensor(self.numpy(), self.dtype.name, suffixes, default)
+        return format_tensor(self._host_value(), self.dtype.name, suffixes, default, self.device)
 
     __str__ = __repr__
+
+    # Jupyter: a symbolic tensor shows the explorer of its graph (or a picture); a tensor with
+    # values shows them, as its repr does.
+    def _repr_html_(self) -> str | None:
+        from graphc.viz.html import notebook_html
+
+        return notebook_html(self) if self.is_symbolic else None
+
+    def _repr_svg_(self) -> str | None:
+        from graphc.viz.svg import notebook_svg
+
+        return notebook_svg(self) if self.is_symbolic else None
 
     # ------------------------------------------------------------ gradients flags
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -279,10 +305,29 @@ class Tensor:
     def permute(self, *dims) -> Tensor:
         return F.permute(self, *dims)
 
-    def to(self, dtype) -> Tensor:
-        return F.cast(self, dtype)
+    def to(self, target, dtype=None) -> Tensor:
+        """PyTorch's `.to`: a dtype (`t.to(graphc.float64)`), a device (`t.to("cuda")`), or both."""
+        if isinstance(target, str) and (target == "cpu" or target.startswith("cuda")):
+            from graphc import cuda
 
-    astype = to
+            moved = cuda.place(self, target)
+            return moved if dtype is None else F.cast(moved, dtype)
+        return F.cast(self, target)
+
+    def cuda(self, device=None) -> Tensor:
+        """This tensor on a GPU (the first, or `device`): itself if it is there, else a copy."""
+        from graphc import cuda
+
+        return cuda.place(self, "cuda" if device is None else device)
+
+    def cpu(self) -> Tensor:
+        """This tensor on the CPU: itself if it is there, else a copy."""
+        from graphc import cuda
+
+        return cuda.place(self, "cpu")
+
+    def astype(self, dtype) -> Tensor:
+        return F.cast(self, dtype)
 
     def float(self) -> Tensor:
         return F.cast(self, dtypes.float32)
@@ -300,15 +345,10 @@ class Tensor:
         return F.cast(self, dtypes.bool_)
 
 
-# Methods that call the function of the same name with the tensor first.
-_METHODS = (
-    "neg", "abs", "sign", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan",
-    "tanh", "sigmoid", "relu", "floor", "ceil", "round", "erf", "logical_not", "add", "sub", "mul",
-    "div", "floordiv", "pow", "maximum", "minimum", "mod", "atan2", "eq", "ne", "lt", "le", "gt",
-    "ge", "logical_and", "logical_or", "sum", "mean", "max", "min", "prod", "argmax", "argmin",
-    "broadcast_to", "transpose", "squeeze", "unsqueeze", "flip", "pad", "matmul", "dot", "softmax",
-    "log_softmax", "logsumexp",
-)
+# Methods that call the function of the same name with the tensor first: those of the ops
+# whose `method` trait says so, and of these compositions.
+_METHODS = (*sorted(ops_with("method")),
+            "squeeze", "unsqueeze", "dot", "softmax", "log_softmax", "logsumexp")
 
 
 def _method(name: str):

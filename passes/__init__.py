@@ -6,7 +6,15 @@
 Passes register under kebab-case names (`passes.register`); `passes.all_passes()` lists them.
 """
 
-from graphc.passes import canonicalize, cse, dce, fold_constants, fuse, simplify  # importing registers them
+from graphc.passes import (  # importing registers them
+    canonicalize,
+    cse,
+    dce,
+    fold_constants,
+    fuse,
+    simplify,
+    sympy_simplify,
+)
 from graphc.passes.manager import Instrumentation, PassError, PassManager, Record, run
 from graphc.passes.pattern import RewriteError, apply_rules, const, op, rule
 from graphc.passes.pipeline import NAMED_PIPELINES, PipelineError, format_pipeline, parse_pipeline

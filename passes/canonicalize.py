@@ -2,7 +2,11 @@
 
 Operands of commutative ops are put in a stable order (by a structural hash, with literals
 last), and `gt`/`ge` become `lt`/`le` with the operands swapped. Both are exact: IEEE
-addition, multiplication and comparisons do not depend on operand order.
+addition, multiplication and comparisons do not depend on operand order. Only ops whose
+`commutative` trait says so are reordered: `maximum` and `minimum` are not, since of `0.0`
+and `-0.0` (or of two NaNs) the operand order decides which comes out, so swapping them would
+change the bits a program computes (pattern rules, which state identities of values, may
+still match them in either order).
 """
 
 from __future__ import annotations
@@ -11,13 +15,14 @@ import hashlib
 
 from graphc.graph import Graph
 from graphc.node import Node
+from graphc.ops import ops_with
 from graphc.passes.registry import register
-from graphc.passes.rewrite import build, with_inputs
+from graphc.passes.rewrite import build, transform, with_inputs
 from graphc.printer import format_attrs
 
-COMMUTATIVE = frozenset({"add", "mul", "eq", "ne", "logical_and", "logical_or"})
+COMMUTATIVE = ops_with("commutative")
 MIRRORED = {"gt": "lt", "ge": "le"}
-LITERALS = frozenset({"scalar", "constant", "arange", "eye"})
+LITERALS = ops_with("literal")
 
 
 def structural_hashes(graph: Graph) -> dict[Node, bytes]:
@@ -48,19 +53,19 @@ def structural_hashes(graph: Graph) -> dict[Node, bytes]:
 def canonicalize(graph: Graph) -> Graph:
     """Order commutative operands stably (literals last); turn gt/ge into lt/le."""
     hashes = structural_hashes(graph)
-    new: dict[Node, Node] = {n: n for n in graph.inputs}
-    key: dict[Node, tuple] = {}  # new node -> its sort key
-    for node in graph.nodes:
-        if node not in new:
-            inputs = tuple(new[i] for i in node.inputs)
-            op = MIRRORED.get(node.op, node.op)
-            if op != node.op or (op in COMMUTATIVE and key[inputs[1]] < key[inputs[0]]):
-                inputs = inputs[::-1]
-            new[node] = with_inputs(node, inputs) if op == node.op else build(
-                op, inputs, node.attr_dict, node.location)
+
+    def sort_key(node: Node) -> tuple[bool, bytes]:
         literal = node.op in LITERALS or (node.op == "broadcast_to" and node.inputs[0].op in LITERALS)
-        key[new[node]] = (literal, hashes[node])
-    outputs = [new[o] for o in graph.outputs]
-    if all(a is b for a, b in zip(outputs, graph.outputs)):
-        return graph
-    return Graph(graph.inputs, outputs)
+        return literal, hashes[node]
+
+    key = {n: sort_key(n) for n in graph.inputs}  # new node -> its sort key
+
+    def visit(node: Node, inputs: tuple[Node, ...]) -> Node:
+        op = MIRRORED.get(node.op, node.op)
+        if op != node.op or (op in COMMUTATIVE and key[inputs[1]] < key[inputs[0]]):
+            inputs = inputs[::-1]
+        new = with_inputs(node, inputs) if op == node.op else build(op, inputs, node.attr_dict, node.location)
+        key[new] = sort_key(node)
+        return new
+
+    return transform(graph, visit)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from graphc.graph import Graph
 from graphc.passes.registry import register
-from graphc.passes.rewrite import map_graph
+from graphc.passes.rewrite import transform
 
 
 @register("cse")
 def cse(graph: Graph) -> Graph:
     """Merge structurally equal nodes (value numbering through the interner)."""
-    return map_graph(graph)
+    return transform(graph)

@@ -17,13 +17,13 @@ import numpy as np
 
 from graphc.graph import Graph
 from graphc.node import Node, Ref, TensorType, TupleType
-from graphc.ops import make_leaf
+from graphc.ops import make_leaf, ops_with
 from graphc.passes.registry import register
 from graphc.passes.rewrite import build, map_graph, scalar
 from graphc.shapes import is_static, numel
 from graphc.targets import evaluate
 
-LITERALS = ("scalar", "constant", "arange", "eye")
+LITERALS = ops_with("literal")
 
 
 def constant_nodes(graph: Graph) -> set[Node]:

@@ -333,6 +333,12 @@ def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | Non
     `fusible(node)` says whether the backend can compile `node` inside a kernel; by default
     everything docs/kernels.md allows in a body is fused. `merge=False` keeps every kernel to
     one output (no merging of kernels that read one another).
+
+    The rebuild does not run on `passes.rewrite.transform`, which turns each node into one
+    node in the graph's order: here many nodes become one kernel, built once all it reads is,
+    and an op outside kernels may read a merged kernel's output that the graph computes before
+    the kernel's last root. So the kernels and the ops outside them are ordered by what they
+    read (Kahn's algorithm), not by the graph.
     """
     fusible = fusible or _anything
     statistics = statistics if statistics is not None else Counter()

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
@@ -53,6 +54,9 @@ class Instrumentation:
     bisect_limit: int | None = None
     reproducer_dir: str | None = None  # default: ir_dump_dir, else a fresh temporary folder
     out: TextIO | None = None  # default: sys.stderr at the time of the run
+    # Called after each pass application with its Record and the graph it left (the viz pass
+    # timeline records the pipeline's steps with it).
+    after_pass: Callable[[Record, Graph], None] | None = None
 
     def __post_init__(self):
         self.print_ir_before = frozenset(self.print_ir_before)
@@ -162,7 +166,10 @@ class PassManager:
                                     verify=True) from err
         changed = not _same(new, graph)
         stats = Counter(getattr(instance, "statistics", None) or {})
-        self.records.append(Record(index, name, seconds, len(graph), len(new), changed, stats))
+        record = Record(index, name, seconds, len(graph), len(new), changed, stats)
+        self.records.append(record)
+        if inst.after_pass is not None:
+            inst.after_pass(record, new)
         if inst.print_ir_after_all or name in inst.print_ir_after or "all" in inst.print_ir_after:
             self._dump(f"IR Dump After {name} ({index})", new)
         elif changed and (inst.print_ir_after_change or inst.print_changed == "full"):

@@ -8,8 +8,8 @@ A rule is one line: a pattern, what it becomes, and an optional condition.
 
 In a pattern a string captures any node under that name (the same name twice must be the
 same node), `op(name_or_names, *operands, as_=..., **attrs)` matches an op (operands of
-commutative ops in either order; `attrs` must be equal), and `const(v)` matches a node whose
-every element is `v`. The replacement may have a smaller shape than the matched node (the
+commutative and symmetric ops in either order; `attrs` must be equal), and `const(v)` matches
+a node whose every element is `v`. The replacement may have a smaller shape than the matched node (the
 driver broadcasts it back); any other type change is an error that names the rule.
 
 `apply_rules` walks the graph once in topological order, rewriting each node to a fixed point
@@ -25,9 +25,14 @@ from typing import Any
 
 from graphc.graph import Graph
 from graphc.node import Node
-from graphc.passes.rewrite import build, filled, uniform_value, with_inputs
+from graphc.ops import ops_with
+from graphc.passes.rewrite import build, filled, transform, uniform_value, with_inputs
 
-COMMUTATIVE = frozenset({"add", "mul", "maximum", "minimum", "eq", "ne", "logical_and", "logical_or"})
+# Ops whose operands a pattern matches in either order: the commutative ones and the symmetric
+# ones (maximum, minimum: equal in value either way, not bit for bit). A rule states an identity
+# of values and builds its replacement from the captures, so trying the swapped order lets it
+# fire where it holds without changing what it computes (graphc.ops.OpDef says more).
+EITHER_ORDER = ops_with("commutative") | ops_with("symmetric")
 
 
 class RewriteError(RuntimeError):
@@ -109,7 +114,7 @@ def match(pattern, node: Node, m: Match) -> bool:
         if node.attr(key) != value:
             return False
     orders = [node.inputs]
-    if node.op in COMMUTATIVE and len(node.inputs) == 2:
+    if node.op in EITHER_ORDER:
         orders.append(node.inputs[::-1])
     for operands in orders:
         saved = dict(m.captures)
@@ -192,17 +197,23 @@ def apply_rules(graph: Graph, rules: RuleSet, max_iters: int = 8,
     linear in the graph, until one changes nothing or `max_iters` walks have run."""
     stats = stats if stats is not None else Counter()
     for _ in range(max_iters):
-        done: dict[Node, Node] = {}  # rebuilt node -> its rewrite, shared by equal nodes
-        mapping: dict[Node, Node] = {n: n for n in graph.inputs}
-        changed = False
-        for node in graph.nodes[len(graph.inputs):]:
-            rebuilt = with_inputs(node, tuple(mapping[i] for i in node.inputs)) if node.inputs else node
-            new = done.get(rebuilt)
-            if new is None:
-                new = done[rebuilt] = rewrite_node(rebuilt, rules, stats)
-            changed = changed or new is not node
-            mapping[node] = new
-        if not changed:
+        rewritten = rewrite_walk(graph, rules, stats)
+        if rewritten is graph:
             return graph
-        graph = Graph(graph.inputs, [mapping[o] for o in graph.outputs])
+        graph = rewritten
     return graph
+
+
+def rewrite_walk(graph: Graph, rules: RuleSet, stats: Counter) -> Graph:
+    """One walk of `apply_rules` (on the `transform` driver): each node, rebuilt on its
+    operands' rewrites, is rewritten until no rule applies; `graph` itself if none did."""
+    done: dict[Node, Node] = {}  # rebuilt node -> its rewrite, shared by equal nodes
+
+    def visit(node: Node, operands: tuple[Node, ...]) -> Node:
+        rebuilt = with_inputs(node, operands)
+        new = done.get(rebuilt)
+        if new is None:
+            new = done[rebuilt] = rewrite_node(rebuilt, rules, stats)
+        return new
+
+    return transform(graph, visit)

@@ -1,35 +1,30 @@
-"""Helpers every pass uses: rebuild a node with new operands, map a graph node by node.
+"""Helpers every pass uses: build nodes, and the driver that rebuilds a graph node by node.
 
-Nodes are immutable, so a pass builds new ones. `build` is `graphc.ops.make` that keeps the
-location of the node being replaced, so errors still point at the user's code.
+Nodes are immutable, so a pass builds new ones. `build` is `graphc.ops.build`, the one node
+builder: a pass gives it the location of the node being replaced, so errors still point at
+the user's code.
+
+`transform` is the driver every pass that rewrites node by node runs on, in the manner of
+torch.fx's Transformer: it walks the graph once in topological order, keeps what each node
+became, and asks the pass's `visit(node, operands)` what a node becomes once its operands
+have become `operands`. The pass says only what is particular to it; the walk, the mapping
+and the rebuilt graph are the driver's. `map_graph` is the common case on top of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
 from graphc.dtypes import DType
 from graphc.graph import Graph
-from graphc.node import Node, TensorType, intern
-from graphc.ops import OPS, GraphBuildError, describe, make_leaf
+from graphc.node import Node, TensorType
+from graphc.ops import build, make_leaf
 
+Visit = Callable[[Node, tuple[Node, ...]], Node]
 
-def build(op: str, inputs: tuple[Node, ...], attrs: dict[str, Any], location: str) -> Node:
-    """The node `op(inputs, attrs)` (hash-consed), created at `location` if it is new."""
-    opdef = OPS[op]
-    types = tuple(i.type for i in inputs)
-
-    def infer() -> TensorType:
-        try:
-            return opdef.rule(types, attrs)
-        except (ValueError, TypeError, IndexError) as err:
-            raise GraphBuildError(
-                f"{op}: {err} (operands: {describe(types) or 'none'}) at {location}") from None
-
-    return intern(op, tuple(inputs), tuple(sorted(attrs.items())), None, infer, location=location)
+__all__ = ["build", "filled", "map_graph", "scalar", "transform", "uniform_value", "with_inputs"]
 
 
 def with_inputs(node: Node, inputs: tuple[Node, ...]) -> Node:
@@ -39,22 +34,35 @@ def with_inputs(node: Node, inputs: tuple[Node, ...]) -> Node:
     return build(node.op, inputs, node.attr_dict, node.location)
 
 
-def map_graph(graph: Graph, visit: Callable[[Node], Node] | None = None,
-              replace: dict[Node, Node] | None = None) -> Graph:
-    """Rebuild `graph` in topological order: a node in `replace` becomes its value; any other
-    gets its operands' replacements, then `visit(rebuilt)` says what replaces it. Inputs are kept."""
-    mapping: dict[Node, Node] = {n: n for n in graph.inputs}
-    replace = replace or {}
+def transform(graph: Graph, visit: Visit = with_inputs) -> Graph:
+    """Rebuild `graph`: each node, in topological order, becomes `visit(node, operands)`, where
+    `operands` are what its operands became; inputs stay. Returns `graph` itself when every
+    output is unchanged. One loop, no recursion: graphs of any depth work.
+
+    The default `visit`, `with_inputs`, rebuilds each node through the interner.
+    """
+    became: dict[Node, Node] = {n: n for n in graph.inputs}
     for node in graph.nodes[len(graph.inputs):]:
-        if node in replace:
-            mapping[node] = replace[node]
-            continue
-        rebuilt = with_inputs(node, tuple(mapping[i] for i in node.inputs)) if node.inputs else node
-        mapping[node] = visit(rebuilt) if visit is not None else rebuilt
-    outputs = [mapping[o] for o in graph.outputs]
+        became[node] = visit(node, tuple(became[i] for i in node.inputs))
+    outputs = [became[o] for o in graph.outputs]
     if all(a is b for a, b in zip(outputs, graph.outputs)):
         return graph
     return Graph(graph.inputs, outputs)
+
+
+def map_graph(graph: Graph, visit: Callable[[Node], Node] | None = None,
+              replace: dict[Node, Node] | None = None) -> Graph:
+    """`transform` where a node in `replace` becomes its value, and any other is rebuilt with its
+    operands' replacements and then `visit(rebuilt)` says what replaces it."""
+    replace = replace or {}
+
+    def rebuild(node: Node, operands: tuple[Node, ...]) -> Node:
+        if node in replace:
+            return replace[node]
+        rebuilt = with_inputs(node, operands)
+        return visit(rebuilt) if visit is not None else rebuilt
+
+    return transform(graph, rebuild)
 
 
 def scalar(value, dtype: DType) -> Node:

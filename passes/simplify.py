@@ -13,14 +13,12 @@ from dataclasses import dataclass, field
 
 from graphc import dtypes
 from graphc.node import Node
-from graphc.ops import OPS
+from graphc.ops import OPS, ops_with
 from graphc.passes.pattern import Match, RuleSet, apply_rules, const, op, rule
 from graphc.passes.registry import register
 
-ELEMENTWISE_BINARY = ("add", "sub", "mul", "div", "floordiv", "mod", "pow", "maximum", "minimum",
-                      "atan2", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or")
-
-ELEMENTWISE_UNARY = tuple(name for name, definition in OPS.items() if definition.kind == "unary")
+ELEMENTWISE_BINARY = frozenset(name for name in ops_with("elementwise") if OPS[name].arity == 2)
+ELEMENTWISE_UNARY = frozenset(name for name in ops_with("elementwise") if OPS[name].arity == 1)
 
 # (from, to) pairs where casting there and back gives the value unchanged
 LOSSLESS = {(dtypes.bool_, d) for d in dtypes.ALL} | {
@@ -122,8 +120,10 @@ STRICT_RULES = (
     rule("transpose-identity", op("transpose", "x"), lambda m: m.x, when=_identity_perm),
     rule("transpose-transpose", op("transpose", op("transpose", "x", as_="inner")), _perm_compose),
     rule("getitem-all", op("getitem", "x"), lambda m: m.x, when=_full_index),
+    # A float sum over no axes still adds to +0.0 (NumPy: sum(-0.0) is 0.0); the rest is x.
     rule("reduce-no-axes", op(("sum", "prod", "mean", "max", "min"), "x"), lambda m: m.x,
-         when=lambda m: m.root.attr("axes") == ()),
+         when=lambda m: m.root.attr("axes") == () and (
+             m.root.op not in ("sum", "mean") or not m.x.dtype.is_floating_point)),
     rule("unbroadcast", op(ELEMENTWISE_BINARY, "x", "y"), _unbroadcast, when=_has_broadcast),
     rule("unbroadcast", op("where", "c", "x", "y"), _unbroadcast, when=_has_broadcast),
     rule("broadcast-late", op(ELEMENTWISE_UNARY, "x"), _broadcast_late, when=_one_broadcast_and_0d),

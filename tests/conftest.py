@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -11,8 +12,15 @@ import graphc.passes.manager as pass_manager
 from graphc.graph import Graph
 from graphc.parser import parse
 
-# Compiled objects of the test run go to a scratch cache, not the user's.
-os.environ.setdefault("GRAPHC_CACHE_DIR", tempfile.mkdtemp(prefix="graphc-test-cache-"))
+# Everything a test run writes (compiled objects, reproducers, dumps, files of the processes
+# it starts) goes to one scratch folder, removed when the run ends; the user's cache is untouched.
+SCRATCH = tempfile.mkdtemp(prefix="graphc-tests-")
+os.environ.setdefault("GRAPHC_CACHE_DIR", os.path.join(SCRATCH, "cache"))
+os.environ["TMPDIR"] = tempfile.tempdir = SCRATCH
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(SCRATCH, ignore_errors=True)
 
 ROUND_TRIP_LIMIT = 3000  # larger graphs (kernel bodies counted) are left to the scaling tests
 

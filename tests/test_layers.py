@@ -18,8 +18,10 @@ FOLDERS = {"graphc": "graphc", "passes": "graphc.passes", "backends": "graphc.ba
 # graphc modules that compile what users build: they may import passes and backends, but only
 # inside functions, so that importing graphc loads no pass and no backend. graphc.targets is
 # the one door from passes to backends (a backend's fusion predicate, an evaluator).
-USER_API = {"graphc", "graphc.autograd", "graphc.cli", "graphc.evaluate", "graphc.function",
-            "graphc.functional", "graphc.tensor", "graphc.targets"}
+USER_API = {"graphc", "graphc.autograd", "graphc.cli", "graphc.cuda", "graphc.evaluate",
+            "graphc.function", "graphc.functional", "graphc.tensor", "graphc.targets",
+            "graphc.dask.function",
+            "graphc.viz.stages"}  # a picture's stages: a pipeline run and a compile
 # graphc.testing (the fuzzer and the tolerance model) is built on the user API, like a user's code.
 USER_API_PACKAGES = ("graphc.testing",)
 # The backend registry runs each backend's pipeline with the pass manager.

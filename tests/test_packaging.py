@@ -22,3 +22,13 @@ def test_every_package_folder_is_listed_in_pyproject():
             parts = init.parent.relative_to(ROOT / folder).parts
             found.add(".".join((package, *parts)))
     assert found == set(_settings()["packages"])
+
+
+def test_the_explorer_assets_and_vendored_files_ship_with_the_package():
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    viz = ROOT / "graphc" / "viz"
+    files = [p for folder in ("assets", "vendor") for p in (viz / folder).iterdir() if p.is_file()]
+    assert files
+    unshipped = [str(p.relative_to(viz)) for p in files
+                 if not any(p.relative_to(viz).match(glob) for glob in patterns["graphc.viz"])]
+    assert not unshipped, f"add these to [tool.setuptools.package-data]: {unshipped}"

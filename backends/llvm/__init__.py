@@ -2,7 +2,7 @@
 
 The backend's pipeline, `fuse{backend=llvm}`, groups the graph's elementwise work and
 reductions into kernels (the predicate `fusible` says what may go in one); each kernel
-becomes one vectorised loop nest (backends/llvm/kernel.py), and the rest of the
+becomes one vectorised loop nest (backends/llvm/kernel/), and the rest of the
 graph (matmul through BLAS, cat, pad, views of materialised values) runs through
 NumPy in a generated Python driver, the same code generator the NumPy backend uses.
 """

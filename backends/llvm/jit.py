@@ -9,7 +9,7 @@ import threading
 import llvmlite.binding as llvm
 from llvmlite import ir
 
-from graphc.backends.llvm import cache
+from graphc.backends import cache
 
 _lock = threading.Lock()
 

@@ -8,9 +8,11 @@ arithmetic wraps, bools are i1 in registers and one byte in memory.
 
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
 
 from graphc import dtypes
+from graphc.backends.llvm.intrinsics import intrinsic
 from graphc.dtypes import DType
 from graphc.node import Node
 
@@ -44,21 +46,6 @@ def constant(dtype: DType, value) -> ir.Constant:
     if dtype.category == 1:
         return ir.Constant(register_type(dtype), int(value))
     return ir.Constant(register_type(dtype), float(value))
-
-
-def intrinsic(b: ir.IRBuilder, name: str, args: list[ir.Value]) -> ir.Value:
-    """Call `llvm.<name>` overloaded on the first argument's type."""
-    ty = args[0].type
-    element = ty.element if isinstance(ty, ir.VectorType) else ty
-    suffix = {I1: "i1", I8: "i8", I32: "i32", I64: "i64", F32: "f32", F64: "f64"}[element]
-    if isinstance(ty, ir.VectorType):
-        suffix = f"v{ty.count}{suffix}"
-    module = b.module
-    full = f"llvm.{name}.{suffix}"
-    fn = module.globals.get(full)
-    if fn is None:
-        fn = ir.Function(module, ir.FunctionType(ty, [a.type for a in args]), full)
-    return b.call(fn, args)
 
 
 def _is_float(node: Node) -> bool:
@@ -135,10 +122,19 @@ def _cast(b, node, args):
     if src.is_floating_point and dst.is_floating_point:
         return b.fpext(x, to) if dst.itemsize > src.itemsize else b.fptrunc(x, to)
     if src.is_floating_point:
-        return b.fptosi(x, to)
+        return _float_to_int(b, x, to, dst)
     if dst.is_floating_point:
         return b.sitofp(x, to)
     return b.sext(x, to) if dst.itemsize > src.itemsize else b.trunc(x, to)
+
+
+def _float_to_int(b, x, to, dst):
+    """Truncation where the result fits; else NumPy's result on x86, the most negative integer
+    (NaN, inf and values out of range), where fptosi alone would give poison."""
+    info = np.iinfo(dst.numpy)
+    above = b.fcmp_ordered(">", x, ir.Constant(x.type, float(info.min) - 1.0))
+    below = b.fcmp_ordered("<", x, ir.Constant(x.type, float(info.max) + 1.0))
+    return b.select(b.and_(above, below), b.fptosi(x, to), ir.Constant(to, info.min))
 
 
 def _arith(float_op: str, int_op: str, bool_op: str | None = None):

@@ -55,14 +55,16 @@ class Context:
 
 def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = None,
              names: Namespace | None = None, quiet_numpy: bool = True,
-             fresh: frozenset[str] = frozenset()) -> tuple[str, dict]:
+             fresh: frozenset[str] = frozenset(), copy: str = "np.array") -> tuple[str, dict]:
     """Return `(source, globals)` for the graph's function, after the functions it calls.
 
     A kernel's body is generated into the same source with the caller's `names` (which
     already hold `fn_name`), so its identifiers and globals never clash with the caller's.
     `quiet_numpy` wraps the body in `np.errstate(all="ignore")`, so NaN and division by
     zero behave as values, not warnings; a caller whose code runs no NumPy math can skip it.
-    Results of `fresh` ops are new arrays, which the caller may keep as they are.
+    Results of `fresh` ops are new arrays, which the caller may keep as they are; outputs that
+    are inputs or leaves are copied by the function `copy` names (the caller's `owned` decides
+    for the rest).
     """
     names = names or Namespace((*RESERVED, fn_name))
     ctx = Context(names, {"np": np, "rt": runtime, "owned": runtime.owned})
@@ -97,9 +99,15 @@ def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = N
         if dead:
             line += f"; del {', '.join(dead)}"
         body.append(line)
-    # Results belong to the caller: copy borrowed arrays, and views or scalars (`owned`).
-    results = ", ".join(f"np.array({var[o]})" if o in borrowed else var[o] if o.op in fresh
-                        else f"owned({var[o]})" for o in graph.outputs)
+    # Results belong to the caller: copy borrowed arrays, and views or scalars (`owned`); a
+    # value returned twice is copied the second time, so each output is an array of its own.
+    returned: set[Node] = set()
+    results = []
+    for o in graph.outputs:
+        copied = o in borrowed or o in returned
+        results.append(f"{copy}({var[o]})" if copied else var[o] if o.op in fresh else f"owned({var[o]})")
+        returned.add(o)
+    results = ", ".join(results)
     body.append(f"return ({results},)" if len(graph.outputs) == 1 else f"return ({results})")
     lines = [f"def {fn_name}({', '.join(args)}):"]
     if quiet_numpy:

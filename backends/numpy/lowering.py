@@ -144,7 +144,7 @@ LOWERING = {
     # reductions
     "sum": _reduce("np.sum"),
     "prod": _reduce("np.prod"),
-    "mean": _reduce("np.mean"),
+    "mean": _reduce("rt.mean"),
     "max": _reduce("np.max"),
     "min": _reduce("np.min"),
     "argmax": _argreduce("np.argmax"),

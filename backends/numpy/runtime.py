@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import special
 
@@ -24,6 +26,14 @@ def rsqrt(x: np.ndarray) -> np.ndarray:
 def relu(x: np.ndarray) -> np.ndarray:
     """max(x, 0), keeping NaN and the dtype, as torch.relu."""
     return np.maximum(x, np.zeros((), x.dtype))
+
+
+def mean(x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
+    """np.mean; a mean of no elements is NaN without NumPy's "Mean of empty slice" warning."""
+    if math.prod(x.shape[a] for a in axis):
+        return np.mean(x, axis=axis, keepdims=keepdims)
+    with np.errstate(invalid="ignore"):
+        return np.true_divide(np.sum(x, axis=axis, keepdims=keepdims), 0)
 
 
 def owned(value) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 The gradient graph has O(n) nodes for an n-node forward graph, because each
 node's cotangent is built once (contributions summed) and reused by its inputs.
+The nodes built for a node's gradient go in the scope `grad/` + its scope (graphc/scopes.py),
+so pictures tell forward and gradient apart.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from graphc.passes.autodiff.rules import (
     VJP,
     UnsupportedGradientError,
 )
+from graphc.scopes import exact_scope, gradient_scope
 from graphc.tensor import Tensor
 
 
@@ -53,7 +56,9 @@ def vjp_nodes(outputs: Sequence[Node], cotangents: Sequence[Node],
         contributions = pending.pop(id(node), None)
         if contributions is None:
             continue
-        g = _sum(contributions)
+        scope = gradient_scope(node.scope)
+        with exact_scope(scope):
+            g = _sum(contributions)
         if id(node) in wrt_ids:
             result[id(node)] = g._node
         if node.op in DIFFERENTIATE_BEFORE_FUSING:
@@ -67,7 +72,8 @@ def vjp_nodes(outputs: Sequence[Node], cotangents: Sequence[Node],
             raise DifferentiationError(f"no derivative rule for {node.op} (created at {node.location})")
         inputs = [Tensor(i) for i in node.inputs]
         try:
-            grads = rule(node, Tensor(node), g, *inputs)
+            with exact_scope(scope):
+                grads = rule(node, Tensor(node), g, *inputs)
         except UnsupportedGradientError as err:
             raise DifferentiationError(f"{node.op} created at {node.location}: {err}") from None
         for i, gi in zip(node.inputs, grads):

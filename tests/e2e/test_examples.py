@@ -34,3 +34,13 @@ def test_linear_regression_loss_falls_and_fits_the_line():
     assert losses[-1] < losses[0] / 100
     w, b = map(float, re.search(r"fitted w = ([-0-9.]+), b = ([-0-9.]+)", out).groups())
     assert abs(w - 3) < 0.1 and abs(b - 2) < 0.1
+
+
+def test_explore_writes_an_explorer_page(tmp_path):
+    page = tmp_path / "softmax.html"
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "explore.py"), str(page)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {page}" in done.stdout
+    text = page.read_text()
+    assert '"format":"graphc-viz"' in text and '"name":"fuse (6)"' in text and '"kind":"row"' in text

@@ -13,13 +13,13 @@ import graphc as gc
 from graphc import Graph, passes
 from graphc.backends import compile as compile_graph
 from graphc.cli import main
-from graphc.dot import to_dot
 from graphc.kernel import kernel_input
 from graphc.ops import GraphBuildError, make
 from graphc.parser import ParseError, parse
 from graphc.passes.autodiff import DifferentiationError, vjp_nodes
 from graphc.passes.fuse import DUPLICATE_DEPTH, fuse
 from graphc.rows import row_schedule
+from graphc.viz.dot import to_dot
 from tests.passes.corpus import CORPUS, random_inputs
 from tests.passes.test_results_unchanged import EXECUTABLE, SPECIAL, assert_same_results, random_graph
 

@@ -96,7 +96,7 @@ def test_odd_names_survive():
     ("graph(%x: f32[n]) {\n  %0 = frob %x : f32[n]\n  return %0\n}", 2, 8, "unknown op 'frob'"),
     ("graph(%x: f32[n]) {\n  %0 = neg %x, %x : f32[n]\n  return %0\n}", 2, 8, "neg takes 1 operands, got 2"),
     ("graph(%x: f33[n]) {\n  return %x\n}", 1, 11, "expected a dtype"),
-    ("graph(%x: f32[n]) {\n  %0 = sum %x : f32[]\n  return %0\n}", 2, 8, "sum needs the attribute 'axes'"),
+    ("graph(%x: f32[n]) {\n  %0 = sum %x : f32[]\n  return %0\n}", 2, 8, "sum: needs the attribute 'axes'"),
     ("graph(%x: f32[n]) {\n  %0 = neg %x : f32[n]\n  %0 = neg %0 : f32[n]\n  return %0\n}", 3, 3,
      "value %0 is defined twice"),
     ("graph(%x: f32[n]) {\n  %0 = neg %x : f32[n]\n", 3, 1, "expected a statement"),

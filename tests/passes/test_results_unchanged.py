@@ -14,7 +14,7 @@ from graphc import Graph, passes
 from graphc.backends import compile as compile_graph
 from tests.passes.corpus import CORPUS, random_inputs
 
-PIPELINES = ["canonicalize", "simplify", "fold-constants", "cse", "dce", "-O1", "-O2"]
+PIPELINES = ["canonicalize", "simplify", "fold-constants", "cse", "dce", "-O1", "-O2", "sympy-simplify"]
 EXECUTABLE = sorted(CORPUS)
 
 
@@ -89,7 +89,7 @@ def random_graph(seed: int) -> Graph:
     return Graph([x, y, c], values[-4:])
 
 
-@pytest.mark.parametrize("pipeline", ["simplify", "canonicalize", "-O2"])
+@pytest.mark.parametrize("pipeline", ["simplify", "canonicalize", "-O2", "sympy-simplify"])
 @pytest.mark.parametrize("seed", range(20))
 def test_pass_keeps_results_of_random_graph(seed, pipeline):
     graph = random_graph(seed)

@@ -22,6 +22,13 @@ def test_commutative_ops_match_in_either_order():
     assert match(op("mul", "a", const(1)), m.root, m) and m.a is xn
 
 
+def test_symmetric_ops_match_in_either_order():
+    # maximum(0, x) is maximum(x, 0) in value (not bit for bit): a rule about values may match it
+    x, _, xn, _ = _nodes()
+    m = Match(gc.maximum(0.0, x)._node)
+    assert match(op("maximum", "a", const(0)), m.root, m) and m.a is xn
+
+
 def test_non_commutative_ops_match_in_order_only():
     x, _, _, _ = _nodes()
     node = (0.0 - x)._node

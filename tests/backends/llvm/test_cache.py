@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 
 import graphc
-from graphc.backends.llvm import cache, jit
+from graphc.backends import cache
+from graphc.backends.llvm import jit
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -84,3 +85,42 @@ def test_the_key_changes_with_the_host_and_version():
     assert cache.key(ir_text, "cpu-a", "1") != cache.key(ir_text, "cpu-b", "1")
     assert cache.key(ir_text, "cpu-a", "1") != cache.key(ir_text, "cpu-a", "2")
     assert cache.key(ir_text, "cpu-a", "1") == cache.key(ir_text, "cpu-a", "1")
+
+
+def _entry(text: str) -> str:
+    return cache.key(text, "host", "version")
+
+
+def test_an_entry_records_its_key_and_one_copied_from_another_key_is_dropped(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))
+    a, b = _entry("module a"), _entry("module b")
+    cache.store(a, b"object code of a")
+    cache.store(b, b"object code of b")
+    assert cache.load(a) == b"object code of a"
+    (tmp_path / f"{a}.o").write_bytes((tmp_path / f"{b}.o").read_bytes())  # valid checksum, wrong key
+    assert cache.load(a) is None
+    assert not (tmp_path / f"{a}.o").exists()  # dropped, so a good entry is written next time
+    assert cache.load(b) == b"object code of b"
+
+
+def test_links_pipes_and_huge_files_are_never_read(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRAPHC_CACHE_DIR", str(tmp_path))
+    link, pipe, huge = _entry("link"), _entry("pipe"), _entry("huge")
+    (tmp_path / f"{link}.o").symlink_to("/dev/zero")  # read whole, it would never end
+    os.mkfifo(tmp_path / f"{pipe}.o")  # opened for reading, it would block
+    with open(tmp_path / f"{huge}.o", "wb") as handle:
+        handle.truncate(cache.MAX_BYTES + 1)  # sparse: no disk used
+    for entry in (link, pipe, huge):
+        assert cache.load(entry) is None
+        assert not os.path.lexists(tmp_path / f"{entry}.o")
+
+
+def test_swapped_entries_in_a_fresh_process_are_recompiled_not_run(tmp_path):
+    first = run_fresh_process(tmp_path)
+    kernel, library = sorted(tmp_path.glob("*.o"))  # the kernel's and tanh's object code
+    kernel_code, library_code = kernel.read_bytes(), library.read_bytes()
+    kernel.write_bytes(library_code)  # each file holds the other module, with a valid checksum
+    library.write_bytes(kernel_code)
+    again = run_fresh_process(tmp_path)
+    assert again["stats"]["disk"] == 0 and again["stats"]["compiled"] == 2
+    assert again["value"] == first["value"]

@@ -1,0 +1,142 @@
+// graphc's CUDA support kernels: the work outside fused kernels (docs/cuda.md).
+//
+// Strided copies (views made contiguous, cat, pad, outputs that are views), fills (pad),
+// argmax/argmin, and the integer matmul cuBLAS does not do. One module for every graph,
+// compiled once per device architecture. It follows prelude.cuh in the source.
+
+#define GC_MAX_RANK 8
+#define GC_GRID_START ((long long)blockIdx.x * blockDim.x + threadIdx.x)
+#define GC_GRID_STEP ((long long)gridDim.x * blockDim.x)
+
+// Sizes or element strides of up to GC_MAX_RANK dimensions, passed by value.
+struct GcDims { long long v[GC_MAX_RANK]; };
+
+// dst[coordinates] = src[coordinates] over `rank` dimensions of `sizes`; the strides of
+// either side may be anything (0 to broadcast, negative to flip).
+template <typename T>
+__device__ __forceinline__ void gc_copy(T* dst, GcDims dst_strides, const T* src, GcDims src_strides,
+                                        GcDims sizes, int rank, long long n) {
+  for (long long i = GC_GRID_START; i < n; i += GC_GRID_STEP) {
+    long long q = i, to = 0, from = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      const long long c = q % sizes.v[d];
+      q /= sizes.v[d];
+      to += c * dst_strides.v[d];
+      from += c * src_strides.v[d];
+    }
+    dst[to] = src[from];
+  }
+}
+
+template <typename T>
+__device__ __forceinline__ void gc_fill(T* dst, T value, long long n) {
+  for (long long i = GC_GRID_START; i < n; i += GC_GRID_STEP) dst[i] = value;
+}
+
+#define GC_BY_SIZE(SIZE, T)                                                                       \
+  extern "C" __global__ void gc_copy_##SIZE(T* dst, GcDims dst_strides, const T* src,            \
+                                            GcDims src_strides, GcDims sizes, int rank,          \
+                                            long long n) {                                       \
+    gc_copy<T>(dst, dst_strides, src, src_strides, sizes, rank, n);                              \
+  }                                                                                              \
+  extern "C" __global__ void gc_fill_##SIZE(T* dst, T value, long long n) {                      \
+    gc_fill<T>(dst, value, n);                                                                   \
+  }
+GC_BY_SIZE(1, unsigned char)
+GC_BY_SIZE(2, unsigned short)
+GC_BY_SIZE(4, unsigned int)
+GC_BY_SIZE(8, unsigned long long)
+
+// An element as argmax/argmin compares it: bools as ints, float16 as float.
+template <typename M, typename T> __device__ __forceinline__ T gc_arg_value(M x) { return (T)x; }
+template <> __device__ __forceinline__ float gc_arg_value<unsigned short, float>(unsigned short x) {
+  return gc_half_to_float(x);
+}
+
+// Whether (value, index) comes before (best, best_index) for argmax (MAX) or argmin: a NaN
+// before any number, then the larger (smaller) value, then the first index, as NumPy.
+// best_index < 0 means no element yet.
+template <typename T, bool MAX>
+__device__ __forceinline__ bool gc_arg_better(T value, long long index, T best, long long best_index) {
+  if (index < 0) return false;
+  if (best_index < 0) return true;
+  const bool value_nan = value != value, best_nan = best != best;
+  if (best_nan) return value_nan && index < best_index;
+  if (value_nan) return true;
+  if (MAX ? value > best : value < best) return true;
+  return value == best && index < best_index;
+}
+
+// out[o, i] = the index along the middle axis of x[o, :, i] of its largest (smallest)
+// element; x is contiguous [outer, count, inner] and count > 0. One warp per output.
+template <typename M, typename T, bool MAX>
+__device__ __forceinline__ void gc_argreduce(long long* out, const M* x, long long outer,
+                                             long long count, long long inner) {
+  const int lane = threadIdx.x % 32;
+  const long long warps = GC_GRID_STEP / 32;
+  for (long long w = GC_GRID_START / 32; w < outer * inner; w += warps) {
+    const long long o = w / inner, in = w % inner;
+    T best = T();
+    long long best_index = -1;
+    for (long long r = lane; r < count; r += 32) {
+      const T value = gc_arg_value<M, T>(x[(o * count + r) * inner + in]);
+      if (gc_arg_better<T, MAX>(value, r, best, best_index)) { best = value; best_index = r; }
+    }
+    #pragma unroll
+    for (int d = 16; d > 0; d >>= 1) {
+      const T other = gc_shfl_xor(best, d);
+      const long long other_index = gc_shfl_xor(best_index, d);
+      if (gc_arg_better<T, MAX>(other, other_index, best, best_index)) { best = other; best_index = other_index; }
+    }
+    if (lane == 0) out[w] = best_index;
+  }
+}
+
+#define GC_ARGREDUCE(NAME, M, T)                                                                 \
+  extern "C" __global__ void gc_argmax_##NAME(long long* out, const M* x, long long outer,       \
+                                              long long count, long long inner) {                \
+    gc_argreduce<M, T, true>(out, x, outer, count, inner);                                       \
+  }                                                                                              \
+  extern "C" __global__ void gc_argmin_##NAME(long long* out, const M* x, long long outer,       \
+                                              long long count, long long inner) {                \
+    gc_argreduce<M, T, false>(out, x, outer, count, inner);                                      \
+  }
+GC_ARGREDUCE(bool, bool, int)
+GC_ARGREDUCE(int32, int, int)
+GC_ARGREDUCE(int64, long long, long long)
+GC_ARGREDUCE(float16, unsigned short, float)
+GC_ARGREDUCE(float32, float, float)
+GC_ARGREDUCE(float64, double, double)
+
+// c[batch, m, n] = a[batch, m, k] @ b[batch, k, n] for the integer and bool dtypes, which
+// cuBLAS does not multiply: one thread per element of c, wrapping around as NumPy's. a and b
+// are C-ordered matrices, `a_batch` and `b_batch` elements apart (0: one matrix for all).
+__device__ __forceinline__ bool gc_matmul_step(bool acc, bool x, bool y) { return acc || (x && y); }
+__device__ __forceinline__ int gc_matmul_step(int acc, int x, int y) { return gc_add(acc, gc_mul(x, y)); }
+__device__ __forceinline__ long long gc_matmul_step(long long acc, long long x, long long y) {
+  return gc_add(acc, gc_mul(x, y));
+}
+
+template <typename T>
+__device__ __forceinline__ void gc_imatmul(T* c, const T* a, const T* b, long long batch, long long m,
+                                           long long n, long long k, long long a_batch,
+                                           long long b_batch) {
+  for (long long i = GC_GRID_START; i < batch * m * n; i += GC_GRID_STEP) {
+    const long long z = i / (m * n), row = i / n % m, col = i % n;
+    const T* left = a + z * a_batch + row * k;
+    const T* right = b + z * b_batch + col;
+    T acc = 0;
+    for (long long p = 0; p < k; ++p) acc = gc_matmul_step(acc, left[p], right[p * n]);
+    c[i] = acc;
+  }
+}
+
+#define GC_IMATMUL(NAME, T)                                                                      \
+  extern "C" __global__ void gc_matmul_##NAME(T* c, const T* a, const T* b, long long batch,     \
+                                              long long m, long long n, long long k,             \
+                                              long long a_batch, long long b_batch) {            \
+    gc_imatmul<T>(c, a, b, batch, m, n, k, a_batch, b_batch);                                    \
+  }
+GC_IMATMUL(bool, bool)
+GC_IMATMUL(int32, int)
+GC_IMATMUL(int64, long long)

@@ -1,0 +1,132 @@
+"""Launching the support kernels (support.cuh): copies, fills, argmax/argmin, integer matmul.
+
+The support module is compiled once per architecture (and cached on disk with the rest) and
+loaded once per device. Arrays up to GC_MAX_RANK dimensions after merging the dimensions
+that are contiguous in both operands (any real array) take the strided copy kernel.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import math
+
+import numpy as np
+
+from graphc.backends.cuda import nvrtc, runtime
+from graphc.backends.cuda.arrays import DeviceArray
+from graphc.backends.cuda.codegen import BLOCK
+from graphc.backends.cuda.source import support_source
+
+MAX_RANK = 8
+BLOCKS_PER_SM = 32  # grid-stride loops: at most this many blocks per multiprocessor
+_INTEGERS = {1: ctypes.c_uint8, 2: ctypes.c_uint16, 4: ctypes.c_uint32, 8: ctypes.c_uint64}
+_MATMUL = {"bool": "bool", "int32": "int32", "int64": "int64"}
+
+
+class Dims(ctypes.Structure):
+    """support.cuh's GcDims: up to MAX_RANK sizes or element strides, passed by value."""
+
+    _fields_ = [("v", ctypes.c_int64 * MAX_RANK)]
+
+
+@functools.cache
+def _compiled(arch: str) -> nvrtc.Compiled:
+    return nvrtc.compile_module(support_source(), arch, "graphc_support.cu")
+
+
+def function(device: runtime.Device, name: str):
+    return device.module(_compiled(device.arch).cubin).function(name)
+
+
+def grid(device: runtime.Device, work: int, block: int = BLOCK) -> int:
+    """Blocks for a grid-stride loop over `work` items."""
+    return max(1, min(math.ceil(work / block), device.sm_count * BLOCKS_PER_SM))
+
+
+def element_strides(array: DeviceArray) -> list[int]:
+    if any(s % array.itemsize for s in array.strides):
+        raise TypeError(f"an array of {array.dtype} whose strides {array.strides} are not whole"
+                        " elements cannot be read on the GPU")
+    return [s // array.itemsize for s in array.strides]
+
+
+def _merged(shape, *stride_lists) -> tuple[list[int], list[list[int]]]:
+    """Drop dimensions of size 1 and merge neighbours that are contiguous in every operand."""
+    dims = [(d, [s[k] for s in stride_lists]) for k, d in enumerate(shape) if d != 1]
+    merged: list[tuple[int, list[int]]] = []
+    for size, strides in dims:
+        if merged and all(outer == inner * size for outer, inner in zip(merged[-1][1], strides)):
+            merged[-1] = (merged[-1][0] * size, strides)
+        else:
+            merged.append((size, strides))
+    return [m[0] for m in merged], [[m[1][k] for m in merged] for k in range(len(stride_lists))]
+
+
+def copy_into(destination: DeviceArray, source: DeviceArray) -> None:
+    """destination[...] = source (same shape and dtype; any strides on either side)."""
+    device = destination.device
+    if destination.is_contiguous and source.is_contiguous:
+        runtime.copy(device, destination.pointer, source.pointer, destination.nbytes)
+        return
+    sizes, (to, frm) = _merged(destination.shape, element_strides(destination), element_strides(source))
+    if len(sizes) > MAX_RANK:
+        raise ValueError(f"the CUDA backend copies arrays of at most {MAX_RANK} non-contiguous"
+                         f" dimensions, not {len(sizes)}")
+    n = destination.size
+    if not n:
+        return
+    args = runtime.Arguments.pack([ctypes.c_uint64(destination.pointer), _dims(to),
+                                   ctypes.c_uint64(source.pointer), _dims(frm), _dims(sizes),
+                                   ctypes.c_int32(len(sizes)), ctypes.c_int64(n)])
+    runtime.launch(device, function(device, f"gc_copy_{destination.itemsize}"), grid(device, n), BLOCK, args)
+
+
+def _dims(values: list[int]) -> Dims:
+    dims = Dims()
+    for k, v in enumerate(values):
+        dims.v[k] = v
+    return dims
+
+
+def fill(destination: DeviceArray, value) -> None:
+    """Every element of a contiguous array set to `value` (of its dtype)."""
+    device, n = destination.device, destination.size
+    if not n:
+        return
+    size = destination.itemsize
+    bits = np.array(value, destination.dtype).view(f"u{size}")
+    args = runtime.Arguments.pack([ctypes.c_uint64(destination.pointer), _INTEGERS[size](int(bits)),
+                                   ctypes.c_int64(n)])
+    runtime.launch(device, function(device, f"gc_fill_{size}"), grid(device, n), BLOCK, args)
+
+
+def argreduce(op: str, x: DeviceArray, axis: int | None, keepdims: bool, dtype_name: str,
+              location: str) -> DeviceArray:
+    """NumPy's argmax / argmin of `x` along `axis` (None: of the flattened array)."""
+    if x.size == 0 or (axis is not None and x.shape[axis] == 0):
+        raise ValueError(f"attempt to get {op} of an empty sequence ({op} created at {location})")
+    x = x.contiguous()
+    if axis is None:
+        outer, count, inner = 1, x.size, 1
+        shape = (1,) * x.ndim if keepdims else ()
+    else:
+        outer, count, inner = math.prod(x.shape[:axis]), x.shape[axis], math.prod(x.shape[axis + 1:])
+        shape = tuple(1 if d == axis else s for d, s in enumerate(x.shape) if keepdims or d != axis)
+    device = x.device
+    out = DeviceArray.empty(device, shape, np.int64)
+    args = runtime.Arguments.pack([ctypes.c_uint64(out.pointer), ctypes.c_uint64(x.pointer),
+                                   ctypes.c_int64(outer), ctypes.c_int64(count), ctypes.c_int64(inner)])
+    runtime.launch(device, function(device, f"gc_{op}_{dtype_name}"), grid(device, outer * inner * 32),
+                   BLOCK, args)
+    return out
+
+
+def integer_matmul(c: DeviceArray, a: DeviceArray, b: DeviceArray, batch: int, m: int, n: int, k: int,
+                   a_batch: int, b_batch: int) -> None:
+    """c = a @ b for bool and integer matrices (C-ordered, batches `a_batch`/`b_batch` apart)."""
+    device = c.device
+    args = runtime.Arguments.pack([ctypes.c_uint64(p) for p in (c.pointer, a.pointer, b.pointer)]
+                                  + [ctypes.c_int64(v) for v in (batch, m, n, k, a_batch, b_batch)])
+    runtime.launch(device, function(device, f"gc_matmul_{_MATMUL[c.dtype.name]}"),
+                   grid(device, batch * m * n), BLOCK, args)

@@ -1,0 +1,81 @@
+"""A kernel's body becomes LLVM functions: loop nests over its iteration space.
+
+Each generated function has the signature
+
+    void kernel(ptr arrays, ptr strides, ptr shape, i64 start, i64 stop)
+
+`arrays` holds one NumPy array object (a `PyObject *`) per operand and one per
+output; the kernel reads each one's data pointer from NumPy's public struct layout
+(`PyArray_DATA`: the field after the object header), which costs far less per call
+than asking NumPy for it from Python. `strides` holds, per
+array, one element stride per iteration dimension (0 where broadcast); `shape` the
+iteration sizes. The outermost dimension runs from `start` to `stop`, so callers
+can split it across threads. Reduce kernels iterate the reduced dimensions
+innermost (the caller transposes its views so they come last).
+
+Two variants are built per kernel. The *generic* one is a plain scalar loop nest
+that accepts any strides. The *vector* one is specialised for the innermost strides
+the operands are expected to have (1: contiguous, 0: broadcast, other: strided) and
+processes `lanes` elements per iteration with explicit vector instructions; the last,
+partial vector of a row runs the same code with its lanes past the end masked off
+(masked loads and stores), so the body is emitted once. The caller picks the vector
+variant when the actual strides match, and the backend compiles the generic variants
+of such kernels only when some call needs one. A kernel of several outputs stores each
+in the same iteration. A reduce kernel that keeps some dimensions also gets a *column*
+variant, for reductions over leading axes (`sum(x, 0)` of a C-ordered `x`): it runs
+along the last kept dimension in vectors, each lane accumulating its own output element
+over the reduced dimensions (COLUMN_CHUNK accumulators at a time, on the stack), so it
+reads memory in order instead of gathering strided elements; the caller picks it when
+it gathers fewer operands than the row-wise vector variant would.
+
+Row kernels (graphc/rows.py) loop over their kept dimensions and run their schedule's passes
+over each row (backends/llvm/kernel/row.py).
+
+The modules: `layout` (what the caller prepares), `loops` (the function's loop nest, loads and
+stores; elementwise kernels), `body` (the body's ops as IR), `reduction` (accumulators; reduce
+and column variants) and `row` (row kernels).
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+
+from graphc.backends.llvm.kernel.layout import (
+    KernelLayout,
+    has_column_variant,
+    has_stream_variant,
+    has_vector_variant,
+    layout,
+    vector_lanes,
+)
+from graphc.backends.llvm.kernel.loops import (
+    ARRAY_DATA_OFFSET,
+    STREAM_ALIGNMENT,
+    ElementwiseBuilder,
+    KernelBuilder,
+)
+from graphc.backends.llvm.kernel.reduction import ColumnReduceBuilder, ReduceBuilder
+from graphc.backends.llvm.kernel.row import RowBuilder
+from graphc.graph import Graph
+
+
+def build(body: Graph, spec: KernelLayout, vector_module: ir.Module | None, lanes: int,
+          generic_module: ir.Module | None, stream_module: ir.Module | None = None) -> None:
+    """Add the kernel's vector functions (where it has them) to `vector_module`, its generic
+    function to `generic_module` and its streaming one to `stream_module` (each if given)."""
+    builder = _builder(spec)
+    if vector_module is not None and has_vector_variant(spec, lanes):
+        builder(body, spec, vector_module, spec.function("vector"), lanes).build()
+    if vector_module is not None and has_column_variant(spec, lanes):
+        ColumnReduceBuilder(body, spec, vector_module, spec.function("column"), lanes).build()
+    if generic_module is not None:
+        builder(body, spec, generic_module, spec.function("generic"), None).build()
+    if stream_module is not None and has_stream_variant(spec, lanes):
+        builder(body, spec, stream_module, spec.function("stream"), lanes, stream=True).build()
+
+
+def _builder(spec: KernelLayout) -> type[KernelBuilder]:
+    """What builds a kernel's vector, generic and stream functions, by the kernel's kind."""
+    if spec.schedule is not None:
+        return RowBuilder
+    return ElementwiseBuilder if spec.reduction is None else ReduceBuilder

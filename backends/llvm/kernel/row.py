@@ -1,0 +1,103 @@
+"""The loops of a row kernel (graphc/rows.py): for each row, the passes its schedule lists.
+
+Each pass is a loop over the row (vectors, masked tail) that accumulates that pass's
+reductions and stores what the pass writes; between passes, the row's constant values are
+computed as scalars. A stashed value is stored in the memory of the output that is its home
+and loaded back by later passes at the same offsets.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+
+from graphc.backends.llvm.intrinsics import prefetch
+from graphc.backends.llvm.kernel.layout import CONTIGUOUS
+from graphc.backends.llvm.kernel.loops import KernelBuilder, Tail, splat
+from graphc.backends.llvm.kernel.reduction import Accumulator
+from graphc.backends.llvm.scalar import memory_type
+from graphc.node import Node
+from graphc.rows import RowPass
+
+
+class RowBuilder(KernelBuilder):
+    """A row kernel: loops over its kept dimensions, and over each row once per pass."""
+
+    def _loops(self, start, stop, offsets) -> None:
+        spec = self.spec
+        self.accumulators = {r: Accumulator(self.b, r, self.lanes)
+                             for step in spec.schedule.passes for r in step.reductions}
+        self._nest(0, spec.rank - spec.reduced, start, stop, offsets, self._row)
+
+    def _row(self, offsets):
+        """One row of a row kernel: its passes, each a loop over the row's elements, with the
+        values constant along the row computed in between (once per row, as scalars)."""
+        b, spec = self.b, self.spec
+        kept = spec.rank - spec.reduced
+        row: dict[int, ir.Value] = {}  # values constant along the row, as scalars
+        for step in spec.schedule.passes:
+            if step.row_values:
+                values = self._by_node(self._load_scalars(offsets, self._operands_of(step.row_values)))
+                self.emitter.emit_nodes(b, step.row_values, {**values, **row}, None, row)
+            for r in step.reductions:
+                self.accumulators[r].reset(b)
+            self._nest(kept, spec.rank - 1, None, None, offsets, lambda offs, step=step: self._innermost(
+                offs, lambda o: self._row_element(step, row, o, None, None),
+                lambda o, i, tail: self._row_element(step, row, o, i, tail)))
+            for r in step.reductions:
+                row[id(r)] = self.accumulators[r].total(b, self.sizes[kept:])
+
+    def _row_element(self, step: RowPass, row: dict, offsets, i, tail: Tail | None):
+        """One element (or vector of elements, from index `i`) of a pass over a row."""
+        b, lanes = self.b, self.lanes if i is not None else None
+        needs = step.computed + [r.inputs[0] for r in step.reductions]
+        only = self._operands_of(needs) | {k for k, o in enumerate(self.spec.operands) if o in needs}
+        loaded = self._load_vectors(offsets, i, tail, only) if lanes else self._load_scalars(offsets, only)
+        values = self._by_node(loaded)
+        values.update((key, splat(b, v, lanes) if lanes else v) for key, v in row.items())
+        # Every load comes before any store: a stash's home may take the next stash's value in
+        # the pass that reads the last of this one (graphc/rows.py, _homes).
+        for node in step.loaded:
+            values[id(node)] = self._load_output(self._memory_of(node), offsets, i, tail)
+        passes = self.spec.schedule.passes
+        if lanes and tail is None and len(passes) > 1 and step is passes[1]:
+            self._prefetch_next_row(offsets, i)  # while the first pass over it streams from memory
+        self.emitter.emit_nodes(b, step.computed, values, lanes)
+        for r in step.reductions:
+            self.accumulators[r].add(b, values[id(r.inputs[0])], tail)
+        for node in step.stored:
+            self._store(self._memory_of(node), values[id(node)], offsets, i, tail)
+
+    def _by_node(self, loaded: list[ir.Value | None]) -> dict[int, ir.Value]:
+        """The operands' loaded values by node id (those not loaded left out)."""
+        return {id(n): v for n, v in zip(self.spec.operands, loaded) if v is not None}
+
+    def _memory_of(self, node: Node) -> int:
+        """The output (by index) whose memory holds `node`: its own, or that of its home."""
+        return self.spec.outputs.index(self.spec.schedule.homes.get(node, node))
+
+    def _prefetch_next_row(self, offsets, i) -> None:
+        """Ask for the next row's elements of the contiguous operands, from index `i` (a hint,
+        harmless past the end): the row after this one then streams in while this one computes."""
+        b, spec = self.b, self.spec
+        kept = spec.rank - spec.reduced
+        for k, node in enumerate(spec.operands):
+            if self.expected[k] == CONTIGUOUS:
+                at = b.add(b.add(offsets[k], i), self.steps[k][kept - 1])
+                ptr = b.gep(self.bases[k], [at], source_etype=memory_type(node.dtype))
+                prefetch(b, ptr)
+
+    def _operands_of(self, nodes: list[Node]) -> set[int]:
+        """The operands (by index) that `nodes` read."""
+        wanted = {i for n in nodes for i in n.inputs}
+        return {k for k, o in enumerate(self.spec.operands) if o in wanted}
+
+    def _load_output(self, j: int, offsets, i, tail: Tail | None) -> ir.Value:
+        """Output `j`'s element at the offsets (or its vector from index `i`), written by an
+        earlier pass over the row."""
+        b, node, k = self.b, self.spec.outputs[j], self.first_output + j
+        ty = memory_type(node.dtype)
+        if i is None:
+            v = b.load(self._element(k, node.dtype, offsets[k]), typ=ty)
+        else:
+            v = self._load_run(self._element(k, node.dtype, b.add(offsets[k], i)), ty, tail)
+        return self._from_memory(v, node.dtype)
