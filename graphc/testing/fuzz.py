@@ -49,7 +49,7 @@ class Finding:
 class Summary:
     seed: int
     what: tuple[str, ...]
-    avoid: tuple[str, ...] = ()
+    known: tuple[str, ...] = ()  # keys of KNOWN_OPEN whose findings count as "known"
     cases: Counter = field(default_factory=Counter)  # per kind: cases (parser: mutants) run
     counts: Counter = field(default_factory=Counter)  # (kind, config, outcome) -> n
     rejected: int = 0
@@ -61,7 +61,7 @@ class Summary:
         return sum(f.count for f in self.findings.values())
 
     def record(self, what: str, seed: int, outcome: Outcome, subject) -> None:
-        if outcome.finding and known_issue(what, outcome, self.avoid):
+        if outcome.finding and known_issue(what, outcome, self.known):
             self.counts[(what, outcome.config, "known")] += 1
             return
         self.counts[(what, outcome.config, outcome.kind)] += 1
@@ -96,7 +96,7 @@ class Summary:
 
 
 def _task_stream(what: tuple[str, ...], seed: int, counts: dict[str, int] | None, scratch: Path,
-                 avoid: tuple[str, ...], task_module: str) -> Iterator[Task]:
+                 task_module: str) -> Iterator[Task]:
     """Tasks in proportion to SHARE (or up to `counts` of each kind), seeds counting up per kind."""
     made = Counter()
     credit = Counter()
@@ -116,7 +116,7 @@ def _task_stream(what: tuple[str, ...], seed: int, counts: dict[str, int] | None
             yield Task(task_module, "parser_seed", (case_seed, mutants, scratch_file))
         else:
             made[w] += 1
-            yield Task(task_module, "run_seed", (w, case_seed, avoid))
+            yield Task(task_module, "run_seed", (w, case_seed))
 
 
 def _absorb(summary: Summary, task: Task, reply: Reply) -> None:
@@ -143,7 +143,7 @@ def _subject_of(what: str, task: Task):
             return Path(task.args[2]).read_text(encoding="utf-8")
         return None
     try:
-        return generate(task.args[1], profile(what, task.args[2]))
+        return generate(task.args[1], profile(what))
     except Exception:
         return None
 
@@ -185,20 +185,20 @@ def _slug(text: str) -> str:
 
 def run(what: tuple[str, ...] = KINDS, seed: int = 0, out: str | Path = "fuzz-out",
         minutes: float | None = None, counts: dict[str, int] | None = None, jobs: int = 1,
-        avoid: tuple[str, ...] = (), shrink: bool = True, task_module: str = "graphc.testing.tasks",
+        known: tuple[str, ...] = (), shrink: bool = True, task_module: str = "graphc.testing.tasks",
         log: Callable[[str], None] = print) -> Summary:
     """Fuzz for `minutes` (or exactly `counts` cases per kind), shrink the findings, write reproducers."""
     out = Path(out)
     scratch, findings_dir = out / "scratch", out / "findings"
     scratch.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("GRAPHC_CACHE_DIR", str(out / "cache"))
-    summary = Summary(seed, tuple(what), tuple(avoid))
+    summary = Summary(seed, tuple(what), tuple(known))
     start = time.monotonic()
     total = None if minutes is None else minutes * 60
     # With a time limit, cases run for 80% of it and shrinking gets the rest.
     deadline = None if total is None else start + 0.8 * total
     with Pool(jobs, log_dir=str(scratch)) as pool:
-        stream = _task_stream(tuple(what), seed, counts, scratch, avoid, task_module)
+        stream = _task_stream(tuple(what), seed, counts, scratch, task_module)
         last_report = start
         for task, reply in pool.run(stream, deadline):
             _absorb(summary, task, reply)
@@ -272,8 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="fuzz-out", help="where the summary and reproducers go")
     parser.add_argument("--what", choices=(*KINDS, "all"), default="all")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    parser.add_argument("--avoid-known", action="store_true",
-                        help="do not generate or report the known-open findings: "
+    parser.add_argument("--known-open", action="store_true",
+                        help="count the known-open findings as 'known', not as findings: "
                         + "; ".join(issue.what for issue in KNOWN_OPEN.values()))
     parser.add_argument("--no-shrink", action="store_true", help="write findings as found, unshrunk")
     args = parser.parse_args(argv)
@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         what = tuple(w for w in KINDS if w in args.cases)
     summary = run(what, args.seed, args.out, minutes=None if args.cases else args.minutes,
                   counts=args.cases, jobs=args.jobs,
-                  avoid=tuple(KNOWN_OPEN) if args.avoid_known else (), shrink=not args.no_shrink)
+                  known=tuple(KNOWN_OPEN) if args.known_open else (), shrink=not args.no_shrink)
     print(summary.format())
     return 1 if summary.findings else 0
 

@@ -10,7 +10,7 @@ since it is a graphc bug. The same seed always gives the same case.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,7 +41,6 @@ class Profile:
     symbolic: float = 0.3
     empty: float = 0.05
     steps: tuple[int, int] = (3, 12)
-    avoid: frozenset[str] = field(default_factory=frozenset)
     smooth: bool = False  # gradient checks: float64, values away from kinks and poles, guarded domains
 
 
@@ -265,9 +264,6 @@ def sample_cast(g: _Generator, op: str) -> None:
     if k is None:
         return
     target = g.choice(g.profile.dtypes)
-    if ("nonfinite-to-int" in g.profile.avoid and g.values[k].dtype.is_floating_point
-            and target in ("int32", "int64")):
-        return
     g.add("cast", (k,), dtype=target)
 
 
@@ -281,8 +277,7 @@ def _axis(g: _Generator, ndim: int, many: bool = True):
 
 
 def sample_reduce(g: _Generator, op: str) -> None:
-    accept = (lambda t: t.ndim > 0) if "reduce-0d" in g.profile.avoid else (lambda t: True)
-    k = g.pick(accept)
+    k = g.pick()
     if k is None:
         return
     axis = _axis(g, g.values[k].ndim, many=op not in catalog.ARGREDUCE)
@@ -467,11 +462,6 @@ def _outputs(g: _Generator) -> tuple[int, ...]:
         pool = sinks if g.chance(0.6) else list(range(len(g.values)))
         fresh = [k for k in pool if k not in chosen]
         chosen.append(g.choice(fresh) if fresh and g.chance(0.9) else g.choice(pool))
-    if "duplicate-outputs" in g.profile.avoid:
-        distinct: dict[int, int] = {}
-        for k in chosen:
-            distinct.setdefault(id(g.values[k].node), k)
-        chosen = list(distinct.values())
     return tuple(chosen)
 
 

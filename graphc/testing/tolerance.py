@@ -24,14 +24,14 @@ TRANSCENDENTAL = frozenset({"exp", "log", "log1p", "expm1", "sin", "cos", "tan",
                             "erf", "pow", "atan2"})
 # Sums whose order of summation is free (a matrix product's elements are sums of products).
 ORDER_DEPENDENT = frozenset({"sum", "mean", "prod", "matmul"})
+# Their error is |x| times their argument's: of an approximate argument, any value in range.
+PERIODIC = frozenset({"sin", "cos", "tan"})
 # NumPy's max and min reductions pick either of two equal zeros, depending on its SIMD path.
 ZERO_SIGN_FREE = frozenset({"max", "min"})
 # (rtol, atol) per float dtype for graphs that are not exact: a few ulp, compounded over a chain.
 TOLERANCE = {np.dtype(np.float32): (1e-6, 1e-6), np.dtype(np.float64): (1e-12, 1e-12),
              np.dtype(np.float16): (1e-3, 1e-3)}
-# Their error is |x| times their argument's: of an approximate argument, any value in range.
-PERIODIC = frozenset({"sin", "cos", "tan"})
-# From the strictest comparison to the loosest (see `precision`): the loosest a graph needs wins.
+# From the strictest comparison to the loosest (see `precision`).
 LEVELS = ("bits", "values", "close", "amplified", "product", "periodic")
 # The tolerance factor of "amplified" graphs (see `precision`).
 AMPLIFIED = 1000

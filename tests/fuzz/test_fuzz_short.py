@@ -1,7 +1,7 @@
 """A short seeded fuzz run (docs/fuzzing.md) finds nothing that is not already known and filed.
 
 To see a failure's reproducers: python -m graphc.testing.fuzz --cases graphs=150,grads=30,parser=500
---seed 1 --avoid-known --jobs 2 (the findings are shrunk and written to fuzz-out/findings).
+--seed 1 --known-open --jobs 2 (the findings are shrunk and written to fuzz-out/findings).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ SEED = 1
 
 
 def test_a_short_seeded_run_finds_nothing_new(tmp_path):
-    summary = fuzz.run(tuple(SHORT), seed=SEED, out=tmp_path, counts=SHORT, jobs=2, avoid=tuple(KNOWN_OPEN),
+    summary = fuzz.run(tuple(SHORT), seed=SEED, out=tmp_path, counts=SHORT, jobs=2, known=tuple(KNOWN_OPEN),
                        shrink=False, log=lambda _: None)
     assert dict(summary.cases) == SHORT
     assert not summary.findings, summary.format()

@@ -9,7 +9,7 @@ from tests.fuzz.crashing_tasks import FATAL_SEED
 
 def test_a_case_that_aborts_the_worker_is_a_crash_and_the_run_continues(tmp_path):
     summary = fuzz.run(("graphs",), seed=0, out=tmp_path, counts={"graphs": 5}, shrink=False,
-                       task_module="tests.fuzz.crashing_tasks", avoid=tuple(fuzz.KNOWN_OPEN),
+                       task_module="tests.fuzz.crashing_tasks", known=tuple(fuzz.KNOWN_OPEN),
                        log=lambda _: None)
     assert summary.cases["graphs"] == 5
     died = summary.findings["graphs: crash worker died"]

@@ -1,0 +1,155 @@
+"""The findings of issue 13 and those the fuzzer added, each judged by the fuzzer's own judges.
+
+The fixed ones are regression tests. The open ones are strict xfails naming the issue: when the
+bug is fixed the test passes, the strict xfail fails, and the xfail (and its entry in
+graphc/testing/known.py, if it has one) goes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from graphc.testing import gradients, oracle
+from graphc.testing.program import Argument, Case, Input, Program, Step
+from graphc.testing.textcheck import check_text
+
+NOT_FILED = "found by the fuzzer, not yet filed: "
+
+
+def _findings(case: Case, grads: bool = False) -> list[str]:
+    configs = oracle.available_configs()
+    outcomes = gradients.run_grad_case(case, configs) if grads else oracle.run_case(case, configs)
+    return [f"{o.signature}: {o.detail}" for o in outcomes if o.finding]
+
+
+def _case(inputs, steps, outputs, *arguments, binding=()) -> Case:
+    return Case(Program(tuple(inputs), tuple(steps), tuple(outputs)), (tuple(binding),),
+                (tuple(Argument(np.asarray(a)) for a in arguments),))
+
+
+def _scalar(position: int, value) -> tuple:
+    return (("scalars", ((position, value),)),)
+
+
+# --------------------------------------------------------------- fixed: regression tests
+
+def test_casting_infinities_and_nan_to_integers_agrees_across_backends():  # issue 13 item 2
+    case = _case([Input("x", "float32", (4,)), Input("y", "int32", (4,))],
+                 [Step("div", (0,), _scalar(1, 0.0)), Step("cast", (2,), (("dtype", "int32"),)),
+                  Step("minimum", (1, 3))], [4],
+                 np.array([1, 0, -1, 2], np.float32), np.full(4, 5, np.int32))
+    assert _findings(case) == []
+
+
+def test_the_gradient_of_a_broadcast_logsumexp_compiles_on_every_backend():  # issue 13 item 5
+    case = _case([Input("x", "float64", ("n", 4))],
+                 [Step("logsumexp", (0,), (("axis", 1), ("keepdims", True))),
+                  Step("broadcast_to", (1,), (("shape", ("n", 4)),)),
+                  Step("sin", (2,)), Step("mul", (2, 3))], [4],
+                 np.random.default_rng(0).uniform(-1, 1, (3, 4)), binding=(("n", 3),))
+    assert _findings(case, grads=True) == []
+
+
+def test_a_value_returned_twice_is_two_arrays():  # issue 13 item 6
+    case = _case([Input("x", "float32", (3,))], [Step("mul", (0,), _scalar(1, 2.0))], [1, 1],
+                 np.arange(3, dtype=np.float32))
+    assert _findings(case) == []
+
+
+def test_the_sum_of_a_0d_negative_zero_is_positive_zero():  # issue 13 item 7
+    case = _case([Input("x", "float32", ())], [Step("sum", (0,), (("axis", None), ("keepdims", False)))],
+                 [1], np.float32(-0.0))
+    assert _findings(case) == []
+
+
+def test_the_mean_of_an_empty_array_warns_nobody():  # issue 13 item 7
+    case = _case([Input("x", "float32", ("n",))], [Step("mean", (0,), (("axis", None), ("keepdims", False)))],
+                 [1], np.zeros(0, np.float32), binding=(("n", 0),))
+    assert _findings(case) == []
+
+
+MULTI_OUTPUT_KERNEL = """graph(%x: f32[2]) {
+  %0 = kernel %x {body=graph(%a0: f32[2]) {
+    %0 = sin %a0 : f32[2]
+    %1 = cos %a0 : f32[2]
+    return %0, %1
+  }, kind="elementwise"} : (f32[2], f32[2])
+  %1 = sin %0 : f32[2]
+  return %1
+}"""
+
+# Issue 13 items 3 and 4, and what the fuzzer found beside them: a ParseError, or a sound graph.
+HANDLED_TEXTS = {
+    "a keyword as a dimension": "graph(%x: f32[return]) {\n  return %x\n}",
+    "a tab in a string": 'graph(%x: f32[] {name="a\tb"}) {\n  return %x\n}',
+    "a symbol as a dtype": "graph(%x: f32[2]) {\n  %0 = cast %x {dtype=n} : f32[2]\n  return %0\n}",
+    "floor of two arguments": "graph(%x: f32[floor(n, 2)]) {\n  return %x\n}",
+    "an op on a multi-output kernel": MULTI_OUTPUT_KERNEL,
+    "a string as arange's start":
+        'graph() {\n  %0 = arange {start="a", step=1, stop=3} : i64[3]\n  return %0\n}',
+    "a string as eye's size": 'graph() {\n  %0 = eye {m=3, n="3"} : f32[3, 3]\n  return %0\n}',
+    "a float scalar of an integer type": "graph() {\n  %0 = scalar {value=2.5} : i64[]\n  return %0\n}",
+    "an int as a parameter's name":
+        "graph(%p: f32[2] = parameter {name=5, value=dense<[1.0, 2.0]>}) {\n  return %p\n}",
+    "a division by zero in a dimension": "graph(%x: f32[n/0]) {\n  return %x\n}",
+    "an integer scalar that does not fit":
+        "graph() {\n  %0 = scalar {value=99999999999} : i32[]\n  return %0\n}",
+    "Mod by zero in a dimension": "graph(%x: f32[Mod(n, 0)]) {\n  return %x\n}",
+    "a list as a dimension":
+        "graph(%x: i64[3]) {\n  %0 = reshape %x {shape=[[[0, 1], [1, 0]], 3]} : i64[1, 3]\n  return %0\n}",
+    "a dimension past 2**63": "graph() {\n  %0 = constant {value=dense<[[]]>} : f32[18446744073709551616]\n"
+                              "  return %0\n}",
+}
+
+
+@pytest.mark.parametrize("text", HANDLED_TEXTS.values(), ids=HANDLED_TEXTS.keys())
+def test_the_parser_rejects_with_a_parse_error_or_returns_a_sound_graph(text):
+    outcome = check_text(text)
+    assert not outcome.finding, f"{outcome.signature}: {outcome.detail}"
+
+
+# ------------------------------------------------------------------------------- open
+
+OPEN_TEXTS = {
+    "a float constant that overflows f32":
+        "graph(%c: f32[1] = constant {value=dense<[1e40]>}) {\n  return %c\n}",
+    "a pad value that does not fit i32":
+        "graph(%x: i32[2]) {\n  %0 = pad %x {value=2147483648, widths=[[1, 0]]} : i32[3]\n  return %0\n}",
+    "an arange of bool with a float bound":
+        "graph() {\n  %0 = arange {start=-2, step=1, stop=3.5} : bool[6]\n  return %0\n}",
+    "a symbol no input binds": "graph() {\n  %0 = scalar {value=0} : i32[]\n"
+                               "  %1 = broadcast_to %0 {shape=[m]} : i32[m]\n  return %1\n}",
+}
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13 items 3 and 4, the part still open"
+                   " (graphc/testing/known.py)")
+@pytest.mark.parametrize("text", OPEN_TEXTS.values(), ids=OPEN_TEXTS.keys())
+def test_the_parser_rejects_values_that_do_not_fit_and_graphs_that_do_not_verify(text):
+    outcome = check_text(text)
+    assert not outcome.finding, f"{outcome.signature}: {outcome.detail}"
+
+
+@pytest.mark.xfail(strict=True, reason=NOT_FILED + "the type of x[1:-1] on a symbolic dimension m is"
+                   " m - 2, negative for m < 2 (NumPy's slice is empty)")
+def test_a_symbolic_slice_is_never_negative():
+    middle = Step("getitem", (0,), (("index", (("s", 1, -1, None),)),))
+    case = _case([Input("x", "float64", ("m", 3))], [middle], [1], np.zeros((0, 3)), binding=(("m", 0),))
+    assert _findings(case) == []
+
+
+@pytest.mark.xfail(strict=True, reason=NOT_FILED + "float32 sigmoid below -88.7: the NumPy backend"
+                   " (scipy.special.expit in float32) flushes to 0, the LLVM backend returns the subnormal")
+def test_a_float32_sigmoid_that_underflows_agrees_across_backends():
+    case = _case([Input("x", "float32", (2,))], [Step("sigmoid", (0,))], [1], np.array([0, -90], np.float32))
+    assert _findings(case) == []
+
+
+@pytest.mark.xfail(strict=True, reason=NOT_FILED + "fold-constants evaluates a constant max over an empty"
+                   " array and fails the compilation (PassError); without passes the call raises NumPy's"
+                   " ValueError")
+def test_a_constant_subgraph_that_raises_does_not_break_compilation():
+    case = _case([], [Step("eye", (), (("dtype", "float32"), ("m", 2), ("n", 0))),
+                      Step("max", (0,), (("axis", None), ("keepdims", True)))], [1])
+    assert _findings(case) == []
