@@ -29,7 +29,7 @@ from graphc.shapes import (
     numel,
     simplify_dim,
 )
-from graphc.validate import check_attrs, check_leaf, check_operands
+from graphc.validate import check_attrs, check_fill, check_leaf, check_operands
 
 Rule = Callable[[tuple[TensorType, ...], dict[str, Any]], TensorType]
 
@@ -363,6 +363,7 @@ def _flip_rule(types, attrs):
 
 def _pad_rule(types, attrs):
     (t,) = types
+    check_fill(attrs["value"], t.dtype)
     widths = attrs["widths"]
     if len(widths) != t.ndim:
         raise ValueError(f"pad widths {list(widths)} must give one (before, after) per dimension")

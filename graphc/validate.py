@@ -101,6 +101,12 @@ def check_leaf(op: str, type_: TensorType, attrs: dict[str, Any]) -> None:
     elif op == "arange":
         from graphc.ops import arange_length
 
+        if type_.dtype.category == 0:
+            raise TypeError("arange makes numbers, not bools")
+        bounds = (attrs["start"], attrs["stop"], attrs["step"])
+        if type_.dtype.category == 1 and not all(float(v).is_integer() for v in bounds):
+            raise TypeError(f"an {type_.dtype.name} arange has integer bounds, not {bounds}")
+
         length = arange_length(attrs["start"], attrs["stop"], attrs["step"])
         if type_.shape != (length,):
             raise ValueError(f"arange from {attrs['start']} to {attrs['stop']} by {attrs['step']}"
@@ -126,6 +132,14 @@ def _check_scalar(value, type_: TensorType) -> None:
     number = isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
     if category == 2 and not number:
         raise TypeError(f"a {type_.dtype.name} scalar must be a number, not {value!r}")
+
+
+def check_fill(value, dtype) -> None:
+    """A fill value (pad's) that `dtype` holds exactly: an integer in range for integer dtypes."""
+    if dtype.category == 1:
+        info = np.iinfo(dtype.numpy)
+        if not (float(value).is_integer() and info.min <= value <= info.max):
+            raise ValueError(f"pad value {value!r} does not fit in {dtype.name}")
 
 
 def check_operands(op: str, types: tuple) -> None:

@@ -21,14 +21,6 @@ class KnownIssue:
 
 
 KNOWN_OPEN = {
-    "parser-values": KnownIssue(
-        "issue 13 items 3 and 4, the part still open: the parser accepts attribute values of the"
-        " wrong kind or outside their dtype (pad {value=2147483648} on i32, arange {stop=3.5} on"
-        " bool), float constants that overflow their dtype (letting NumPy's RuntimeWarning"
-        " through), and graphs whose symbols no input binds",
-        ("parser: mismatch parser malformed attribute", "parser: mismatch parser unknown attribute",
-         "parser: mismatch parser verify", "parser: warning parser",
-         "parser: crash parser TypeError at numpy/__init__.py:__call__")),
 }
 
 
