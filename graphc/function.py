@@ -31,7 +31,7 @@ class Function:
                 raise GraphError(f"input {k} of graphc.function is a computed tensor ({as_node(t).op});"
                                  " inputs must be placeholders or leaf tensors")
         with paused_gc():
-            self.graph = Graph(inputs, outputs)
+            self.graph = self.graph_as_built = Graph(inputs, outputs)
             self.graph.verify()
             self.passes = passes
             if passes:

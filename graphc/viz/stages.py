@@ -109,12 +109,14 @@ def trace(graph: Graph, pipeline: str | None = None, backend: str | None = None,
 
 
 def function_stages(function) -> Stages:
-    """The stages of a compiled Function: its graph after its pipeline, then what its backend made.
+    """The stages of a compiled Function: its graph as built, after each pass of its pipeline
+    (replayed: passes are deterministic), then what its backend made.
 
-    The one place that reads a Function's insides (`graph`, `passes`, `backend`, `executable`).
+    The one place that reads a Function's insides (`graph_as_built`, `passes`, `backend`,
+    `executable`).
     """
-    stages = Stages("function", [Stage(f"after {function.passes or 'no passes'}", function.graph, "input")],
-                    function.passes, function.backend)
+    stages = trace(function.graph_as_built, function.passes, None, "function")
+    stages.backend = function.backend
     _add_compiled(stages, function.executable)
     return stages
 

@@ -66,8 +66,11 @@ def test_a_compiled_function_has_its_fused_step_kernels_and_code():
     x = graphc.placeholder("x", ("n", 4))
     f = graphc.function([x], graphc.softmax(x, -1))
     doc = json.loads(to_json(f))
-    assert [s["kind"] for s in doc["steps"]] == ["input", "backend"]
-    assert doc["backend"] == "llvm" and doc["pipeline"] == "-O1"
+    # the graph as built, each pass of -O1 (replayed), then fusion
+    assert [s["kind"] for s in doc["steps"]] == ["input", *["pass"] * 5, "backend"]
+    assert [s["name"] for s in doc["steps"]][1:] == ["canonicalize (1)", "fold-constants (2)", "simplify (3)",
+                                                     "cse (4)", "dce (5)", "fuse"]
+    assert doc["backend"] == "llvm" and doc["pipeline"] == "canonicalize,fold-constants,simplify,cse,dce"
     assert set(doc["code"]) == {"python", "llvm"}
     kernel = doc["kernels"][0]
     assert doc["nodes"][kernel["node"]]["op"] == "kernel" and kernel["name"] == "kernel0"
