@@ -225,23 +225,28 @@ def full(shape, fill_value, dtype=None, requires_grad: bool = False, device=None
 
 
 def zeros(*shape, dtype=dtypes.float32, device=None) -> Tensor:
+    """A tensor of `shape` filled with 0."""
     return full(_shape_args(shape), 0, dtype=dtype, device=device)
 
 
 def ones(*shape, dtype=dtypes.float32, device=None) -> Tensor:
+    """A tensor of `shape` filled with 1."""
     return full(_shape_args(shape), 1, dtype=dtype, device=device)
 
 
 def full_like(x: TensorLike, fill_value, dtype=None) -> Tensor:
+    """A tensor of `x`'s shape (and dtype, unless given) filled with `fill_value`."""
     node = _node(x)
     return full(node.shape, fill_value, dtype=dtype if dtype is not None else node.dtype)
 
 
 def zeros_like(x: TensorLike, dtype=None) -> Tensor:
+    """A tensor of `x`'s shape (and dtype, unless given) filled with 0."""
     return full_like(x, 0, dtype)
 
 
 def ones_like(x: TensorLike, dtype=None) -> Tensor:
+    """A tensor of `x`'s shape (and dtype, unless given) filled with 1."""
     return full_like(x, 1, dtype)
 
 

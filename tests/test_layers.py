@@ -21,7 +21,7 @@ FOLDERS = {"graphc": "graphc", "passes": "graphc.passes", "backends": "graphc.ba
 USER_API = {"graphc", "graphc.autograd", "graphc.cli", "graphc.cuda", "graphc.evaluate",
             "graphc.function", "graphc.functional", "graphc.tensor", "graphc.targets",
             "graphc.dask.function",
-            "graphc.viz.stages"}  # a picture's stages: a pipeline run and a compile
+            "graphc.viz.stages", "graphc.optable"}  # a picture's stages: a pipeline run and a compile
 # graphc.testing (the fuzzer and the tolerance model) is built on the user API, like a user's code.
 USER_API_PACKAGES = ("graphc.testing",)
 # The backend registry runs each backend's pipeline with the pass manager.
