@@ -6,7 +6,9 @@ to each page traps into the kernel, which zeroes it: for a 40 MB float32 output 
 on every call. `empty` hands out views of pooled blocks of at least MIN_BYTES instead: a
 block is free again when only the pool refers to it (the caller dropped every array over
 it), so an output the caller keeps is never reused, and intermediates a call deletes are
-reused by its later kernels. The pool grows to at most MAX_BYTES; past that, `np.empty`.
+reused by its later kernels. The pool grows to at most its limit (1 GiB, or
+`GRAPHC_POOL_BYTES`, e.g. `256M`; `0` turns pooling off; `set_limit` at run time); past
+that, `np.empty`.
 `handed_out(a)` tells the arrays `empty` returned (whole blocks, which a call may return
 to its caller as they are) from other views.
 """
@@ -14,6 +16,7 @@ to its caller as they are) from other views.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import threading
 import weakref
@@ -21,7 +24,23 @@ import weakref
 import numpy as np
 
 MIN_BYTES = 1 << 22  # 4 MiB: smaller arrays come from malloc's heap, already mapped
-MAX_BYTES = 1 << 30
+DEFAULT_LIMIT = 1 << 30
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+def parse_bytes(text: str) -> int:
+    """`"256M"` -> 268435456: a count of bytes with an optional K, M or G (powers of 1024)."""
+    value = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = value[-1:] if value[-1:] in _UNITS and value[-1:] else ""
+    number = value[:-1] if unit else value
+    if not number.isdigit():
+        raise ValueError(f"GRAPHC_POOL_BYTES must be a byte count such as 268435456, 256M or 1G,"
+                         f" got {text!r}")
+    return int(number) * _UNITS[unit]
+
+
+_limit = parse_bytes(os.environ["GRAPHC_POOL_BYTES"]) if "GRAPHC_POOL_BYTES" in os.environ \
+    else DEFAULT_LIMIT
 ALIGNMENT = 64  # pooled arrays start on a cache line (what streaming stores need)
 
 _lock = threading.Lock()
@@ -56,7 +75,7 @@ def empty(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         for block in blocks:
             if sys.getrefcount(block) == _FREE_REFCOUNT:
                 return _hand_out(block, shape, dtype)
-        if _held + nbytes <= MAX_BYTES:
+        if _held + nbytes <= _limit:
             block = np.empty(nbytes + ALIGNMENT, np.uint8)
             blocks.append(block)
             _held += nbytes
@@ -79,3 +98,26 @@ def handed_out(array: np.ndarray) -> bool:
 def held_bytes() -> int:
     """Bytes the pool holds, in use or free."""
     return _held
+
+
+def limit() -> int:
+    """The most bytes the pool will hold."""
+    return _limit
+
+
+def set_limit(nbytes: int) -> None:
+    """Hold at most `nbytes` from now on (0: no pooling), letting go of free blocks above it."""
+    global _limit, _held
+    if not isinstance(nbytes, int) or nbytes < 0:
+        raise ValueError(f"the buffer pool's limit must be a non-negative int of bytes, got {nbytes!r}")
+    with _lock:
+        _limit = nbytes
+        for size, blocks in _blocks.items():
+            free = {id(block) for block in blocks if sys.getrefcount(block) == _FREE_REFCOUNT}
+            kept = []
+            for block in blocks:
+                if id(block) in free and _held > _limit:
+                    _held -= size
+                else:
+                    kept.append(block)
+            blocks[:] = kept

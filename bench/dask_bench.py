@@ -24,6 +24,7 @@ import time
 
 import dask.array as da
 import numpy as np
+from dask.utils import parse_bytes
 from distributed import Client, LocalCluster
 
 import graphc
@@ -110,10 +111,13 @@ def main() -> None:
             run(client, args.gb, args.chunk_mb, args.repeat)
         return
     # One thread per worker, and graphc kernels on one thread each: the cluster's
-    # parallelism is its workers, for NumPy and graphc alike.
+    # parallelism is its workers, for NumPy and graphc alike. The buffer pool gets an eighth
+    # of a worker's memory limit.
+    pool = parse_bytes(args.memory_limit) // 8 if args.memory_limit != "auto" else None
+    env = {"GRAPHC_NUM_THREADS": "1", **({"GRAPHC_POOL_BYTES": str(pool)} if pool else {})}
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                       memory_limit=args.memory_limit, dashboard_address=None,
-                      env={"GRAPHC_NUM_THREADS": "1"}) as cluster, Client(cluster) as client:
+                      env=env) as cluster, Client(cluster) as client:
         run(client, args.gb, args.chunk_mb, args.repeat)
 
 

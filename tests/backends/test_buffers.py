@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import graphc
 from graphc.backends import buffers
@@ -53,3 +54,30 @@ def test_outputs_a_caller_keeps_are_never_overwritten_by_later_calls():
         np.testing.assert_allclose(e, np.exp(np.float32(k)) + 1, rtol=1e-6)
         np.testing.assert_array_equal(d, 2.0 * k)
     assert len({e.ctypes.data for e, _ in kept}) == len(kept)
+
+
+def test_the_limit_lets_go_of_free_blocks_and_stops_pooling():
+    before = buffers.limit()
+    try:
+        kept = buffers.empty(LARGE, F32)
+        dropped = buffers.empty(LARGE, F32)
+        del dropped
+        held = buffers.held_bytes()
+        buffers.set_limit(held - 1)  # one free block must go; the kept one stays
+        assert buffers.held_bytes() < held and buffers.handed_out(kept)
+        buffers.set_limit(0)
+        fresh = buffers.empty(LARGE, F32)
+        assert not buffers.handed_out(fresh)  # past the limit: a plain np.empty
+    finally:
+        buffers.set_limit(before)
+
+
+def test_the_limit_is_read_as_a_byte_count_with_units():
+    assert buffers.parse_bytes("256M") == 256 << 20
+    assert buffers.parse_bytes("1GiB") == 1 << 30
+    assert buffers.parse_bytes("4096") == 4096 and buffers.parse_bytes("0") == 0
+    for bad in ("lots", "-1", "1.5G", ""):
+        with pytest.raises(ValueError, match="GRAPHC_POOL_BYTES"):
+            buffers.parse_bytes(bad)
+    with pytest.raises(ValueError, match="non-negative int"):
+        buffers.set_limit(-1)
