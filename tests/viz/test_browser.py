@@ -146,3 +146,18 @@ def test_a_name_cannot_inject_markup_into_the_page(browser, show):
     assert browser.run("document.querySelectorAll('img').length") == 0
     assert "<img" in browser.run("document.querySelector('#panel h2').textContent")
     assert json.dumps(browser.run("document.title")).startswith('"graphc')
+
+
+def test_a_step_summary_lists_each_added_node_once(browser, show):
+    x = graphc.placeholder("x", ("n", 8))
+    y = graphc.softmax(x, -1)
+    doc = show(graphc.function([x], [y, graphc.grad(graphc.sum(y * y), x)]))
+    last = len(doc["steps"]) - 1
+    browser.run(f"document.querySelector('#timeline .step[data-step=\"{last}\"]').click();"
+                " window.graphc.idle()")
+    added = doc["steps"][last]["added"]
+    drawn = [i for i in added if doc["nodes"][i]["op"] != "scalar"]
+    items = browser.run("""(() => { const h = [...document.querySelectorAll('#panel h3')]
+        .find(e => e.textContent.startsWith('Added (')); return [h.textContent,
+        h.parentElement.querySelectorAll('li').length]; })()""")
+    assert items == [f"Added ({len(added)})", len(drawn)]

@@ -345,9 +345,11 @@ function kernelDetails(key, kernel) {
 function showStepSummary() {
   const step = state.view.step;
   const panel = $("panel");
+  // One item per node; a node drawn in several places (an input of two kernels) links to each.
   const list = (ids, label) => {
-    const keys = ids.flatMap((id) => state.view.keysOf.get(id) || []);
-    return section(`${label} (${ids.length})`, keys.length ? h("ul", {}, ...keys.slice(0, 100).map((k) => h("li", {}, nodeLink(k)))) : h("p", {class: "muted"}, ids.length ? "not drawn (scalars)" : "none"));
+    const drawn = ids.map((id) => state.view.keysOf.get(id) || []).filter((keys) => keys.length);
+    const item = (keys) => h("li", {}, ...keys.flatMap((k, i) => i ? [" · ", nodeLink(k)] : [nodeLink(k)]));
+    return section(`${label} (${ids.length})`, drawn.length ? h("ul", {}, ...drawn.slice(0, 100).map(item)) : h("p", {class: "muted"}, ids.length ? "not drawn (scalars)" : "none"));
   };
   const removed = step.removed.slice(0, 100).map((id) => h("li", {}, `${DOC.nodes[id].op} : ${DOC.nodes[id].type}` +
                                                        (DOC.nodes[id].name ? ` (${DOC.nodes[id].name})` : "")));
