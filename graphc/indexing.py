@@ -259,10 +259,10 @@ def getitem(x: TensorLike, index) -> Tensor:
     rest = tuple(t.shape[len(axes):])
     for k, positions in enumerate(flat):  # gather along the next indexed axis, per index
         keep = 0 if k == 0 else 1
-        shape = tuple(t.shape[:keep]) + (count if k == 0 else 1,) + tuple(t.shape[keep + 1:])
+        shape = (*tuple(t.shape[:keep]), count if k == 0 else 1, *tuple(t.shape[keep + 1:]))
         t = gather(t, keep, F.broadcast_to(F.reshape(positions, (count,) + (1,) * (t.ndim - 1)), shape))
         if k:
-            t = F.reshape(t, (count,) + tuple(t.shape[2:]))
+            t = F.reshape(t, (count, *tuple(t.shape[2:])))
     return _result_order(F.reshape(t, tuple(batch) + rest), len(batch), axes)
 
 
@@ -337,13 +337,13 @@ def _scatter_into(part: Tensor, axes: list[int], arrays: list[Tensor], values, a
         stride = stride * sizes[k] if k else stride
     if outside is not None:
         flat = F.where(outside, F.full((), _FAR_OUT, dtype=flat.dtype), flat)
-    merged = F.reshape(t, (numel(tuple(sizes)),) + rest)
+    merged = F.reshape(t, (numel(tuple(sizes)), *rest))
     order = _result_order(F.zeros(tuple(batch) + rest, dtype=part.dtype), len(batch), axes)
     src = F.broadcast_to(values if isinstance(values, Tensor) else F.tensor(values, dtype=part.dtype),
                          tuple(order.shape))
     src = _moved_front(src, _batch_axes(len(batch), axes, order.ndim)) if len(batch) else src
-    src = F.reshape(F.cast(src, part.dtype), (count,) + rest)
-    index = F.broadcast_to(F.reshape(flat, (count,) + (1,) * len(rest)), (count,) + rest)
+    src = F.reshape(F.cast(src, part.dtype), (count, *rest))
+    index = F.broadcast_to(F.reshape(flat, (count,) + (1,) * len(rest)), (count, *rest))
     scattered = _scatter(merged, 0, index, src, accumulate)
     back = F.reshape(scattered, tuple(sizes) + rest)
     inverse = [0] * back.ndim

@@ -470,7 +470,7 @@ def _at_most(small: Shape, large: Shape, skip: int | None, what: str) -> None:
         if isinstance(a, int) and isinstance(b, int):
             fits = a <= b
         else:
-            fits = dims_equal(a, b) is True or a == 1
+            fits = dims_equal(a, b) is True
         if not fits:
             raise ValueError(f"{what} ({format_shape(small)}, {format_shape(large)})"
                              f" in dimension {d}")
