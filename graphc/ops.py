@@ -446,7 +446,11 @@ def _setitem_rule(types, attrs):
     if value.dtype is not base.dtype:
         raise TypeError(f"the value must have the tensor's dtype {base.dtype.name}, not {value.dtype.name}")
     target = _getitem_rule((base,), attrs).shape
-    if len(value.shape) > len(target) or broadcast_shapes(value.shape, target) != target:
+    try:
+        fits = len(value.shape) <= len(target) and broadcast_shapes(value.shape, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
         raise ValueError(f"a value of shape {format_shape(value.shape)} cannot be assigned to"
                          f" an indexed part of shape {format_shape(target)}")
     return base

@@ -224,12 +224,22 @@ def _gather(node, y, g, x, index):
 
 
 def _scatter(node, y, g, base, index, src):
-    """Added: each source element gets the cotangent where it landed. Written: so does it
-    (all writers to one place share it, as torch), and the base loses what was overwritten."""
+    """Added: each source element gets the cotangent where it landed. Written: the base loses
+    it where it was overwritten, and of several writes to one place only the last (the one
+    that stays) gets it; torch gives it to all of them, which is what a symbolic count of
+    writes along `dim` falls back to here."""
     dim = node.attr("dim")
+    landed = F.gather(g, dim, index)
     if node.attr("accumulate"):
-        return g, None, F.gather(g, dim, index)
-    return F.scatter(g, dim, index, 0), None, F.gather(g, dim, index)
+        return g, None, landed
+    count = index.shape[dim]
+    if isinstance(count, int):
+        shape = [1] * index.ndim
+        shape[dim] = count
+        order = F.broadcast_to(F.reshape(F.arange(count), tuple(shape)), tuple(index.shape))
+        last = F.scatter(F.full(tuple(base.shape), -1, dtype=dtypes.int64), dim, index, order)
+        landed = F.where(F.gather(last, dim, index) == order, landed, F.zeros_like(landed))
+    return F.scatter(g, dim, index, 0), None, landed
 
 
 def _sqrt(node, y, g, x):
