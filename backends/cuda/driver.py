@@ -108,11 +108,13 @@ def lowering(kernel_calls: dict) -> dict:
         "argmin": _argreduce,
         "setitem": lambda a, n, ctx: (f"{_function(ctx, outside.setitem, 'setitem')}({a[0]}, {a[1]},"
                                       f" {ctx.ref(n.attr('index'), 'index')})"),
-        "gather": lambda a, n, ctx: f"{_function(ctx, support.gather, 'gather')}({a[0]}, {a[1]}, {int(n.attr('dim'))})",
+        "gather": lambda a, n, ctx: (f"{_function(ctx, support.gather, 'gather')}({a[0]}, {a[1]},"
+                                     f" {int(n.attr('dim'))})"),
         "scatter": lambda a, n, ctx: (f"{_function(ctx, support.scatter, 'scatter')}({', '.join(a)},"
                                       f" {int(n.attr('dim'))}, {bool(n.attr('accumulate'))})"),
-        "argsort": lambda a, n, ctx: (f"{_function(ctx, support.argsort, 'argsort')}({a[0]}, {int(n.attr('dim'))},"
-                                      f" {bool(n.attr('descending'))}, {n.inputs[0].dtype.name!r})"),
+        "argsort": lambda a, n, ctx: (f"{_function(ctx, support.argsort, 'argsort')}({a[0]},"
+                                      f" {int(n.attr('dim'))}, {bool(n.attr('descending'))},"
+                                      f" {n.inputs[0].dtype.name!r})"),
         "kernel": kernel,
         "result": NUMPY_LOWERING["result"],
         "stop_gradient": "{0}",

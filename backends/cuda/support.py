@@ -164,7 +164,8 @@ def gather(x: DeviceArray, index: DeviceArray, dim: int) -> DeviceArray:
     return out
 
 
-def scatter(base: DeviceArray, index: DeviceArray, src: DeviceArray, dim: int, accumulate: bool) -> DeviceArray:
+def scatter(base: DeviceArray, index: DeviceArray, src: DeviceArray, dim: int,
+            accumulate: bool) -> DeviceArray:
     """graphc's `scatter`: a copy of base with src written (or added) at index along dim."""
     device = base.device
     out = DeviceArray.empty(device, base.shape, base.dtype)
@@ -172,10 +173,11 @@ def scatter(base: DeviceArray, index: DeviceArray, src: DeviceArray, dim: int, a
     if not index.size:
         return out
     if not out.size:
-        raise IndexError(f"scatter: index {dim} is out of bounds for a dimension of size 0")
+        raise IndexError(f"scatter: every index is out of bounds for dimension {dim}, of size 0")
     out_sizes, i_strides, s_strides, i_sizes = _rank_dims(
         out.shape, element_strides(index), element_strides(src), index.shape)
-    args = runtime.Arguments.pack([ctypes.c_uint64(out.pointer), _dims(out_sizes), ctypes.c_uint64(index.pointer),
+    args = runtime.Arguments.pack([ctypes.c_uint64(out.pointer), _dims(out_sizes),
+                                   ctypes.c_uint64(index.pointer),
                                    _dims(i_strides), ctypes.c_uint64(src.pointer), _dims(s_strides),
                                    _dims(i_sizes), ctypes.c_int32(len(out_sizes)), ctypes.c_int32(dim),
                                    ctypes.c_int64(out.size)])

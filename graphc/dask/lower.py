@@ -103,8 +103,9 @@ def _whole(function, **attrs) -> Lower:
     def lower(node: Node, operands: list, ctx: Lowering) -> da.Array:
         whole = [x.rechunk(-1) if x.ndim else x for x in operands]
         values = {name: node.attr(attr) for name, attr in attrs.items()}
-        return da.map_blocks(lambda *blocks: function(*blocks, **values), *whole, dtype=node.dtype.numpy,
-                             chunks=tuple((d,) for d in ctx.shape(node.shape)), meta=np.empty((), node.dtype.numpy))
+        return da.map_blocks(lambda *blocks: function(*blocks, **values), *whole,
+                             dtype=node.dtype.numpy, chunks=tuple((d,) for d in ctx.shape(node.shape)),
+                             meta=np.empty((), node.dtype.numpy))
     return lower
 
 
