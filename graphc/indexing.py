@@ -327,7 +327,7 @@ def _scatter_into(part: Tensor, axes: list[int], arrays: list[Tensor], values, a
                           [part._node.type])
     flat, stride, outside = None, 1, None
     for k in reversed(range(len(arrays))):
-        positions = F.reshape(F.broadcast_to(arrays[k], batch), (count,))
+        positions = F.cast(F.reshape(F.broadcast_to(arrays[k], batch), (count,)), dtypes.int64)
         if k:  # the first index may count back (a negative flat index does the same)
             size = sizes[k]
             wrong = (positions < -size) | (positions >= size)
