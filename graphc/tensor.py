@@ -33,6 +33,7 @@ GRAD_FN_NAMES = {
     "reshape": "ViewBackward0", "broadcast_to": "ExpandBackward0", "cast": "ToCopyBackward0",
     "pad": "ConstantPadNdBackward0", "log1p": "Log1PBackward0", "expm1": "Expm1Backward0",
     "cat": "CatBackward0", "atan2": "Atan2Backward0", "mod": "RemainderBackward0",
+    "setitem": "CopySlices",
 }
 
 
