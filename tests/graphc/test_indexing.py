@@ -314,3 +314,28 @@ def test_the_gradient_graph_of_a_symbolic_gather_compiles_on_dask():
     want = f(gc.tensor(a), gc.tensor(idx))
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w.numpy())
+
+
+DOCS_MODEL = """graph(%x: f32[n], %w: f32[3] = parameter {name="w", value=dense<[1.0, 2.0, 3.0]>}) {
+  %0 = scalar {value=2.0} : f32[]
+  %1 = mul %x, %0 : f32[n]
+  %2 = getitem %1 {index=[[1, none, 2]]} : f32[floor(n/2)]
+  return %2, %x
+}
+"""
+
+
+def test_graphc_grad_of_the_docs_model_with_a_strided_symbolic_slice(tmp_path, capsys):
+    # docs/passes.md's model.gir: d sum(2 x[1::2]) / dx is 2 at odd positions, 0 elsewhere.
+    from graphc.cli import main
+    from graphc.parser import parse
+
+    path = tmp_path / "model.gir"
+    path.write_text(DOCS_MODEL)
+    assert main(["grad", str(path), "--wrt", "x"]) == 0
+    graph = parse(capsys.readouterr().out)
+    f = gc.function(list(graph.inputs[:1]), list(graph.outputs), backend="numpy")
+    for n in (1, 4, 7):
+        want = np.zeros(n, np.float32)
+        want[1::2] = 2
+        np.testing.assert_array_equal(f(np.ones(n, np.float32))[0], want)
