@@ -617,47 +617,6 @@ def stack(tensors: Sequence[TensorLike], axis: int = 0, *, dim: int | None = Non
     return cat([unsqueeze(t, axis) for t in tensors], axis=axis)
 
 
-def getitem(x: TensorLike, index) -> Tensor:
-    """Basic indexing: ints, slices (with steps), None and Ellipsis; negative indices count back."""
-    node = _node(x)
-    if not isinstance(index, tuple):
-        index = (index,)
-    entries = []
-    consuming = builtins.sum(1 for i in index if i is not None and i is not Ellipsis)
-    if builtins.sum(1 for i in index if i is Ellipsis) > 1:
-        raise build_error("getitem", "an index can only have one Ellipsis (...)", [node.type])
-    for item in index:
-        if item is Ellipsis:
-            entries.extend([(None, None, None)] * builtins.max(0, node.ndim - consuming))
-        elif item is None:
-            entries.append(None)
-        elif isinstance(item, slice):
-            with checking("getitem", node.type):
-                entries.append(tuple(_index_int(v) for v in (item.start, item.stop, item.step)))
-        elif isinstance(item, (int, np.integer)) and not isinstance(item, (bool, np.bool_)):
-            entries.append(int(item))
-        elif (isinstance(item, Tensor) and item.ndim == 0 and item.dtype.category == 1
-              and not item.is_symbolic):
-            entries.append(int(item.item()))
-        else:
-            raise build_error("getitem", f"unsupported index {_short(item)}; graphc supports ints,"
-                              " slices, None and Ellipsis (basic indexing)", [node.type])
-    if consuming > node.ndim:
-        raise build_error("getitem", f"too many indices ({consuming}) for a tensor of shape"
-                          f" {format_shape(node.shape)}", [node.type])
-    return _wrap(make("getitem", (node,), index=tuple(entries)), x)
-
-
-def _index_int(value):
-    if value is None:
-        return None
-    if isinstance(value, Tensor):
-        value = value.item()
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"slice bounds must be ints or None, got {value!r}")
-    return int(value)
-
-
 # ---------------------------------------------------------------------- linalg
 
 def matmul(x: TensorLike, y: TensorLike) -> Tensor:
@@ -679,3 +638,16 @@ def dot(x: TensorLike, y: TensorLike) -> Tensor:
 # ------------------------------------------ compositions (graphc/compositions.py)
 
 from graphc.compositions import log_softmax, logsumexp, softmax  # noqa: E402, F401 - they use the above
+from graphc.indexing import (  # noqa: E402, F401 - they use the above
+    argsort,
+    gather,
+    getitem,
+    index_put,
+    index_select,
+    scatter,
+    scatter_add,
+    setitem,
+    sort,
+    take_along_dim,
+    topk,
+)

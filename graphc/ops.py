@@ -403,16 +403,19 @@ def slice_length(dim, start, stop, step):
         raise ValueError("slice step cannot be zero")
     if isinstance(dim, int):
         return len(range(dim)[slice(start, stop, step)])
-    if step < 0:
-        raise ValueError(f"negative slice steps on a symbolic dimension ({dim}) are not supported")
 
     def bound(v, default):
         if v is None:
             return default
         return v if v >= 0 else dim + v
 
-    lo, hi = bound(start, 0), bound(stop, dim)
-    length = (hi - lo + step - 1) // step if step > 1 else hi - lo
+    # Bounds on a symbolic dimension are taken to lie inside it (no clamping).
+    if step < 0:  # from start (default: the last) down to just above stop (default: before 0)
+        lo, hi, step = bound(start, dim - 1), bound(stop, -1), -step
+        length = (lo - hi + step - 1) // step if step > 1 else lo - hi
+    else:
+        lo, hi = bound(start, 0), bound(stop, dim)
+        length = (hi - lo + step - 1) // step if step > 1 else hi - lo
     return simplify_dim(sympy.sympify(length))
 
 
@@ -438,6 +441,78 @@ def _getitem_rule(types, attrs):
     return TensorType(t.dtype, tuple(shape))
 
 
+def _setitem_rule(types, attrs):
+    base, value = types
+    if value.dtype is not base.dtype:
+        raise TypeError(f"the value must have the tensor's dtype {base.dtype.name}, not {value.dtype.name}")
+    target = _getitem_rule((base,), attrs).shape
+    try:
+        fits = len(value.shape) <= len(target) and broadcast_shapes(value.shape, target) == target
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"a value of shape {format_shape(value.shape)} cannot be assigned to"
+                         f" an indexed part of shape {format_shape(target)}")
+    return base
+
+
+def _index_operand(index: TensorType, what: str) -> None:
+    if index.dtype.category != 1:
+        raise TypeError(f"the {what} must be an integer tensor, not {index.dtype.name}")
+
+
+def _check_axis(axis: int, ndim: int) -> None:
+    if not 0 <= axis < max(ndim, 1):
+        raise IndexError(f"dim {axis} is out of range for {ndim} dimensions")
+
+
+def _at_most(small: Shape, large: Shape, skip: int | None, what: str) -> None:
+    """Each size of `small` is at most that of `large` (but along `skip`), where it is known."""
+    for d, (a, b) in enumerate(zip(small, large)):
+        if d == skip:
+            continue
+        if isinstance(a, int) and isinstance(b, int):
+            fits = a <= b
+        else:
+            fits = dims_equal(a, b) is True
+        if not fits:
+            raise ValueError(f"{what} ({format_shape(small)}, {format_shape(large)})"
+                             f" in dimension {d}")
+
+
+def _gather_rule(types, attrs):
+    x, index = types
+    _index_operand(index, "index")
+    _check_axis(attrs["dim"], x.ndim)
+    if index.ndim != x.ndim:
+        raise ValueError(f"the index must have as many dimensions as the tensor ({x.ndim}), not {index.ndim}")
+    _at_most(index.shape, x.shape, attrs["dim"], "the index may not be larger than the tensor")
+    return TensorType(x.dtype, index.shape)
+
+
+def _scatter_rule(types, attrs):
+    base, index, src = types
+    _index_operand(index, "index")
+    _check_axis(attrs["dim"], base.ndim)
+    if src.dtype is not base.dtype:
+        raise TypeError(f"the source must have the tensor's dtype {base.dtype.name}, not {src.dtype.name}")
+    if attrs["accumulate"] and base.dtype is dtypes.bool_:
+        raise TypeError("scatter_add adds numbers, not bools")
+    if not index.ndim == src.ndim == base.ndim:
+        raise ValueError("the tensor, the index and the source must have one number of dimensions")
+    if any(dims_equal(a, b) is not True for a, b in zip(index.shape, src.shape)):
+        raise ValueError(f"the index {format_shape(index.shape)} and the source"
+                         f" {format_shape(src.shape)} must have one shape")
+    _at_most(index.shape, base.shape, attrs["dim"], "the index may not be larger than the tensor")
+    return base
+
+
+def _argsort_rule(types, attrs):
+    (x,) = types
+    _check_axis(attrs["dim"], x.ndim)
+    return TensorType(dtypes.int64, x.shape)
+
+
 _define("reshape", "shape", 1, _reshape_rule, "the same elements in a new shape (row-major)", view=True)
 _define("broadcast_to", "shape", 1, _broadcast_to_rule, "repeat size-1 and missing dimensions",
         view=True, method=True)
@@ -446,6 +521,17 @@ _define("flip", "shape", 1, _flip_rule, "reverse the order of elements along axe
 _define("pad", "shape", 1, _pad_rule, "surround with a constant value", method=True)
 _define("cat", "shape", None, _cat_rule, "join tensors along an existing axis")
 _define("getitem", "shape", 1, _getitem_rule, "basic indexing: ints, slices, new axes", view=True)
+_define("setitem", "shape", 2, _setitem_rule,
+        "x0 with x0[index] (basic indexing) replaced by x1, broadcast")
+_define("gather", "shape", 2, _gather_rule,
+        "out[i][j] = x0[i][x1[i][j]] along dim (torch.gather; negative indices count back)",
+        method=True)
+_define("scatter", "shape", 3, _scatter_rule,
+        "x0 with x2 written (accumulate: added) at the indices x1 along dim (torch.scatter)",
+        method=True)
+_define("argsort", "other", 1, _argsort_rule,
+        "indices that sort along dim, stably (NaN last; descending: reversed, ties in order)",
+        method=True)
 
 
 # ----------------------------------------------------------------------------- linalg

@@ -33,6 +33,7 @@ GRAD_FN_NAMES = {
     "reshape": "ViewBackward0", "broadcast_to": "ExpandBackward0", "cast": "ToCopyBackward0",
     "pad": "ConstantPadNdBackward0", "log1p": "Log1PBackward0", "expm1": "Expm1Backward0",
     "cat": "CatBackward0", "atan2": "Atan2Backward0", "mod": "RemainderBackward0",
+    "setitem": "CopySlices",
 }
 
 
@@ -300,6 +301,21 @@ class Tensor:
     def __ge__(self, other): return F.ge(self, other)
     def __getitem__(self, index): return F.getitem(self, index)
 
+    def __setitem__(self, index, value) -> None:
+        """`t[index] = value`: `t` now names the updated value (graphc/indexing.py)."""
+        self._rebind(F.setitem(self, index, value), "index assignment")
+
+    def _rebind(self, new: Tensor, what: str) -> None:
+        """Make this tensor name `new`, the result of an in-place-looking update (PyTorch's
+        in-place ops); tensors made from the old value keep it."""
+        from graphc.grad_mode import is_grad_enabled
+
+        if self.requires_grad and not self._node.inputs and is_grad_enabled():
+            raise RuntimeError(f"a leaf tensor that requires grad cannot take an {what};"
+                               " do it under graphc.no_grad() or on a copy")
+        self._node, self._value = new._node, None
+        self.requires_grad = self.requires_grad or new.requires_grad
+
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's and PyTorch's name
         return F.permute(self, tuple(reversed(range(self.ndim))))
@@ -355,7 +371,8 @@ class Tensor:
 # Methods that call the function of the same name with the tensor first: those of the ops
 # whose `method` trait says so, and of these compositions.
 _METHODS = (*sorted(ops_with("method")),
-            "squeeze", "unsqueeze", "dot", "softmax", "log_softmax", "logsumexp")
+            "squeeze", "unsqueeze", "dot", "softmax", "log_softmax", "logsumexp",
+            "scatter_add", "sort", "topk", "index_select", "take_along_dim", "index_put")
 
 
 def _method(name: str):

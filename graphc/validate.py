@@ -70,6 +70,10 @@ ATTRIBUTES: dict[str, dict[str, Check]] = {
     "pad": {"widths": WIDTHS, "value": SCALAR},
     "cat": {"axis": INT},
     "getitem": {"index": INDEX},
+    "setitem": {"index": INDEX},
+    "gather": {"dim": INT},
+    "scatter": {"dim": INT, "accumulate": BOOL},
+    "argsort": {"dim": INT, "descending": BOOL},
     "kernel": {"body": ANY, "kind": STR},  # the kernel's type rule checks its body
     "result": {"index": INT},
 }

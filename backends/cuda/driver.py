@@ -17,7 +17,8 @@ from graphc.kernel import REDUCE_OPS, VIEW_OPS
 from graphc.node import Node
 
 DEVICE = "dev"  # the name of the device in the generated function's globals
-FRESH = frozenset({"kernel", "result", "matmul", "cat", "pad", "argmax", "argmin"})
+FRESH = frozenset({"kernel", "result", "matmul", "cat", "pad", "argmax", "argmin",
+                   "setitem", "gather", "scatter", "argsort"})
 
 
 def _function(ctx, function, name: str) -> str:
@@ -105,6 +106,15 @@ def lowering(kernel_calls: dict) -> dict:
         "matmul": _call(cublas.matmul, "matmul"),
         "argmax": _argreduce,
         "argmin": _argreduce,
+        "setitem": lambda a, n, ctx: (f"{_function(ctx, outside.setitem, 'setitem')}({a[0]}, {a[1]},"
+                                      f" {ctx.ref(n.attr('index'), 'index')})"),
+        "gather": lambda a, n, ctx: (f"{_function(ctx, support.gather, 'gather')}({a[0]}, {a[1]},"
+                                     f" {int(n.attr('dim'))})"),
+        "scatter": lambda a, n, ctx: (f"{_function(ctx, support.scatter, 'scatter')}({', '.join(a)},"
+                                      f" {int(n.attr('dim'))}, {bool(n.attr('accumulate'))})"),
+        "argsort": lambda a, n, ctx: (f"{_function(ctx, support.argsort, 'argsort')}({a[0]},"
+                                      f" {int(n.attr('dim'))}, {bool(n.attr('descending'))},"
+                                      f" {n.inputs[0].dtype.name!r})"),
         "kernel": kernel,
         "result": NUMPY_LOWERING["result"],
         "stop_gradient": "{0}",

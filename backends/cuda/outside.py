@@ -2,7 +2,8 @@
 
 Leaves are uploaded to the device (constants, scalars, `arange` and `eye` once per device;
 parameters at each call, since the user may change their arrays), `cat` and `pad` are strided
-copies into a fresh array, argmax/argmin and integer matmul are support kernels, float matmul
+copies into a fresh array, as is `setitem`; argmax/argmin, gather, scatter, argsort and
+integer matmul are support kernels, float matmul
 is cuBLAS, and views are DeviceArray methods. Nothing here runs on the host's NumPy.
 """
 
@@ -80,3 +81,12 @@ def pad(x: DeviceArray, widths: tuple[tuple[int, int], ...], value) -> DeviceArr
     support.copy_into(out.index([(lo, lo + d, 1) for d, (lo, _) in zip(x.shape, widths)]), x)
     return out
 
+
+
+def setitem(base: DeviceArray, value: DeviceArray, index) -> DeviceArray:
+    """A copy of base with base[index] (graphc's basic index entries) replaced by value."""
+    out = DeviceArray.empty(base.device, base.shape, base.dtype)
+    support.copy_into(out, base)
+    part = out.index(index)
+    support.copy_into(part, value.broadcast_to(part.shape))
+    return out

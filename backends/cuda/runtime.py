@@ -18,7 +18,9 @@ import weakref
 from dataclasses import dataclass
 
 NO_DEVICE = "no CUDA device is available (the CUDA backend compiles without one, but runs only on a GPU)"
-STATUS_ERRORS = {1: (ValueError, "Integers to negative integer powers are not allowed.")}
+STATUS_ERRORS = {1: (ValueError, "Integers to negative integer powers are not allowed."),
+                 2: (IndexError, "an index of gather, scatter or integer-array indexing is out of"
+                                 " bounds for its dimension")}
 _lock = threading.Lock()
 
 

@@ -140,3 +140,168 @@ __device__ __forceinline__ void gc_imatmul(T* c, const T* a, const T* b, long lo
 GC_IMATMUL(bool, bool)
 GC_IMATMUL(int32, int)
 GC_IMATMUL(int64, long long)
+
+// ------------------------------------------------------------------------------- indexing
+// gather, scatter and argsort (graphc/indexing.py). An index outside its dimension sets
+// GC_INDEX_OUT_OF_RANGE in gc_status, which the launcher turns into NumPy's IndexError.
+#define GC_INDEX_OUT_OF_RANGE 2u
+
+// An index of a dimension of `size` counted from 0, or -1 (and the error raised) outside it.
+template <typename I>
+__device__ __forceinline__ long long gc_wrapped_index(I k, long long size) {
+  const long long v = (long long)k;
+  if (v < -size || v >= size) { gc_raise(GC_INDEX_OUT_OF_RANGE); return -1; }
+  return v < 0 ? v + size : v;
+}
+
+// out[c] = x[c with c[dim] replaced by index[c]], for every coordinate c of index's `sizes`
+// (out is contiguous in that shape; x and index have element strides).
+template <typename T, typename I>
+__device__ __forceinline__ void gc_gather(T* out, const T* x, GcDims x_strides, const I* index,
+                                          GcDims index_strides, GcDims sizes, int rank, int dim,
+                                          long long dim_size, long long n) {
+  for (long long i = GC_GRID_START; i < n; i += GC_GRID_STEP) {
+    long long q = i, from = 0, at = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      const long long c = q % sizes.v[d];
+      q /= sizes.v[d];
+      at += c * index_strides.v[d];
+      if (d != dim) from += c * x_strides.v[d];
+    }
+    const long long k = gc_wrapped_index(index[at], dim_size);
+    out[i] = k < 0 ? T() : x[from + k * x_strides.v[dim]];
+  }
+}
+
+// One element of scatter: written (the last write wins) or added.
+__device__ __forceinline__ int gc_scatter_sum(int acc, int value) { return gc_add(acc, value); }
+__device__ __forceinline__ long long gc_scatter_sum(long long acc, long long value) { return gc_add(acc, value); }
+__device__ __forceinline__ float gc_scatter_sum(float acc, float value) { return acc + value; }
+__device__ __forceinline__ double gc_scatter_sum(double acc, double value) { return acc + value; }
+__device__ __forceinline__ unsigned short gc_scatter_sum(unsigned short acc, unsigned short value) {
+  return gc_float_to_half(gc_half_to_float(acc) + gc_half_to_float(value));
+}
+struct GcScatterSet {
+  template <typename T> static __device__ __forceinline__ T apply(T acc, T value) { return value; }
+};
+struct GcScatterAdd {
+  template <typename T> static __device__ __forceinline__ T apply(T acc, T value) {
+    return gc_scatter_sum(acc, value);
+  }
+};
+
+// out (contiguous, holding the base) gets src written or added where index points along
+// `dim`: one thread per element of out walks the index column that may point at it, in
+// order, so repeated indices resolve as NumPy's (last write wins, sums in order).
+template <typename T, typename I, typename Op>
+__device__ __forceinline__ void gc_scatter(T* out, GcDims out_sizes, const I* index,
+                                           GcDims index_strides, const T* src, GcDims src_strides,
+                                           GcDims index_sizes, int rank, int dim, long long n) {
+  for (long long i = GC_GRID_START; i < n; i += GC_GRID_STEP) {
+    long long q = i, at = 0, from = 0, target = 0;
+    bool covered = true;
+    for (int d = rank - 1; d >= 0; --d) {
+      const long long c = q % out_sizes.v[d];
+      q /= out_sizes.v[d];
+      if (d == dim) { target = c; continue; }
+      covered = covered && c < index_sizes.v[d];
+      at += c * index_strides.v[d];
+      from += c * src_strides.v[d];
+    }
+    if (!covered) continue;
+    T acc = out[i];
+    for (long long k = 0; k < index_sizes.v[dim]; ++k) {
+      if (gc_wrapped_index(index[at + k * index_strides.v[dim]], out_sizes.v[dim]) != target) continue;
+      const T value = src[from + k * src_strides.v[dim]];
+      acc = Op::apply(acc, value);
+    }
+    out[i] = acc;
+  }
+}
+
+// Whether element (a, ia) comes before (b, ib) in a stable sort: NaN is the largest value,
+// equal elements keep their order (also when descending).
+template <typename T, bool DESCENDING>
+__device__ __forceinline__ bool gc_sorts_before(T a, long long ia, T b, long long ib) {
+  const bool a_nan = a != a, b_nan = b != b;
+  if (a_nan || b_nan) {
+    if (a_nan && b_nan) return ia < ib;
+    return DESCENDING ? a_nan : b_nan;
+  }
+  if (a == b) return ia < ib;
+  return DESCENDING ? a > b : a < b;
+}
+
+// out[o, rank, i] = r for each element x[o, r, i] (contiguous [outer, count, inner]), where
+// rank counts the elements of its row that sort before it: one thread per element.
+template <typename M, typename T, bool DESCENDING>
+__device__ __forceinline__ void gc_argsort(long long* out, const M* x, long long outer,
+                                           long long count, long long inner) {
+  for (long long w = GC_GRID_START; w < outer * count * inner; w += GC_GRID_STEP) {
+    const long long o = w / (count * inner), r = w / inner % count, in = w % inner;
+    const M* row = x + o * count * inner + in;
+    const T value = gc_arg_value<M, T>(row[r * inner]);
+    long long rank = 0;
+    for (long long s = 0; s < count; ++s)
+      rank += gc_sorts_before<T, DESCENDING>(gc_arg_value<M, T>(row[s * inner]), s, value, r);
+    out[(o * count + rank) * inner + in] = r;
+  }
+}
+
+#define GC_GATHER_SCATTER(SIZE, T, ISIZE, I)                                                     \
+  extern "C" __global__ void gc_gather_##SIZE##_##ISIZE(T* out, const T* x, GcDims x_strides,    \
+                                                        const I* index, GcDims index_strides,    \
+                                                        GcDims sizes, int rank, int dim,         \
+                                                        long long dim_size, long long n) {       \
+    gc_gather<T, I>(out, x, x_strides, index, index_strides, sizes, rank, dim, dim_size, n);     \
+  }                                                                                              \
+  extern "C" __global__ void gc_scatter_##SIZE##_##ISIZE(T* out, GcDims out_sizes, const I* index,\
+                                                         GcDims index_strides, const T* src,     \
+                                                         GcDims src_strides, GcDims index_sizes, \
+                                                         int rank, int dim, long long n) {       \
+    gc_scatter<T, I, GcScatterSet>(out, out_sizes, index, index_strides, src, src_strides, index_sizes, \
+                            rank, dim, n);                                                       \
+  }
+GC_GATHER_SCATTER(1, unsigned char, 4, int)
+GC_GATHER_SCATTER(1, unsigned char, 8, long long)
+GC_GATHER_SCATTER(2, unsigned short, 4, int)
+GC_GATHER_SCATTER(2, unsigned short, 8, long long)
+GC_GATHER_SCATTER(4, unsigned int, 4, int)
+GC_GATHER_SCATTER(4, unsigned int, 8, long long)
+GC_GATHER_SCATTER(8, unsigned long long, 4, int)
+GC_GATHER_SCATTER(8, unsigned long long, 8, long long)
+
+#define GC_SCATTER_ADD(NAME, T, ISIZE, I)                                                        \
+  extern "C" __global__ void gc_scatter_add_##NAME##_##ISIZE(                                    \
+      T* out, GcDims out_sizes, const I* index, GcDims index_strides, const T* src,              \
+      GcDims src_strides, GcDims index_sizes, int rank, int dim, long long n) {                  \
+    gc_scatter<T, I, GcScatterAdd>(out, out_sizes, index, index_strides, src, src_strides, index_sizes,  \
+                           rank, dim, n);                                                        \
+  }
+GC_SCATTER_ADD(int32, int, 4, int)
+GC_SCATTER_ADD(int32, int, 8, long long)
+GC_SCATTER_ADD(int64, long long, 4, int)
+GC_SCATTER_ADD(int64, long long, 8, long long)
+GC_SCATTER_ADD(float16, unsigned short, 4, int)
+GC_SCATTER_ADD(float16, unsigned short, 8, long long)
+GC_SCATTER_ADD(float32, float, 4, int)
+GC_SCATTER_ADD(float32, float, 8, long long)
+GC_SCATTER_ADD(float64, double, 4, int)
+GC_SCATTER_ADD(float64, double, 8, long long)
+
+#define GC_ARGSORT(NAME, M, T)                                                                   \
+  extern "C" __global__ void gc_argsort_##NAME(long long* out, const M* x, long long outer,      \
+                                               long long count, long long inner) {               \
+    gc_argsort<M, T, false>(out, x, outer, count, inner);                                        \
+  }                                                                                              \
+  extern "C" __global__ void gc_argsort_descending_##NAME(long long* out, const M* x,            \
+                                                          long long outer, long long count,      \
+                                                          long long inner) {                     \
+    gc_argsort<M, T, true>(out, x, outer, count, inner);                                         \
+  }
+GC_ARGSORT(bool, bool, int)
+GC_ARGSORT(int32, int, int)
+GC_ARGSORT(int64, long long, long long)
+GC_ARGSORT(float16, unsigned short, float)
+GC_ARGSORT(float32, float, float)
+GC_ARGSORT(float64, double, double)

@@ -130,3 +130,75 @@ def integer_matmul(c: DeviceArray, a: DeviceArray, b: DeviceArray, batch: int, m
                                   + [ctypes.c_int64(v) for v in (batch, m, n, k, a_batch, b_batch)])
     runtime.launch(device, function(device, f"gc_matmul_{_MATMUL[c.dtype.name]}"),
                    grid(device, batch * m * n), BLOCK, args)
+
+
+# ---------------------------------------------------------------------------- indexing
+
+def _raise_flagged(device: runtime.Device) -> None:
+    """NumPy's error for what a support kernel flagged (an index out of range)."""
+    device.check_status(device.module(_compiled(device.arch).cubin))
+
+
+def _rank_dims(*shapes) -> list[list[int]]:
+    """Shapes of rank 0 as one dimension of size 1; more than MAX_RANK is refused."""
+    if len(shapes[0]) > MAX_RANK:
+        raise ValueError(f"the CUDA backend indexes arrays of at most {MAX_RANK} dimensions")
+    return [list(s) or [1] for s in shapes]
+
+
+def gather(x: DeviceArray, index: DeviceArray, dim: int) -> DeviceArray:
+    """torch.gather (graphc's `gather`): out has index's shape."""
+    device = x.device
+    out = DeviceArray.empty(device, index.shape, x.dtype)
+    if not out.size:
+        return out
+    sizes, x_strides, i_strides = _rank_dims(index.shape, element_strides(x), element_strides(index))
+    dim_size = x.shape[dim] if x.ndim else 1
+    args = runtime.Arguments.pack([ctypes.c_uint64(out.pointer), ctypes.c_uint64(x.pointer), _dims(x_strides),
+                                   ctypes.c_uint64(index.pointer), _dims(i_strides), _dims(sizes),
+                                   ctypes.c_int32(len(sizes)), ctypes.c_int32(dim), ctypes.c_int64(dim_size),
+                                   ctypes.c_int64(out.size)])
+    name = f"gc_gather_{x.itemsize}_{index.itemsize}"
+    runtime.launch(device, function(device, name), grid(device, out.size), BLOCK, args)
+    _raise_flagged(device)
+    return out
+
+
+def scatter(base: DeviceArray, index: DeviceArray, src: DeviceArray, dim: int,
+            accumulate: bool) -> DeviceArray:
+    """graphc's `scatter`: a copy of base with src written (or added) at index along dim."""
+    device = base.device
+    out = DeviceArray.empty(device, base.shape, base.dtype)
+    copy_into(out, base)
+    if not index.size:
+        return out
+    if not out.size:
+        raise IndexError(f"scatter: every index is out of bounds for dimension {dim}, of size 0")
+    out_sizes, i_strides, s_strides, i_sizes = _rank_dims(
+        out.shape, element_strides(index), element_strides(src), index.shape)
+    args = runtime.Arguments.pack([ctypes.c_uint64(out.pointer), _dims(out_sizes),
+                                   ctypes.c_uint64(index.pointer),
+                                   _dims(i_strides), ctypes.c_uint64(src.pointer), _dims(s_strides),
+                                   _dims(i_sizes), ctypes.c_int32(len(out_sizes)), ctypes.c_int32(dim),
+                                   ctypes.c_int64(out.size)])
+    kind = f"add_{base.dtype.name}" if accumulate else str(base.itemsize)
+    runtime.launch(device, function(device, f"gc_scatter_{kind}_{index.itemsize}"),
+                   grid(device, out.size), BLOCK, args)
+    _raise_flagged(device)
+    return out
+
+
+def argsort(x: DeviceArray, dim: int, descending: bool, dtype_name: str) -> DeviceArray:
+    """graphc's `argsort` (stable, NaN largest) along `dim`."""
+    device = x.device
+    out = DeviceArray.empty(device, x.shape, np.int64)
+    if not x.size:
+        return out
+    x = x.contiguous()
+    outer, count = math.prod(x.shape[:dim]), x.shape[dim] if x.ndim else 1
+    inner = math.prod(x.shape[dim + 1:])
+    args = runtime.Arguments.pack([ctypes.c_uint64(out.pointer), ctypes.c_uint64(x.pointer),
+                                   ctypes.c_int64(outer), ctypes.c_int64(count), ctypes.c_int64(inner)])
+    name = f"gc_argsort_{'descending_' if descending else ''}{dtype_name}"
+    runtime.launch(device, function(device, name), grid(device, x.size), BLOCK, args)
+    return out

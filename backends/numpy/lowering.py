@@ -55,6 +55,15 @@ def _shape(node: Node, ctx, attr: str = "shape") -> str:
 
 
 def _getitem(args, node: Node, ctx) -> str:
+    return f"{args[0]}[{_index(node)}]"
+
+
+def _setitem(args, node: Node, ctx) -> str:
+    return f"rt.setitem({args[0]}, {args[1]}, np.s_[{_index(node)}])"
+
+
+def _index(node: Node) -> str:
+    """The subscript of a basic index (validated ints and None), `()` for an empty one."""
     parts = []
     for entry in node.attr("index"):
         if entry is None:
@@ -64,9 +73,7 @@ def _getitem(args, node: Node, ctx) -> str:
         else:
             start, stop, step = entry
             parts.append(f"{_int_or_none(start)}:{_int_or_none(stop)}:{_int_or_none(step)}")
-    if not parts:
-        return f"{args[0]}[()]"
-    return f"{args[0]}[{', '.join(parts)}]"
+    return ", ".join(parts) if parts else "()"
 
 
 def _leaf_value(args, node: Node, ctx) -> str:
@@ -158,6 +165,11 @@ LOWERING = {
                               f" constant_values={ctx.ref(n.attr('value'))})" if n.ndim else a[0]),
     "cat": lambda a, n, ctx: f"np.concatenate(({', '.join(a)},), axis={int(n.attr('axis'))})",
     "getitem": _getitem,
+    "setitem": _setitem,
+    "gather": lambda a, n, ctx: f"rt.gather({a[0]}, {a[1]}, {int(n.attr('dim'))})",
+    "scatter": lambda a, n, ctx: (f"rt.scatter({a[0]}, {a[1]}, {a[2]}, {int(n.attr('dim'))},"
+                                  f" {bool(n.attr('accumulate'))})"),
+    "argsort": lambda a, n, ctx: f"rt.argsort({a[0]}, {int(n.attr('dim'))}, {bool(n.attr('descending'))})",
     # linear algebra
     "matmul": "np.matmul({0}, {1})",
     # fusion

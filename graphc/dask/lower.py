@@ -15,6 +15,7 @@ import dask.array as da
 import numpy as np
 from dask.array.core import normalize_chunks
 
+from graphc import index_arrays
 from graphc.dask.chunks import ChunkPlan
 from graphc.dask.kernels import run_blocks, run_reduce
 from graphc.graph import Graph
@@ -96,6 +97,23 @@ def _arg_reduction(node: Node, operands: list, ctx: Lowering) -> da.Array:
     return function(x, axis=axis, keepdims=keepdims)
 
 
+def _whole(function, **attrs) -> Lower:
+    """An op that may move any element anywhere (gather, scatter, argsort, setitem) runs on
+    its operands each made one block: correct, but not spread over workers."""
+    def lower(node: Node, operands: list, ctx: Lowering) -> da.Array:
+        whole = [x.rechunk(-1) if x.ndim else x for x in operands]
+        values = {name: node.attr(attr) for name, attr in attrs.items()}
+        return da.map_blocks(lambda *blocks: function(*blocks, **values), *whole,
+                             dtype=node.dtype.numpy, chunks=tuple((d,) for d in ctx.shape(node.shape)),
+                             meta=np.empty((), node.dtype.numpy))
+    return lower
+
+
+def _setitem(node: Node, operands: list, ctx: Lowering) -> da.Array:
+    index = tuple(slice(*e) if isinstance(e, tuple) else e for e in node.attr("index"))
+    return _whole(lambda base, value: index_arrays.setitem(base, value, index))(node, operands, ctx)
+
+
 def _kernel(node: Node, operands: list, ctx: Lowering) -> da.Array | tuple[da.Array, ...]:
     plan = ctx.plans[node]
     sizes = ctx.shape(plan.space)
@@ -121,6 +139,10 @@ LOWERINGS: dict[str, Lower] = {
     "matmul": lambda node, operands, ctx: da.matmul(*operands),
     "argmax": _arg_reduction,
     "argmin": _arg_reduction,
+    "setitem": _setitem,
+    "gather": _whole(index_arrays.gather, dim="dim"),
+    "scatter": _whole(index_arrays.scatter, dim="dim", accumulate="accumulate"),
+    "argsort": _whole(index_arrays.argsort, dim="dim", descending="descending"),
     "kernel": _kernel,
     "result": lambda node, operands, ctx: operands[0][node.attr("index")],
 }

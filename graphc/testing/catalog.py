@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import graphc
+from graphc import index_arrays
 from graphc.testing import bounds
 from graphc.testing.bounds import Bounded
 
@@ -262,6 +263,59 @@ _add("cat", "join", lambda a, p: graphc.cat(list(a), axis=p["axis"]), _cat_mirro
 _add("stack", "join", lambda a, p: graphc.stack(list(a), axis=p["axis"]),
      lambda a, p, ctx: _cat_mirror(a, p, ctx, new_axis=True),
      lambda n, p: f"graphc.stack([{', '.join(n)}], axis={p['axis']})")
+
+
+# ------------------------------------------------------------------------ indexing
+# Integer-array indexing (one constant list along an axis), basic-index assignment of a
+# scalar, and sorting. A row holding an inexact element may sort in any order.
+
+def _row_unsure(x: Bounded, dim: int) -> np.ndarray:
+    if not x.value.ndim:
+        return ~x.exact
+    return np.broadcast_to(np.any(~x.exact, axis=dim, keepdims=True), x.value.shape).copy()
+
+
+def _argsort_mirror(args, p, ctx):
+    x = args[0]
+    dim = p["dim"] % max(x.value.ndim, 1)
+    value = index_arrays.argsort(x.value, dim, p["descending"])
+    return Bounded(value, value, value, _row_unsure(x, dim))
+
+
+def _sort_mirror(args, p, ctx):
+    x = args[0]
+    dim = p["dim"] % max(x.value.ndim, 1)
+    order = index_arrays.argsort(x.value, dim, p["descending"])
+    picked = x.map(lambda v: index_arrays.gather(v, order, dim))
+    return Bounded(picked.value, picked.lo, picked.hi, picked.wild | _row_unsure(x, dim))
+
+
+def _take_index(p: dict) -> tuple:
+    return (slice(None),) * p["axis"] + (list(p["positions"]),)
+
+
+def _setitem_mirror(args, p, ctx):
+    value = _scalar_value(p["value"], ctx.dtype)
+
+    def assign(v, fill):
+        out = np.array(v, copy=True)
+        out[_index(p["index"])] = fill
+        return out
+
+    x = args[0]
+    return Bounded(assign(x.value, value), assign(x.lo, value), assign(x.hi, value), assign(x.wild, False))
+
+
+_add("argsort", "sort", lambda a, p: graphc.argsort(a[0], p["dim"], p["descending"]), _argsort_mirror,
+     lambda n, p: _call("argsort", n, dim=p["dim"], descending=p["descending"]))
+_add("sort", "sort", lambda a, p: graphc.sort(a[0], p["dim"], p["descending"]).values, _sort_mirror,
+     lambda n, p: _call("sort", n, dim=p["dim"], descending=p["descending"]) + ".values")
+_add("take", "indexing", lambda a, p: a[0][_take_index(p)],
+     lambda a, p, ctx: a[0].map(lambda v: v[_take_index(p)]),
+     lambda n, p: f"{n[0]}[{':, ' * p['axis']}{list(p['positions'])}]")
+_add("setitem", "indexing", lambda a, p: graphc.setitem(a[0], _index(p["index"]), p["value"]),
+     _setitem_mirror,
+     lambda n, p: f"graphc.setitem({n[0]}, ({_index_source(p['index'])}), {literal(p['value'])})")
 
 
 # ------------------------------------------------------------------ linear algebra

@@ -46,12 +46,13 @@ class Profile:
 
 GRAPHS = Profile("graphs", _weights(unary=5, binary=4, compare=1.5, logical=0.7, where=1, cast=1.2,
                                     reduce=2.5, argreduce=0.7, shape=4, join=1, linalg=1, composite=0.8,
-                                    leaf=0.6))
+                                    leaf=0.6, sort=0.6, indexing=0.8))
 SMOOTH_OPS = ("exp", "sin", "cos", "tanh", "sigmoid", "erf", "expm1", "neg", "add", "sub", "mul", "div",
               "sum", "mean", "prod", "reshape", "squeeze", "unsqueeze", "broadcast_to", "permute",
               "transpose", "getitem", "flip", "pad", "cat", "stack", "matmul", "dot", "logsumexp",
-              "softmax", "log_softmax", "log", "sqrt", "rsqrt", "log1p", "pow", "atan2", "tan")
-KINKED_OPS = ("abs", "relu", "maximum", "minimum", "max", "min", "where")
+              "softmax", "log_softmax", "log", "sqrt", "rsqrt", "log1p", "pow", "atan2", "tan",
+              "take", "setitem")
+KINKED_OPS = ("abs", "relu", "maximum", "minimum", "max", "min", "where", "sort")
 GRADS = Profile("grads", tuple((n, 1.0) for n in SMOOTH_OPS) + tuple((n, 0.3) for n in KINKED_OPS),
                 dtypes=("float64",), styles=("smooth",), empty=0.0, steps=(2, 7), smooth=True)
 
@@ -370,6 +371,33 @@ def _random_index(g: _Generator, t) -> tuple:
     return tuple(entries)
 
 
+def sample_sort(g: _Generator, op: str) -> None:
+    """argsort or sort along a random dim, either order."""
+    k = g.pick()
+    if k is None:
+        return
+    ndim = g.values[k].ndim
+    g.add(op, (k,), dim=int(g.rng.integers(-max(ndim, 1), max(ndim, 1))), descending=g.chance(0.5))
+
+
+def sample_indexing(g: _Generator, op: str) -> None:
+    """take: a list of positions along an axis of static size; setitem: a scalar into a basic index."""
+    k = g.pick()
+    if k is None:
+        return
+    t = g.values[k]
+    if op == "setitem":
+        g.add(op, (k,), index=_random_index(g, t),
+              value=g.scalar_for(t.dtype.name) if not g.profile.smooth else 0.5)
+        return
+    axes = [a for a, d in enumerate(t.shape) if isinstance(d, int) and d > 0]
+    if axes:
+        axis = g.choice(axes)
+        d = t.shape[axis]
+        positions = tuple(int(v) for v in g.rng.integers(-d, d, int(g.rng.integers(0, 5))))
+        g.add(op, (k,), axis=axis, positions=positions)
+
+
 def sample_join(g: _Generator, op: str) -> None:
     """cat along an axis (other dims equal) or stack (all dims equal), of 2-3 operands."""
     found = g.pick_shaped(lambda t: t.ndim > 0 or op == "stack")
@@ -445,7 +473,8 @@ SAMPLERS = {"unary": sample_unary, "binary": sample_binary, "compare": sample_bi
             "logical": sample_binary, "where": sample_binary, "cast": sample_cast,
             "reduce": sample_reduce, "argreduce": sample_reduce, "shape": sample_view,
             "join": sample_join, "linalg": sample_linalg, "composite": sample_composite,
-            "leaf": sample_leaf, "reshape": sample_reshape}
+            "leaf": sample_leaf, "reshape": sample_reshape, "sort": sample_sort,
+            "indexing": sample_indexing}
 
 
 # ------------------------------------------------------------------ programs

@@ -12,7 +12,7 @@ import math
 
 import graphc.functional as F
 from graphc import dtypes
-from graphc.shapes import simplify_dim
+from graphc.ops import make
 from graphc.tensor import Tensor
 
 # Ops whose derivative is zero almost everywhere or undefined, as in PyTorch:
@@ -20,7 +20,7 @@ from graphc.tensor import Tensor
 NON_DIFFERENTIABLE = frozenset({
     "placeholder", "parameter", "constant", "scalar", "arange", "eye",
     "sign", "floor", "ceil", "round", "logical_not", "logical_and", "logical_or",
-    "eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin", "floordiv", "stop_gradient",
+    "eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin", "argsort", "floordiv", "stop_gradient",
 })
 
 # Ops that only passes after differentiation create: autodiff rejects them with an error
@@ -203,58 +203,43 @@ def _cat(node, y, g, *xs):
     return tuple(out)
 
 
-def _scatter_axis(g: Tensor, axis: int, dim, start, stop, step) -> Tensor:
-    """Place `g` (the slice `start:stop:step` of an axis of size `dim`) back among zeros."""
-    if not isinstance(dim, int):
-        if step != 1:
-            raise UnsupportedGradientError(f"the gradient of a strided slice of a symbolic dimension"
-                                      f" ({dim}) is not supported")
-        lo = 0 if start is None else (start if start >= 0 else dim + start)
-        hi = 0 if stop is None else (dim - stop if stop >= 0 else -stop)
-        return _pad_axis(g, axis, simplify_dim(lo), simplify_dim(hi))
-    picked = range(dim)[slice(start, stop, step)]
-    if len(picked) == 0:
-        shape = list(g.shape)
-        shape[axis] = dim
-        return F.zeros(tuple(shape), dtype=g.dtype)
-    if picked.step < 0:
-        g = F.flip(g, axis)
-        picked = picked[::-1]
-    if picked.step > 1:  # interleave step-1 zeros after each element, drop the tail
-        spread = F.stack([g] + [F.zeros_like(g)] * (picked.step - 1), axis=axis + 1)
-        shape = list(g.shape)
-        shape[axis] = shape[axis] * picked.step
-        g = F.reshape(spread, tuple(shape))
-        g = g[(slice(None),) * axis + (slice(0, (len(picked) - 1) * picked.step + 1),)]
-    return _pad_axis(g, axis, picked[0], dim - 1 - picked[-1])
-
-
-def _pad_axis(g: Tensor, axis: int, lo: int, hi: int) -> Tensor:
-    if lo == 0 and hi == 0:
-        return g
-    widths = [(0, 0)] * g.ndim
-    widths[axis] = (lo, hi)
-    return F.pad(g, widths)
-
-
 def _getitem(node, y, g, x):
-    """Scatter the cotangent of a basic-indexing result back among zeros."""
+    """Put the cotangent of a basic-indexing result back among zeros."""
+    return (_placed(F.zeros_like(x), g, node.attr("index")),)
+
+
+def _placed(base: Tensor, value: Tensor, index) -> Tensor:
+    return Tensor(make("setitem", (base.node, value.node), index=index))
+
+
+def _setitem(node, y, g, base, value):
+    """The base gets the cotangent but where it was overwritten; the value, what was there."""
     index = node.attr("index")
-    per_axis = [e for e in index if e is not None]  # one entry per indexed axis of x
-    per_axis += [(None, None, None)] * (x.ndim - len(per_axis))
-    # Output dims: one per None (new axis), slice, and unindexed axis; ints drop theirs.
-    kinds = ["new" if e is None else "slice" for e in index if not isinstance(e, int)]
-    kinds += ["slice"] * (y.ndim - len(kinds))
-    sliced = iter([d for d, k in zip(y.shape, kinds) if k == "slice"])
-    g = F.reshape(g, tuple(1 if isinstance(e, int) else next(sliced) for e in per_axis))
-    for axis, entry in enumerate(per_axis):
-        dim = x.shape[axis]
-        if isinstance(entry, int):
-            g = _scatter_axis(g, axis, dim, entry, entry + 1 or None, 1)
-        elif entry != (None, None, None):
-            start, stop, step = entry
-            g = _scatter_axis(g, axis, dim, start, stop, 1 if step is None else step)
-    return (g,)
+    picked = Tensor(make("getitem", (g.node,), index=index))
+    return _placed(g, F.zeros((), dtype=g.dtype), index), unbroadcast(picked, value.shape)
+
+
+def _gather(node, y, g, x, index):
+    return F.scatter_add(F.zeros_like(x), node.attr("dim"), index, g), None
+
+
+def _scatter(node, y, g, base, index, src):
+    """Added: each source element gets the cotangent where it landed. Written: the base loses
+    it where it was overwritten, and of several writes to one place only the last (the one
+    that stays) gets it; torch gives it to all of them, which is what a symbolic count of
+    writes along `dim` falls back to here."""
+    dim = node.attr("dim")
+    landed = F.gather(g, dim, index)
+    if node.attr("accumulate"):
+        return g, None, landed
+    count = index.shape[dim]
+    if isinstance(count, int):
+        shape = [1] * index.ndim
+        shape[dim] = count
+        order = F.broadcast_to(F.reshape(F.arange(count), tuple(shape)), tuple(index.shape))
+        last = F.scatter(F.full(tuple(base.shape), -1, dtype=dtypes.int64), dim, index, order)
+        landed = F.where(F.gather(last, dim, index) == order, landed, F.zeros_like(landed))
+    return F.scatter(g, dim, index, 0), None, landed
 
 
 def _sqrt(node, y, g, x):
@@ -304,5 +289,8 @@ VJP = {
     "pad": _pad,
     "cat": _cat,
     "getitem": _getitem,
+    "setitem": _setitem,
+    "gather": _gather,
+    "scatter": _scatter,
     "matmul": _matmul,
 }

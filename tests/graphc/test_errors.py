@@ -253,20 +253,17 @@ def test_too_many_indices():
 @pytest.mark.parametrize(
     "index",
     [
-        [0, 1],
-        pytest.param(lambda: graphc.tensor([0, 1]), id="int-tensor"),
-        pytest.param(lambda: graphc.tensor([True, False]), id="bool-mask"),
-        pytest.param(lambda: np.array([1, 0]), id="ndarray"),
         1.5,
+        pytest.param(lambda: np.array([0.5, 1.0]), id="float-array"),
+        pytest.param(lambda: graphc.placeholder("m", (2,), graphc.bool_), id="symbolic-mask"),
     ],
 )
-def test_advanced_indexing_is_rejected(index):
+def test_an_index_graphc_cannot_read_is_rejected(index):  # integer arrays and eager masks work
     index = index() if callable(index) else index
     t = graphc.ones(2, 3)
     with pytest.raises(graphc.GraphBuildError) as info:
         t[index]
     assert_names_user_code(info, "getitem", "f32[2, 3]")
-    assert "basic indexing" in str(info.value)
 
 
 def test_two_ellipses():

@@ -85,7 +85,8 @@ PINNED = {
     "kernel_reduction": REDUCTIONS,
     "row_reduction": REDUCTIONS - {"prod"},
     "method": (UNARY - {"stop_gradient"}) | BINARY | REDUCTIONS
-              | {"argmax", "argmin", "broadcast_to", "transpose", "flip", "pad", "matmul"},
+              | {"argmax", "argmin", "broadcast_to", "transpose", "flip", "pad", "matmul",
+                 "gather", "scatter", "argsort"},
 }
 
 ACCEPTS = {
@@ -121,7 +122,8 @@ def test_the_lists_modules_use_are_derived_from_the_traits():
     assert PINNED["row_reduction"] == rows.ROW_REDUCE_OPS
     assert PINNED["cheap"] == rows.CHEAP
     assert PINNED["view"] == ops.VIEW_OPS
-    compositions = {"squeeze", "unsqueeze", "dot", "softmax", "log_softmax", "logsumexp"}
+    compositions = {"squeeze", "unsqueeze", "dot", "softmax", "log_softmax", "logsumexp",
+                    "scatter_add", "sort", "topk", "index_select", "take_along_dim", "index_put"}
     assert set(TENSOR_METHODS) == PINNED["method"] | compositions
 
 

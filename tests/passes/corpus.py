@@ -162,7 +162,23 @@ def fused_kernels() -> Graph:
     return fuse(Graph([x, w], outs))
 
 
+def indexing_ops() -> Graph:
+    """setitem, gather, scatter (written and added) and argsort, through the user API: integer
+    arrays, assignment, sort and topk; indices fit any n >= 3."""
+    x, i = _ph("x", ("n", 4)), _ph("i", (2, "n"), gc.int32)
+    idx = gc.tensor([[2, -1, 0, 1], [0, 0, 3, -4]])
+    y = x * 1.0
+    y[1:, ::-2] = 5.0
+    outs = [x[[0, 2, 0]], x[:, [3, 1]], x[[0, -1], [1, 2]], y,
+            gc.gather(x[:3], 1, idx[:1].broadcast_to((3, 4))),
+            gc.scatter_add(gc.zeros((3, 4)), 0, gc.tensor([[0, 2, 0, 1]]), x[:1]),
+            gc.scatter(x[:2], 1, idx, 7.5), gc.sort(x, 0).values, gc.topk(x, 2, largest=False).indices,
+            gc.argsort(i, 1, descending=True), gc.argsort(x[::1, 0] > 0)]
+    return Graph([x, i], outs)
+
+
 CORPUS = {f.__name__: f for f in (
+    indexing_ops,
     unary_ops, binary_ops, reductions, shape_ops, symbolic_arithmetic, linalg,
     leaves_and_constants, odd_names, parameter_inputs, casts_and_promotion, compositions,
     seed_tutorial, long_chain, no_inputs_scalar_only, fused_kernels,

@@ -226,7 +226,25 @@ SYMBOLIC = [
     Case("sym-where", lambda x: G.where(x > 0, G.sqrt(G.abs(x)), x), (("n", 3),), away_from_zero, SYM),
 ]
 
-CASES = UNARY + BINARY + REDUCTIONS + SHAPES + GETITEM + MATMUL + COMPOSITES + SYMBOLIC
+# Indexing (graphc/indexing.py): integer arrays, assignment, gather/scatter, sort.
+INDEXING = [
+    Case("setitem", lambda x, v: G.setitem(x, (slice(1, None), slice(None, None, 2)), v),
+         ((4, 3), (2,))),
+    Case("gather", lambda x: G.gather(x, 1, G.tensor([[0, 0, 2], [1, 2, 2], [2, 0, 1], [0, 0, 0]])),
+         ((4, 3),)),
+    Case("scatter", lambda x, s: G.scatter(x, 0, G.tensor([[0, 3, 1], [0, 2, 1]]), s), ((4, 3), (2, 3))),
+    Case("scatter_add", lambda x, s: G.scatter_add(x, 0, G.tensor([[0, 3, 1], [0, 3, 3]]), s),
+         ((4, 3), (2, 3))),
+    Case("array-index", lambda x: x[[0, -1, 0], 1:] * x[:, [2, 2]][:3, :2], ((4, 3),)),
+    Case("sort", lambda x: G.sort(x, 0).values * G.topk(x, 2).values[:1, :1], ((4, 3),), distinct),
+    Case("sym-strided-reversed", lambda x: x[::-2, ::2], (("n", 3),), bindings=SYM),
+    Case("sym-setitem", lambda x: G.setitem(x, (slice(None, None, -3),), x[:1] * 2), (("n", 3),),
+         bindings=SYM),
+    Case("sym-array-index", lambda x: x[[0, -1, 0]] + x[:, [1]][:1], (("n", 3),), bindings=SYM),
+    Case("sym-sort", lambda x: G.sort(x, 0, descending=True).values, (("n", 3),), distinct, SYM),
+]
+
+CASES = UNARY + BINARY + REDUCTIONS + SHAPES + GETITEM + MATMUL + COMPOSITES + SYMBOLIC + INDEXING
 
 
 # ----------------------------------------------------------------------------- the check

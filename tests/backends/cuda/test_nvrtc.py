@@ -50,6 +50,13 @@ def test_the_support_kernels_compile_without_spills(arch):
     assert not compiled.spills
     names = set(compiled.functions)
     assert {"gc_copy_4", "gc_fill_8", "gc_argmax_float32", "gc_argmin_bool", "gc_matmul_int64"} <= names
+    indexing = {f"gc_{kind}_{size}_{index}" for kind in ("gather", "scatter") for size in (1, 2, 4, 8)
+                for index in (4, 8)}
+    indexing |= {f"gc_scatter_add_{t}_{index}" for t in ("int32", "int64", "float16", "float32", "float64")
+                 for index in (4, 8)}
+    indexing |= {f"gc_argsort_{order}{t}" for order in ("", "descending_")
+                 for t in ("bool", "int32", "int64", "float16", "float32", "float64")}
+    assert indexing <= names
 
 
 def test_each_kernel_is_one_global_function_named_after_its_value():
