@@ -96,6 +96,11 @@ def _arg_reduction(node: Node, operands: list, ctx: Lowering) -> da.Array:
     return function(x, axis=axis, keepdims=keepdims)
 
 
+def _scan(node: Node, operands: list, ctx: Lowering) -> da.Array:
+    function = da.cumsum if node.op == "cumsum" else da.cumprod
+    return function(operands[0], axis=node.attr("axis"), dtype=node.dtype.numpy)
+
+
 def _kernel(node: Node, operands: list, ctx: Lowering) -> da.Array | tuple[da.Array, ...]:
     plan = ctx.plans[node]
     sizes = ctx.shape(plan.space)
@@ -121,6 +126,8 @@ LOWERINGS: dict[str, Lower] = {
     "matmul": lambda node, operands, ctx: da.matmul(*operands),
     "argmax": _arg_reduction,
     "argmin": _arg_reduction,
+    "cumsum": _scan,
+    "cumprod": _scan,
     "kernel": _kernel,
     "result": lambda node, operands, ctx: operands[0][node.attr("index")],
 }

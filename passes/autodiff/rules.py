@@ -257,6 +257,27 @@ def _getitem(node, y, g, x):
     return (g,)
 
 
+def _reverse_cumsum(g: Tensor, axis: int) -> Tensor:
+    """Sums from each position to the end along `axis`: cumsum's transpose."""
+    return F.flip(F.cumsum(F.flip(g, axis), axis), axis)
+
+
+def _cumprod(node, y, g, x):
+    """d y_j / d x_i is the product of x_0..x_j but x_i, for j >= i, computed without dividing
+    by zero: before a slice's first zero, sum_j g_j y_j / x_i; at the first zero, the same
+    sum over the running product that skips that zero; after it, 0 (each product holds it)."""
+    axis = node.attr("axis")
+    is_zero = x == 0
+    zeros_so_far = F.cumsum(F.cast(is_zero, dtypes.int64), axis)  # zeros at or before i
+    first_zero = is_zero & (zeros_so_far == 1)
+    before = zeros_so_far == 0
+    one, zero = F.ones_like(x), F.zeros_like(x)
+    safe = F.where(is_zero, one, x)
+    skipping = F.cumprod(F.where(first_zero, one, x), axis)  # the product with the first zero left out
+    return (F.where(before, _reverse_cumsum(g * y, axis) / safe,
+                    F.where(first_zero, _reverse_cumsum(g * skipping, axis), zero)),)
+
+
 def _sqrt(node, y, g, x):
     return (_scaled(g, 0.5 / y),)
 
@@ -302,6 +323,8 @@ VJP = {
     "transpose": _transpose,
     "flip": lambda n, y, g, x: (F.flip(g, n.attr("axes")),),
     "pad": _pad,
+    "cumsum": lambda n, y, g, x: (_reverse_cumsum(g, n.attr("axis")),),
+    "cumprod": _cumprod,
     "cat": _cat,
     "getitem": _getitem,
     "matmul": _matmul,

@@ -49,7 +49,8 @@ def test_the_support_kernels_compile_without_spills(arch):
     compiled = nvrtc.compile_module(support_source(), arch)
     assert not compiled.spills
     names = set(compiled.functions)
-    assert {"gc_copy_4", "gc_fill_8", "gc_argmax_float32", "gc_argmin_bool", "gc_matmul_int64"} <= names
+    assert {"gc_copy_4", "gc_fill_8", "gc_argmax_float32", "gc_argmin_bool", "gc_matmul_int64",
+            "gc_cumsum_float16", "gc_cumprod_int32"} <= names
 
 
 def test_each_kernel_is_one_global_function_named_after_its_value():
