@@ -263,19 +263,25 @@ def _reverse_cumsum(g: Tensor, axis: int) -> Tensor:
 
 
 def _cumprod(node, y, g, x):
-    """d y_j / d x_i is the product of x_0..x_j but x_i, for j >= i, computed without dividing
-    by zero: before a slice's first zero, sum_j g_j y_j / x_i; at the first zero, the same
-    sum over the running product that skips that zero; after it, 0 (each product holds it)."""
+    """d y_j / d x_i is the product of x_0..x_j but x_i (j >= i), computed without dividing by
+    zero. Along a slice: before its first zero, sum_j g_j y_j / x_i; at the first zero z1, the
+    same sum over the running product that skips x_z1; between z1 and the second zero z2,
+    x_z1 times that sum / x_i; at z2, x_z1 times the sum over the product skipping both; after
+    z2, 0. The factor x_z1 is 0 but keeps the gradient a polynomial in it, so that second
+    derivatives (a hessian) are right with zeros too, as prod's rule does."""
     axis = node.attr("axis")
     is_zero = x == 0
-    zeros_so_far = F.cumsum(F.cast(is_zero, dtypes.int64), axis)  # zeros at or before i
-    first_zero = is_zero & (zeros_so_far == 1)
-    before = zeros_so_far == 0
+    zeros = F.cumsum(F.cast(is_zero, dtypes.int64), axis)  # at or before each position
+    first, second = is_zero & (zeros == 1), is_zero & (zeros == 2)
     one, zero = F.ones_like(x), F.zeros_like(x)
     safe = F.where(is_zero, one, x)
-    skipping = F.cumprod(F.where(first_zero, one, x), axis)  # the product with the first zero left out
-    return (F.where(before, _reverse_cumsum(g * y, axis) / safe,
-                    F.where(first_zero, _reverse_cumsum(g * skipping, axis), zero)),)
+    first_value = F.sum(F.where(first, x, zero), axis=axis, keepdims=True)  # x_z1 (or 0 if none)
+    skip_first = _reverse_cumsum(g * F.cumprod(F.where(first, one, x), axis), axis)
+    skip_both = _reverse_cumsum(g * F.cumprod(F.where(first | second, one, x), axis), axis)
+    before = _reverse_cumsum(g * y, axis) / safe
+    after = F.where(second, first_value * skip_both, zero)
+    after = F.where(zeros == 1, first_value * skip_first / safe, after)
+    return (F.where(zeros == 0, before, F.where(first, skip_first, after)),)
 
 
 def _sqrt(node, y, g, x):
