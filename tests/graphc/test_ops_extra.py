@@ -559,3 +559,28 @@ def test_random_functions_refuse_bad_arguments():
         G.manual_seed(-1)
     with pytest.raises(TypeError, match="only floating-point"):
         G.randint(0, 3, (2,), requires_grad=True)
+
+
+@st.composite
+def einsum_problems(draw):
+    """A random equation over the labels a-d (repeats, sums, outer products, size-1 broadcasts,
+    implicit or explicit output) and operands that fit it."""
+    sizes = {c: draw(st.integers(1, 3)) for c in "abcd"}
+    terms = [draw(st.lists(st.sampled_from("abcd"), min_size=0, max_size=3))
+             for _ in range(draw(st.integers(1, 3)))]
+    shapes = [tuple(1 if draw(st.integers(0, 5)) == 0 and term.count(c) == 1 else sizes[c] for c in term)
+              for term in terms]
+    used = sorted({c for term in terms for c in term})
+    equation = ",".join("".join(t) for t in terms)
+    if draw(st.booleans()):
+        output = draw(st.lists(st.sampled_from(used), unique=True)) if used else []
+        equation += "->" + "".join(output)
+    return equation, shapes
+
+
+@given_on_each_backend(problem=einsum_problems(), seed=st.integers(0, 2**16))
+def test_random_einsum_equations_match_numpy(backend, problem, seed):
+    equation, shapes = problem
+    values = [data(*s, seed=seed + k) for k, s in enumerate(shapes)]
+    check(backend, lambda *ts: G.einsum(equation, *ts), lambda *a: np.einsum(equation, *a), *values,
+          dtype=F64)
