@@ -157,7 +157,7 @@ def matrix_transpose(x: TensorLike) -> Tensor:
 
 # --------------------------------------------------------------- triangles
 
-def _positions(size) -> Tensor:
+def positions(size) -> Tensor:
     """0, 1, ..., size - 1 as int64: an arange for a static size, running sums of ones for a
     symbolic one (so triangles work on symbolic shapes)."""
     if isinstance(size, int):
@@ -173,7 +173,7 @@ def _triangle(op: str, x: TensorLike, diagonal: int, lower: bool) -> Tensor:
     if isinstance(diagonal, bool) or not isinstance(diagonal, int):
         raise build_error(op, f"diagonal must be an int, got {diagonal!r}", [x._node.type])
     rows, cols = x.shape[-2], x.shape[-1]
-    offset = F.unsqueeze(_positions(cols), 0) - F.unsqueeze(_positions(rows), 1)  # j - i
+    offset = F.unsqueeze(positions(cols), 0) - F.unsqueeze(positions(rows), 1)  # j - i
     keep = offset <= diagonal if lower else offset >= diagonal
     return where(keep, x, zeros_like(x))
 

@@ -1,10 +1,11 @@
 """`graphc.einsum`: NumPy's and PyTorch's subscript notation, lowered by composition.
 
-An equation such as "bij,bjk->bik" becomes the ops a person would write: a repeated label in
-one operand takes a diagonal (a mask and a sum), a label no one else needs is summed away
-where it appears, and each pair of operands is one `matmul` over the labels they share
-(transposed and reshaped into batch x rows x contracted), or a broadcast product when they
-share none. Fusion and the BLAS then do the work; autodiff differentiates the parts.
+An equation such as "bij,bjk->bik" becomes the ops a person would write: a repeated label
+in one operand takes a diagonal (a strided view; a mask and a sum for a symbolic size), a
+label no one else needs is summed away where it appears, and each pair of operands is one
+`matmul` over the labels they share (transposed and reshaped into batch x rows x
+contracted), or a broadcast product when they share none. Fusion and the BLAS then do the
+work; autodiff differentiates the parts.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import string
 from collections.abc import Sequence
 
 import graphc.functional as F
+from graphc.compositions import positions
 from graphc.functional import TensorLike, _tensor
 from graphc.ops import build_error
 from graphc.shapes import dims_equal, format_dim, numel, simplify_dim
@@ -134,27 +136,37 @@ def _check_sizes(ops: list[_Operand], fail) -> None:
 
 # ------------------------------------------------------------------------- lowering
 
-def _positions(size) -> Tensor:
-    from graphc.compositions import _positions as positions
-
-    return positions(size)
-
-
 def _diagonals(op: _Operand) -> _Operand:
-    """Each repeated label replaced by the diagonal along its dimensions (a mask, then a sum)."""
+    """Each repeated label replaced by the diagonal along its dimensions."""
     tensor, labels = op.tensor, list(op.labels)
     while True:
         repeated = next((j for j, label in enumerate(labels) if labels.index(label) != j), None)
         if repeated is None:
             return _Operand(tensor, labels)
         first = labels.index(labels[repeated])
-        size = tensor.shape[first]
-        index = _positions(size)
-        row = F.reshape(index, tuple(size if j == first else 1 for j in range(tensor.ndim)))
-        col = F.reshape(index, tuple(size if j == repeated else 1 for j in range(tensor.ndim)))
-        on_diagonal = row == col  # broadcasts against the tensor
-        tensor = F.sum(F.where(on_diagonal, tensor, F.zeros_like(tensor)), axis=repeated)
-        del labels[repeated]
+        diagonal = _strided_diagonal if isinstance(tensor.shape[first], int) else _masked_diagonal
+        tensor, labels = diagonal(tensor, labels, first, repeated)
+
+
+def _strided_diagonal(tensor: Tensor, labels: list, first: int, repeated: int):
+    """A static diagonal as a view: the two dimensions moved last and merged, every (n+1)-th
+    element of the merged one (NumPy's diagonal, with the label last)."""
+    size = tensor.shape[first]
+    rest = [j for j in range(tensor.ndim) if j not in (first, repeated)]
+    moved = F.permute(tensor, (*rest, first, repeated))
+    merged = F.reshape(moved, (*(tensor.shape[j] for j in rest), size * size))
+    return merged[..., ::size + 1], [*(labels[j] for j in rest), labels[first]]
+
+
+def _masked_diagonal(tensor: Tensor, labels: list, first: int, repeated: int):
+    """A diagonal of symbolic size: the elements off it masked to 0, then summed away."""
+    size = tensor.shape[first]
+    index = positions(size)
+    row = F.reshape(index, tuple(size if j == first else 1 for j in range(tensor.ndim)))
+    col = F.reshape(index, tuple(size if j == repeated else 1 for j in range(tensor.ndim)))
+    on_diagonal = row == col  # broadcasts against the tensor
+    summed = F.sum(F.where(on_diagonal, tensor, F.zeros_like(tensor)), axis=repeated)
+    return summed, [label for j, label in enumerate(labels) if j != repeated]
 
 
 def _sum_unneeded(op: _Operand, needed: set) -> _Operand:

@@ -434,6 +434,9 @@ def test_einsum_contracts_with_matmul():
     a, b = G.placeholder("a", (2, 3, 4)), G.placeholder("b", (2, 4, 5))
     ops = {n.op for n in G.Graph([a, b], [G.einsum("bij,bjk->bik", a, b)]).nodes}
     assert "matmul" in ops and "mul" not in ops
+    square = G.placeholder("s", (5, 5))
+    ops = {n.op for n in G.Graph([square], [G.einsum("ii->i", square)]).nodes}
+    assert "getitem" in ops and "where" not in ops  # a static diagonal is a strided view
 
 
 def test_einsum_on_symbolic_shapes(backend):
