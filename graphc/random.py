@@ -120,6 +120,8 @@ def randint(low, high=None, size=None, *, generator: Generator | None = None, dt
     says otherwise, drawn now (a constant in the graph)."""
     if size is None:  # randint(high, size)
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=size)
+        low, high = 0, low
     if size is None:
         raise TypeError("randint needs a size: randint(high, size) or randint(low, high, size)")
     for bound in (low, high):

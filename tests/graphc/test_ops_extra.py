@@ -522,6 +522,7 @@ def test_random_values_dtypes_and_ranges():
     r = G.randint(5, (2, 3), dtype=G.int32).numpy()
     assert r.dtype == I32 and r.shape == (2, 3) and r.min() >= 0 and r.max() < 5
     assert G.rand(()).shape == ()
+    assert G.randint(4, size=(3,)).numpy().max() < 4 and G.randint(-2, 0, size=2).numpy().max() < 0
 
 
 def test_like_variants_take_shape_and_dtype():
