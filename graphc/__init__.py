@@ -25,14 +25,20 @@ from graphc.functional import (
     cast,
     cat,
     ceil,
+    clamp,
+    clip,
     cos,
+    cumprod,
+    cumsum,
     div,
     dot,
+    einsum,
     eq,
     erf,
     exp,
     expm1,
     eye,
+    flatten,
     flip,
     floor,
     floordiv,
@@ -88,6 +94,7 @@ from graphc.functional import (
     sqrt,
     squeeze,
     stack,
+    std,
     stop_gradient,
     sub,
     sum,
@@ -97,8 +104,11 @@ from graphc.functional import (
     tensor,
     topk,
     transpose,
+    tril,
+    triu,
     true_divide,
     unsqueeze,
+    var,
     view,
     where,
     zeros,
@@ -109,6 +119,19 @@ from graphc.graph import Graph, GraphError
 from graphc.node import Node, TensorType
 from graphc.ops import OPS, GraphBuildError
 from graphc.parser import ParseError, parse, parse_file
+from graphc.random import (
+    Generator,
+    default_generator,
+    initial_seed,
+    manual_seed,
+    rand,
+    rand_like,
+    randint,
+    randint_like,
+    randn,
+    randn_like,
+    seed,
+)
 from graphc.scopes import scope
 from graphc.sympy_bridge import SympyConversionError, from_sympy, to_sympy
 from graphc.sympy_lambdify import lambdify

@@ -423,6 +423,33 @@ argmax = _argreduction("argmax")
 argmin = _argreduction("argmin")
 
 
+def _scan(op: str):
+    def function(x: TensorLike, dim: int | None = None, *, dtype=None, axis: int | None = None) -> Tensor:
+        axis = either_axis(axis, dim)
+        node = _node(x)
+        if axis is None:
+            raise build_error(op, "needs the dimension to run along (dim=...)", [node.type])
+        if dtype is not None:
+            node = _cast_node(node, as_dtype(dtype))
+        elif node.dtype.category < 2:  # bools and integers accumulate in int64, as PyTorch's
+            node = _cast_node(node, dtypes.int64)
+        with checking(op, node.type):
+            axis = normalize_axis(axis, builtins.max(node.ndim, 1), "dim")
+        if node.ndim == 0:  # a 0-d tensor is its own running sum (product)
+            return _wrap(node, x)
+        result = _wrap(make(op, (node,), axis=axis), x)
+        if not node.dtype.is_floating_point:
+            result.requires_grad = False
+        return result
+
+    return _named(function, op, f"`{op}` along `dim` (NumPy's `axis`); bools and integers give int64"
+                                f" unless `dtype` is given, as in PyTorch.")
+
+
+cumsum = _scan("cumsum")
+cumprod = _scan("cumprod")
+
+
 class ValuesAndIndices(NamedTuple):
     """What `max(x, dim=d)` and `min(x, dim=d)` return, as PyTorch's do."""
 
@@ -637,7 +664,20 @@ def dot(x: TensorLike, y: TensorLike) -> Tensor:
 
 # ------------------------------------------ compositions (graphc/compositions.py)
 
-from graphc.compositions import log_softmax, logsumexp, softmax  # noqa: E402, F401 - they use the above
+from graphc.compositions import (  # noqa: E402, F401 - they use the above
+    clamp,
+    clip,
+    flatten,
+    log_softmax,
+    logsumexp,
+    matrix_transpose,
+    softmax,
+    std,
+    tril,
+    triu,
+    var,
+)
+from graphc.einsum import einsum  # noqa: E402, F401
 from graphc.indexing import (  # noqa: E402, F401 - they use the above
     argsort,
     gather,

@@ -323,6 +323,23 @@ _define("argmax", "reduce", 1, _arg_rule, "index of the first largest element", 
 _define("argmin", "reduce", 1, _arg_rule, "index of the first smallest element", method=True)
 
 
+# ------------------------------------------------------------------------------ scans
+
+def _scan_rule(types, attrs):
+    (t,) = types
+    _check_category(t.dtype, "number")
+    axis = attrs["axis"]
+    if not 0 <= axis < t.ndim:
+        raise IndexError(f"axis {axis} is out of range for shape {format_shape(t.shape)}")
+    return t
+
+
+# cumsum and cumprod take the dtype they compute in; the user API casts (bools and ints to int64).
+_define("cumsum", "other", 1, _scan_rule, "running sums along an axis", accepts="number", method=True)
+_define("cumprod", "other", 1, _scan_rule, "running products along an axis", accepts="number",
+        method=True)
+
+
 # ------------------------------------------------------------------------- shape ops
 
 def _reshape_rule(types, attrs):

@@ -320,6 +320,16 @@ class Tensor:
     def T(self) -> Tensor:  # noqa: N802 - NumPy's and PyTorch's name
         return F.permute(self, tuple(reversed(range(self.ndim))))
 
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The last two dimensions swapped (a batch of matrices transposed)."""
+        return F.matrix_transpose(self)
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The conjugate transpose of the last two dimensions: `mT`, as graphc's dtypes are real."""
+        return F.matrix_transpose(self)
+
     def reshape(self, *shape) -> Tensor:
         return F.reshape(self, *shape)
 
@@ -372,7 +382,8 @@ class Tensor:
 # whose `method` trait says so, and of these compositions.
 _METHODS = (*sorted(ops_with("method")),
             "squeeze", "unsqueeze", "dot", "softmax", "log_softmax", "logsumexp",
-            "scatter_add", "sort", "topk", "index_select", "take_along_dim", "index_put")
+            "scatter_add", "sort", "topk", "index_select", "take_along_dim", "index_put",
+            "std", "var", "clamp", "clip", "flatten", "tril", "triu")
 
 
 def _method(name: str):

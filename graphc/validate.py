@@ -63,6 +63,8 @@ ATTRIBUTES: dict[str, dict[str, Check]] = {
     **{op: _REDUCE for op in ("sum", "prod", "mean", "max", "min")},
     "argmax": _ARG_REDUCE,
     "argmin": _ARG_REDUCE,
+    "cumsum": {"axis": INT},
+    "cumprod": {"axis": INT},
     "reshape": {"shape": SHAPE},
     "broadcast_to": {"shape": SHAPE},
     "transpose": {"perm": INTS},

@@ -18,7 +18,7 @@ from graphc.node import Node
 
 DEVICE = "dev"  # the name of the device in the generated function's globals
 FRESH = frozenset({"kernel", "result", "matmul", "cat", "pad", "argmax", "argmin",
-                   "setitem", "gather", "scatter", "argsort"})
+                   "setitem", "gather", "scatter", "argsort", "cumsum", "cumprod"})
 
 
 def _function(ctx, function, name: str) -> str:
@@ -71,6 +71,10 @@ def _argreduce(args, node: Node, ctx) -> str:
             f" {node.inputs[0].dtype.name!r}, {ctx.ref(str(node.location), 'where')})")
 
 
+def _scan(args, node: Node, ctx) -> str:
+    return f"{_function(ctx, support.scan, 'scan')}({node.op!r}, {args[0]}, {int(node.attr('axis'))})"
+
+
 VIEWS = {
     "reshape": lambda a, n, ctx: f"{a[0]}.reshape({_shape(n, ctx)})",
     "broadcast_to": lambda a, n, ctx: f"{a[0]}.broadcast_to({_shape(n, ctx)})",
@@ -115,6 +119,8 @@ def lowering(kernel_calls: dict) -> dict:
         "argsort": lambda a, n, ctx: (f"{_function(ctx, support.argsort, 'argsort')}({a[0]},"
                                       f" {int(n.attr('dim'))}, {bool(n.attr('descending'))},"
                                       f" {n.inputs[0].dtype.name!r})"),
+        "cumsum": _scan,
+        "cumprod": _scan,
         "kernel": kernel,
         "result": NUMPY_LOWERING["result"],
         "stop_gradient": "{0}",

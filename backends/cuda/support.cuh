@@ -305,3 +305,50 @@ GC_ARGSORT(int64, long long, long long)
 GC_ARGSORT(float16, unsigned short, float)
 GC_ARGSORT(float32, float, float)
 GC_ARGSORT(float64, double, double)
+
+// out[o, :, i] = the running sums (products) of x[o, :, i], in order, as NumPy's cumsum
+// (cumprod): x and out are contiguous [outer, count, inner]. One thread per line; an integer
+// wraps around as NumPy's, a float16 is computed in float and rounded at each step, as NumPy.
+template <typename T> __device__ __forceinline__ T gc_scan_step(T acc, T x, bool product) {
+  return product ? gc_mul(acc, x) : gc_add(acc, x);
+}
+template <> __device__ __forceinline__ float gc_scan_step<float>(float acc, float x, bool product) {
+  return product ? acc * x : acc + x;
+}
+template <> __device__ __forceinline__ double gc_scan_step<double>(double acc, double x, bool product) {
+  return product ? acc * x : acc + x;
+}
+__device__ __forceinline__ unsigned short gc_scan_step(unsigned short acc, unsigned short x, bool product) {
+  const float a = gc_half_to_float(acc), b = gc_half_to_float(x);
+  return gc_float_to_half(product ? a * b : a + b);
+}
+
+template <typename T>
+__device__ __forceinline__ void gc_scan(T* out, const T* x, long long outer, long long count,
+                                        long long inner, bool product) {
+  for (long long line = GC_GRID_START; line < outer * inner; line += GC_GRID_STEP) {
+    const long long start = line / inner * count * inner + line % inner;
+    T acc = x[start];
+    out[start] = acc;
+    for (long long r = 1; r < count; ++r) {
+      const long long at = start + r * inner;
+      acc = gc_scan_step(acc, x[at], product);
+      out[at] = acc;
+    }
+  }
+}
+
+#define GC_SCAN(NAME, T)                                                                         \
+  extern "C" __global__ void gc_cumsum_##NAME(T* out, const T* x, long long outer, long long count, \
+                                              long long inner) {                                 \
+    if (count > 0) gc_scan<T>(out, x, outer, count, inner, false);                               \
+  }                                                                                              \
+  extern "C" __global__ void gc_cumprod_##NAME(T* out, const T* x, long long outer,              \
+                                               long long count, long long inner) {               \
+    if (count > 0) gc_scan<T>(out, x, outer, count, inner, true);                                \
+  }
+GC_SCAN(int32, int)
+GC_SCAN(int64, long long)
+GC_SCAN(float16, unsigned short)
+GC_SCAN(float32, float)
+GC_SCAN(float64, double)

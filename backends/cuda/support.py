@@ -1,4 +1,5 @@
-"""Launching the support kernels (support.cuh): copies, fills, argmax/argmin, integer matmul.
+"""Launching the support kernels (support.cuh): copies, fills, argmax/argmin, cumsum/cumprod,
+integer matmul.
 
 The support module is compiled once per architecture (and cached on disk with the rest) and
 loaded once per device. Arrays up to GC_MAX_RANK dimensions after merging the dimensions
@@ -118,6 +119,21 @@ def argreduce(op: str, x: DeviceArray, axis: int | None, keepdims: bool, dtype_n
     args = runtime.Arguments.pack([ctypes.c_uint64(out.pointer), ctypes.c_uint64(x.pointer),
                                    ctypes.c_int64(outer), ctypes.c_int64(count), ctypes.c_int64(inner)])
     runtime.launch(device, function(device, f"gc_{op}_{dtype_name}"), grid(device, outer * inner * 32),
+                   BLOCK, args)
+    return out
+
+
+def scan(op: str, x: DeviceArray, axis: int) -> DeviceArray:
+    """NumPy's cumsum / cumprod of `x` along `axis`, in a fresh contiguous array of its dtype."""
+    x = x.contiguous()
+    out = DeviceArray.empty(x.device, x.shape, x.dtype)
+    if not x.size:
+        return out
+    outer, count, inner = math.prod(x.shape[:axis]), x.shape[axis], math.prod(x.shape[axis + 1:])
+    device = x.device
+    args = runtime.Arguments.pack([ctypes.c_uint64(out.pointer), ctypes.c_uint64(x.pointer),
+                                   ctypes.c_int64(outer), ctypes.c_int64(count), ctypes.c_int64(inner)])
+    runtime.launch(device, function(device, f"gc_{op}_{x.dtype.name}"), grid(device, outer * inner),
                    BLOCK, args)
     return out
 

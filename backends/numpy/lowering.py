@@ -49,6 +49,13 @@ def _argreduce(func: str):
     return lower
 
 
+def _scan(func: str):
+    """cumsum/cumprod in the node's dtype (NumPy would widen int32 to int64)."""
+    def lower(args, node: Node, ctx):
+        return f"{func}({args[0]}, axis={int(node.attr('axis'))}, dtype={NP_DTYPE[node.dtype.name]})"
+    return lower
+
+
 def _shape(node: Node, ctx, attr: str = "shape") -> str:
     dims = [ctx.dim(d) for d in node.attr(attr)]
     return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
@@ -156,6 +163,9 @@ LOWERING = {
     "min": _reduce("np.min"),
     "argmax": _argreduce("np.argmax"),
     "argmin": _argreduce("np.argmin"),
+    # scans
+    "cumsum": _scan("np.cumsum"),
+    "cumprod": _scan("np.cumprod"),
     # shapes
     "reshape": lambda a, n, ctx: f"np.reshape({a[0]}, {_shape(n, ctx)})",
     "broadcast_to": lambda a, n, ctx: f"np.broadcast_to({a[0]}, {_shape(n, ctx)})",

@@ -114,6 +114,11 @@ def _setitem(node: Node, operands: list, ctx: Lowering) -> da.Array:
     return _whole(lambda base, value: index_arrays.setitem(base, value, index))(node, operands, ctx)
 
 
+def _scan(node: Node, operands: list, ctx: Lowering) -> da.Array:
+    function = da.cumsum if node.op == "cumsum" else da.cumprod
+    return function(operands[0], axis=node.attr("axis"), dtype=node.dtype.numpy)
+
+
 def _kernel(node: Node, operands: list, ctx: Lowering) -> da.Array | tuple[da.Array, ...]:
     plan = ctx.plans[node]
     sizes = ctx.shape(plan.space)
@@ -143,6 +148,8 @@ LOWERINGS: dict[str, Lower] = {
     "gather": _whole(index_arrays.gather, dim="dim"),
     "scatter": _whole(index_arrays.scatter, dim="dim", accumulate="accumulate"),
     "argsort": _whole(index_arrays.argsort, dim="dim", descending="descending"),
+    "cumsum": _scan,
+    "cumprod": _scan,
     "kernel": _kernel,
     "result": lambda node, operands, ctx: operands[0][node.attr("index")],
 }

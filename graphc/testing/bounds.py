@@ -325,6 +325,27 @@ def reduce_prod(x: Bounded, axes: tuple[int, ...], keepdims: bool) -> Bounded:
         return _finish(value, exact_product - slack, exact_product + slack, wild | order_dependent, x.dtype)
 
 
+def cumulative(x: Bounded, axis: int, product: bool) -> Bounded:
+    """cumsum or cumprod along `axis`: each running value is bounded as the sum (product) of its
+    prefix is, in any order; integers wrap as NumPy's and are exact when the operands are."""
+    with quiet():
+        fn = np.cumprod if product else np.cumsum
+        value = np.asarray(fn(x.value, axis=axis, dtype=x.dtype))
+        if x.dtype.kind != "f":
+            wild = np.asarray(fn(~x.exact, axis=axis) > 0)
+            return Bounded(value, value, value, wild)
+        if not x.shape[axis]:
+            return exact(value)
+        reduce = reduce_prod if product else reduce_sum
+        prefixes = [reduce(x.map(lambda a, j=j: np.take(a, range(j + 1), axis=axis)), (axis,), True)
+                    for j in range(x.shape[axis])]
+        parts = concatenate(prefixes, axis)
+        same = _same_bits(parts.lo, parts.hi) & ~parts.wild  # exact prefixes: NumPy's own order
+        lo = np.where(same, value, np.fmin(parts.lo, value))
+        hi = np.where(same, value, np.fmax(parts.hi, value))
+        return Bounded(value, lo.astype(x.dtype), hi.astype(x.dtype), parts.wild)
+
+
 def reduce_extreme(x: Bounded, axes: tuple[int, ...], keepdims: bool, largest: bool) -> Bounded:
     """max or min: monotone, so the range's ends reduce to the result's; a zero result's sign is
     free when the reduced elements hold both 0.0 and -0.0 (NumPy's SIMD paths pick either)."""

@@ -29,6 +29,7 @@ COMPARE = ("eq", "ne", "lt", "le", "gt", "ge")
 LOGICAL = ("logical_and", "logical_or")
 REDUCE = ("sum", "prod", "mean", "max", "min")
 ARGREDUCE = ("argmax", "argmin")
+SCAN = ("cumsum", "cumprod")
 COMPOSITE = ("logsumexp", "softmax", "log_softmax")
 
 
@@ -178,6 +179,23 @@ def _argreduction(name: str) -> None:
 
 for _name in ARGREDUCE:
     _argreduction(_name)
+
+
+def _scan(name: str) -> None:
+    fn = getattr(graphc, name)
+
+    def mirror(args, p, ctx):
+        x = bounds.cast(args[0], ctx.dtype)
+        if not x.value.ndim:
+            return x
+        return bounds.cumulative(x, p["dim"] % x.value.ndim, product=name == "cumprod")
+
+    _add(name, "scan", lambda args, p: fn(args[0], p["dim"]), mirror,
+         lambda names, p: _call(name, names, dim=p["dim"]))
+
+
+for _name in SCAN:
+    _scan(_name)
 
 
 # ---------------------------------------------------------------------- shape ops

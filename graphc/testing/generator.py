@@ -45,13 +45,13 @@ class Profile:
 
 
 GRAPHS = Profile("graphs", _weights(unary=5, binary=4, compare=1.5, logical=0.7, where=1, cast=1.2,
-                                    reduce=2.5, argreduce=0.7, shape=4, join=1, linalg=1, composite=0.8,
-                                    leaf=0.6, sort=0.6, indexing=0.8))
+                                    reduce=2.5, argreduce=0.7, scan=0.6, shape=4, join=1, linalg=1,
+                                    composite=0.8, leaf=0.6, sort=0.6, indexing=0.8))
 SMOOTH_OPS = ("exp", "sin", "cos", "tanh", "sigmoid", "erf", "expm1", "neg", "add", "sub", "mul", "div",
               "sum", "mean", "prod", "reshape", "squeeze", "unsqueeze", "broadcast_to", "permute",
               "transpose", "getitem", "flip", "pad", "cat", "stack", "matmul", "dot", "logsumexp",
               "softmax", "log_softmax", "log", "sqrt", "rsqrt", "log1p", "pow", "atan2", "tan",
-              "take", "setitem")
+              "take", "setitem", "cumsum", "cumprod")
 KINKED_OPS = ("abs", "relu", "maximum", "minimum", "max", "min", "where", "sort")
 GRADS = Profile("grads", tuple((n, 1.0) for n in SMOOTH_OPS) + tuple((n, 0.3) for n in KINKED_OPS),
                 dtypes=("float64",), styles=("smooth",), empty=0.0, steps=(2, 7), smooth=True)
@@ -285,6 +285,14 @@ def sample_reduce(g: _Generator, op: str) -> None:
     g.add(op, (k,), axis=axis, keepdims=g.chance(0.3))
 
 
+def sample_scan(g: _Generator, op: str) -> None:
+    k = g.pick()
+    if k is None:
+        return
+    ndim = g.values[k].ndim
+    g.add(op, (k,), dim=int(g.rng.integers(-ndim, ndim)) if ndim else g.choice([0, -1]))
+
+
 def sample_reshape(g: _Generator, op: str) -> None:
     k = g.pick()
     if k is None:
@@ -471,7 +479,7 @@ def _nested(value):
 
 SAMPLERS = {"unary": sample_unary, "binary": sample_binary, "compare": sample_binary,
             "logical": sample_binary, "where": sample_binary, "cast": sample_cast,
-            "reduce": sample_reduce, "argreduce": sample_reduce, "shape": sample_view,
+            "reduce": sample_reduce, "argreduce": sample_reduce, "scan": sample_scan, "shape": sample_view,
             "join": sample_join, "linalg": sample_linalg, "composite": sample_composite,
             "leaf": sample_leaf, "reshape": sample_reshape, "sort": sample_sort,
             "indexing": sample_indexing}

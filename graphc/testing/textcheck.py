@@ -96,6 +96,8 @@ ATTRIBUTES = {
     "result": {"index": lambda v, n: _is_int(v)},
 }
 ATTRIBUTES["argmin"] = ATTRIBUTES["argmax"]
+for _op in ("cumsum", "cumprod"):
+    ATTRIBUTES[_op] = {"axis": lambda v, n: _is_int(v)}
 for _op in ("sum", "prod", "mean", "max", "min"):
     ATTRIBUTES[_op] = {"axes": lambda v, n: _is_axes(v), "keepdims": lambda v, n: isinstance(v, bool)}
 

@@ -242,6 +242,33 @@ def _scatter(node, y, g, base, index, src):
     return F.scatter(g, dim, index, 0), None, landed
 
 
+def _reverse_cumsum(g: Tensor, axis: int) -> Tensor:
+    """Sums from each position to the end along `axis`: cumsum's transpose."""
+    return F.flip(F.cumsum(F.flip(g, axis), axis), axis)
+
+
+def _cumprod(node, y, g, x):
+    """d y_j / d x_i is the product of x_0..x_j but x_i (j >= i), computed without dividing by
+    zero. Along a slice: before its first zero, sum_j g_j y_j / x_i; at the first zero z1, the
+    same sum over the running product that skips x_z1; between z1 and the second zero z2,
+    x_z1 times that sum / x_i; at z2, x_z1 times the sum over the product skipping both; after
+    z2, 0. The factor x_z1 is 0 but keeps the gradient a polynomial in it, so that second
+    derivatives (a hessian) are right with zeros too, as prod's rule does."""
+    axis = node.attr("axis")
+    is_zero = x == 0
+    zeros = F.cumsum(F.cast(is_zero, dtypes.int64), axis)  # at or before each position
+    first, second = is_zero & (zeros == 1), is_zero & (zeros == 2)
+    one, zero = F.ones_like(x), F.zeros_like(x)
+    safe = F.where(is_zero, one, x)
+    first_value = F.sum(F.where(first, x, zero), axis=axis, keepdims=True)  # x_z1 (or 0 if none)
+    skip_first = _reverse_cumsum(g * F.cumprod(F.where(first, one, x), axis), axis)
+    skip_both = _reverse_cumsum(g * F.cumprod(F.where(first | second, one, x), axis), axis)
+    before = _reverse_cumsum(g * y, axis) / safe
+    after = F.where(second, first_value * skip_both, zero)
+    after = F.where(zeros == 1, first_value * skip_first / safe, after)
+    return (F.where(zeros == 0, before, F.where(first, skip_first, after)),)
+
+
 def _sqrt(node, y, g, x):
     return (_scaled(g, 0.5 / y),)
 
@@ -287,6 +314,8 @@ VJP = {
     "transpose": _transpose,
     "flip": lambda n, y, g, x: (F.flip(g, n.attr("axes")),),
     "pad": _pad,
+    "cumsum": lambda n, y, g, x: (_reverse_cumsum(g, n.attr("axis")),),
+    "cumprod": _cumprod,
     "cat": _cat,
     "getitem": _getitem,
     "setitem": _setitem,

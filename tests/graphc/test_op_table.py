@@ -86,14 +86,14 @@ PINNED = {
     "row_reduction": REDUCTIONS - {"prod"},
     "method": (UNARY - {"stop_gradient"}) | BINARY | REDUCTIONS
               | {"argmax", "argmin", "broadcast_to", "transpose", "flip", "pad", "matmul",
-                 "gather", "scatter", "argsort"},
+                 "gather", "scatter", "argsort", "cumsum", "cumprod"},
 }
 
 ACCEPTS = {
     "float": {"exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid",
               "erf", "div", "atan2", "mean"},
     "number": {"neg", "abs", "sign", "relu", "floor", "ceil", "round", "sub", "floordiv", "mod",
-               "pow", "sum", "prod"},
+               "pow", "sum", "prod", "cumsum", "cumprod"},
     "bool": {"logical_not", "logical_and", "logical_or"},
 }
 
@@ -123,7 +123,8 @@ def test_the_lists_modules_use_are_derived_from_the_traits():
     assert PINNED["cheap"] == rows.CHEAP
     assert PINNED["view"] == ops.VIEW_OPS
     compositions = {"squeeze", "unsqueeze", "dot", "softmax", "log_softmax", "logsumexp",
-                    "scatter_add", "sort", "topk", "index_select", "take_along_dim", "index_put"}
+                    "scatter_add", "sort", "topk", "index_select", "take_along_dim", "index_put",
+                    "std", "var", "clamp", "clip", "flatten", "tril", "triu"}
     assert set(TENSOR_METHODS) == PINNED["method"] | compositions
 
 

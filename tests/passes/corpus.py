@@ -48,6 +48,13 @@ def reductions() -> Graph:
     return Graph([x], outs)
 
 
+def scans() -> Graph:
+    x, i = _ph("x", (2, "n", 3)), _ph("i", ("n",), gc.int32)
+    outs = [gc.cumsum(x, 1), gc.cumprod(x, -1), gc.cumsum(gc.exp(x), 0) * 2, gc.cumsum(i, 0),
+            gc.cumprod(i, 0, dtype=gc.float64), gc.cumsum(x > 0, 2)]
+    return Graph([x, i], outs)
+
+
 def shape_ops() -> Graph:
     x = _ph("x", ("n", 3, 4))
     outs = [gc.reshape(x, (-1, 4)), gc.reshape(x, ("n", 12)), gc.permute(x, 2, 0, 1),
@@ -179,7 +186,7 @@ def indexing_ops() -> Graph:
 
 CORPUS = {f.__name__: f for f in (
     indexing_ops,
-    unary_ops, binary_ops, reductions, shape_ops, symbolic_arithmetic, linalg,
+    unary_ops, binary_ops, reductions, scans, shape_ops, symbolic_arithmetic, linalg,
     leaves_and_constants, odd_names, parameter_inputs, casts_and_promotion, compositions,
     seed_tutorial, long_chain, no_inputs_scalar_only, fused_kernels,
 )}

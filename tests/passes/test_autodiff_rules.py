@@ -198,6 +198,16 @@ COMPOSITES = [
     Case("mlp", lambda x, w: G.sum(G.tanh(x @ w) ** 2, axis=1), ((3, 4), (4, 2))),
 ]
 
+SCANS = [
+    Case("cumsum1", lambda x: G.cumsum(x, 1), R3),
+    Case("cumsum-last", lambda x: G.cumsum(x, dim=-1), S2),
+    Case("cumprod0", lambda x: G.cumprod(x, 0), R3),
+    Case("cumprod-last", lambda x: G.cumprod(x, -1), R3),
+    Case("cumprod-zeros", lambda x: G.cumprod(x, 1), ((3, 6),), with_zeros),
+    Case("sym-cumsum", lambda x: G.cumsum(x, 0), (("n", 3),), bindings=SYM),
+    Case("sym-cumprod-zeros", lambda x: G.cumprod(x, 0), (("n", 3),), with_zeros, SYM),
+]
+
 SYMBOLIC = [
     Case("sym-unary", lambda x: G.exp(G.sin(x)), (("n", 3),), bindings=SYM),
     Case("sym-broadcast-add", lambda x, b: x * b + b, (("n", 3), (3,)), bindings=SYM),
@@ -244,7 +254,7 @@ INDEXING = [
     Case("sym-sort", lambda x: G.sort(x, 0, descending=True).values, (("n", 3),), distinct, SYM),
 ]
 
-CASES = UNARY + BINARY + REDUCTIONS + SHAPES + GETITEM + MATMUL + COMPOSITES + SYMBOLIC + INDEXING
+CASES = UNARY + BINARY + REDUCTIONS + SHAPES + GETITEM + MATMUL + COMPOSITES + SCANS + SYMBOLIC + INDEXING
 
 
 # ----------------------------------------------------------------------------- the check

@@ -57,6 +57,7 @@ def test_the_support_kernels_compile_without_spills(arch):
     indexing |= {f"gc_argsort_{order}{t}" for order in ("", "descending_")
                  for t in ("bool", "int32", "int64", "float16", "float32", "float64")}
     assert indexing <= names
+    assert {"gc_cumsum_float16", "gc_cumprod_int32"} <= names
 
 
 def test_each_kernel_is_one_global_function_named_after_its_value():
