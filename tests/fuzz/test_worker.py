@@ -21,6 +21,9 @@ def test_a_case_that_aborts_the_worker_is_a_crash_and_the_run_continues(tmp_path
 
 def test_a_task_past_its_time_limit_is_stopped_and_the_worker_replaced(tmp_path):
     with Pool(1, log_dir=str(tmp_path)) as pool:
+        # Start the worker first, so the time limit runs out inside the task, not while a
+        # loaded machine is still importing it.
+        assert pool.call(Task("tests.fuzz.crashing_tasks", "sleep", (0,))).value == 0
         reply = pool.call(Task("tests.fuzz.crashing_tasks", "sleep", (30,), timeout=1))
         assert reply.status == "timeout"
         assert "crashing_tasks.py" in reply.value and "in sleep" in reply.value  # where it hung
