@@ -26,6 +26,12 @@ def register_leaf(t: Tensor) -> None:
     _LEAVES[t._node] = t
 
 
+def requires_grad_leaf(node: Node) -> bool:
+    """Whether `node` is the leaf of a live tensor that requires gradients."""
+    t = _LEAVES.get(node)
+    return t is not None and t.requires_grad
+
+
 def _as_list(value) -> tuple[list, bool]:
     if isinstance(value, (list, tuple)):
         return list(value), False
@@ -159,10 +165,14 @@ def backward(output: Tensor, gradient=None) -> None:
         gradient = _seed(output)
     elif not isinstance(gradient, Tensor):
         gradient = F.tensor(gradient)
-    leaves = [_LEAVES[n] for n in topological_order([output._node])
-              if n in _LEAVES and _LEAVES[n].requires_grad]
-    grads = _vjp([output], leaves, [gradient], allow_unused=True, materialize_grads=False)
-    pairs = [(leaf, g) for leaf, g in zip(leaves, grads) if g is not None]
+    from graphc.inplace import check_unmodified
+
+    check_unmodified(output._node)
+    # A leaf updated in place under no_grad holds a new node; the graph may read its old one.
+    nodes = [n for n in topological_order([output._node]) if n in _LEAVES and _LEAVES[n].requires_grad]
+    grads = _vjp([output], [Tensor(n) for n in nodes], [gradient], allow_unused=True,
+                 materialize_grads=False)
+    pairs = [(_LEAVES[n], g) for n, g in zip(nodes, grads) if g is not None]
     for (leaf, _), value in zip(pairs, cuda.values_of([g._node for _, g in pairs])):
         if leaf.grad is not None:
             value = leaf.grad.cpu().numpy() + value

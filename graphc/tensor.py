@@ -66,7 +66,7 @@ class Tensor:
     on demand (printing, `.numpy()`, `.item()`) and its value cached.
     """
 
-    __slots__ = ("__weakref__", "_node", "_value", "grad", "requires_grad")
+    __slots__ = ("__weakref__", "_node", "_value", "_version", "grad", "requires_grad")
     __array_priority__ = 1000  # make `ndarray + Tensor` defer to Tensor.__radd__
     __hash__ = object.__hash__  # == builds a tensor, so hash by identity
 
@@ -75,6 +75,7 @@ class Tensor:
         self._value: np.ndarray | None = None  # this tensor's value, once computed
         self.requires_grad = requires_grad
         self.grad: Tensor | None = None
+        self._version = 0  # bumped by each in-place update, as PyTorch's version counter
 
     # ---------------------------------------------------------------- properties
     @property
@@ -254,13 +255,59 @@ class Tensor:
 
         backward(self, gradient)
 
-    def zero_(self) -> Tensor:
-        """Set a leaf tensor to zeros (used as `w.grad.zero_()`)."""
-        if self._node.inputs:
-            raise RuntimeError("zero_() can only change leaf tensors")
-        self._node = F.zeros_like(self)._node
-        self._value = None
+    # ------------------------------------------------------------ in-place updates
+    def _update_in_place(self, new: Tensor) -> Tensor:
+        """Make this tensor hold `new`'s value: rebind its node, bump `_version` (graphc/inplace.py).
+
+        Every in-place method ends here; it enforces PyTorch's rules (shape kept, no in-place
+        change of a leaf that requires grad outside no_grad)."""
+        from graphc import inplace
+
+        inplace.update(self, new)
         return self
+
+    def add_(self, other, *, alpha=1) -> Tensor:
+        return self._update_in_place(F.add(self, other if alpha == 1 else F.mul(other, alpha)))
+
+    def sub_(self, other, *, alpha=1) -> Tensor:
+        return self._update_in_place(F.sub(self, other if alpha == 1 else F.mul(other, alpha)))
+
+    def mul_(self, other) -> Tensor:
+        return self._update_in_place(F.mul(self, other))
+
+    def div_(self, other) -> Tensor:
+        return self._update_in_place(F.div(self, other))
+
+    def fill_(self, value) -> Tensor:
+        return self._update_in_place(F.full_like(self, value.item() if isinstance(value, Tensor)
+                                                 else value))
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def copy_(self, src) -> Tensor:
+        """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor."""
+        src = src if isinstance(src, Tensor) else F.tensor(src)
+        return self._update_in_place(F.cast(F.broadcast_to(src, self._node.shape), self.dtype))
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    @property
+    def data(self) -> Tensor:
+        """This tensor's value, detached, sharing its storage: in-place changes through it are
+        seen by this tensor and are not recorded for autograd (as PyTorch's `.data`)."""
+        from graphc import inplace
+
+        return inplace.data_view(self)
+
+    @data.setter
+    def data(self, value) -> None:
+        from graphc import inplace
+
+        inplace.replace_data(self, value if isinstance(value, Tensor) else F.tensor(value))
 
     def detach(self) -> Tensor:
         """The same value, cut off from gradient computation."""

@@ -1,0 +1,161 @@
+"""In-place updates of eager tensors, with PyTorch's autograd rules.
+
+Graph nodes are immutable, so `t.add_(1)` does not change a node: it rebinds `t` to the node of
+`t + 1` and bumps `t._version`. A leaf keeps being a leaf: its new value is written into its
+parameter array (shared with `from_numpy` arrays, as PyTorch shares them) under a fresh leaf node.
+
+The node a tensor held before the update is remembered as *modified*. `backward()` refuses, as
+PyTorch does, a graph in which an op whose derivative reads a value (`mul` reads its other operand,
+`sin` its input, `exp` its result) reads a modified one.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from graphc.grad_mode import is_grad_enabled
+from graphc.graph import topological_order
+from graphc.node import Node
+from graphc.shapes import format_shape
+from graphc.tensor import Tensor
+
+# Nodes a tensor held before an in-place update: node -> (the tensor, weakly; the version it had).
+_MODIFIED: weakref.WeakKeyDictionary[Node, tuple[weakref.ref, int]] = weakref.WeakKeyDictionary()
+
+# Ops whose derivative reads none of their values: an in-place change of an operand is harmless.
+_READS_NOTHING = frozenset({
+    "add", "sub", "neg", "reshape", "broadcast_to", "transpose", "getitem", "pad", "cat", "flip",
+    "sum", "mean", "cast", "stop_gradient", "scalar", "constant", "parameter", "placeholder",
+})
+# Ops whose derivative reads their own result (PyTorch saves it), not their input.
+_READS_RESULT = frozenset({"exp", "expm1", "tanh", "sigmoid", "sqrt", "rsqrt", "relu"})
+
+
+def update(t: Tensor, new: Tensor) -> None:
+    """Make `t` hold `new`'s value (same shape; dtype cast as PyTorch's in-place ops cast)."""
+    node = new._node
+    if tuple(node.shape) != tuple(t._node.shape):
+        raise RuntimeError(f"output with shape {format_shape(t._node.shape)} doesn't match the"
+                           f" broadcast shape {format_shape(node.shape)} of the in-place operation")
+    if node.dtype.category > t.dtype.category:
+        raise RuntimeError(f"result type {node.dtype.name} can't be cast to the desired output"
+                           f" type {t.dtype.name} of the in-place operation")
+    if t.requires_grad and t.is_leaf and is_grad_enabled():
+        raise RuntimeError("a leaf tensor that requires grad is being used in an in-place"
+                           " operation (do it under graphc.no_grad(), or on t.data)")
+    if _DATA_VIEWS.get(id(t)) is t and _writable_array(t) is not None and not new.is_symbolic:
+        np.copyto(_writable_array(t), np.asarray(new._host_value()).astype(t.dtype.numpy))
+        t._version += 1  # the tensor it views sees the change, unrecorded (PyTorch's `.data`)
+        return
+    _MODIFIED[t._node] = (weakref.ref(t), t._version)
+    if t.is_leaf and not new.is_symbolic:
+        _write_leaf(t, new)
+    else:
+        from graphc import functional as F
+
+        t._node = F.cast(new, t.dtype)._node
+        t.requires_grad = new.requires_grad and t.dtype.is_floating_point
+    t._value = None
+    t._version += 1
+
+
+def _write_leaf(t: Tensor, new: Tensor) -> None:
+    """A leaf's new value, computed now: into its parameter array if it has a writable one."""
+    from graphc import functional as F
+
+    value = np.asarray(new._host_value()).astype(t.dtype.numpy)
+    array = _writable_array(t)
+    if t.device != "cpu":
+        t._node = F.tensor(value, device=t.device)._node
+    elif array is not None:
+        np.copyto(array, value)
+        t._node = F.parameter_node(array, t._node.attr("name"))
+    elif t.requires_grad:
+        t._node = F.parameter_node(np.array(value))
+    else:
+        t._node = F.tensor(value, dtype=t.dtype)._node
+    if t.requires_grad:
+        from graphc.autograd import register_leaf
+
+        register_leaf(t)
+
+
+def _writable_array(t: Tensor) -> np.ndarray | None:
+    """The array a CPU parameter leaf reads, if it can be written."""
+    if t._node.op != "parameter" or t.device != "cpu":
+        return None
+    array = t._node.attr("value").value
+    return array if array.flags.writeable else None
+
+
+# Tensors made by `.data`: in-place changes through them write their leaf's array unrecorded.
+# (By id: a tensor's == builds a tensor, so it cannot be a set member.)
+_DATA_VIEWS: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
+
+
+def data_view(t: Tensor) -> Tensor:
+    """`t.data`: `t`'s node without gradients; it shares `t`'s parameter array where it has one."""
+    view = Tensor(t._node, False)
+    _DATA_VIEWS[id(view)] = view
+    return view
+
+
+def replace_data(t: Tensor, value: Tensor) -> None:
+    """`t.data = value`: `t` becomes a leaf holding `value` (any shape), unrecorded."""
+    from graphc import functional as F
+
+    if value.is_symbolic:
+        raise TypeError("t.data = ... needs a tensor with a value, not a symbolic one")
+    if t.requires_grad and not t.is_leaf:
+        raise RuntimeError("t.data = ... can only replace the value of a leaf tensor")
+    array = np.array(value._host_value())
+    if t.requires_grad:
+        t._node = F.parameter_node(array, t._node.attr("name"))
+        from graphc.autograd import register_leaf
+
+        register_leaf(t)
+    else:
+        t._node = F.tensor(array)._node
+    t._value = None
+
+
+def check_unmodified(output: Node) -> None:
+    """Raise PyTorch's error if backward() from `output` needs a value changed in place since."""
+    if not _MODIFIED:
+        return
+    from graphc.autograd import requires_grad_leaf
+
+    order = topological_order([output])
+    grads: set[Node] = set()  # nodes whose value needs a gradient: they read a leaf that does
+    for node in order:
+        if requires_grad_leaf(node) or (node.dtype.is_floating_point and node.op != "stop_gradient"
+                                        and any(i in grads for i in node.inputs)):
+            grads.add(node)
+    for node in order:
+        if node not in grads or node.op in _READS_NOTHING or not node.inputs:
+            continue
+        read = [node] if node.op in _READS_RESULT else _read_operands(node, grads)
+        for value in read:
+            if value in _MODIFIED:
+                _raise_modified(value, node)
+
+
+def _read_operands(node: Node, grads: set[Node]) -> list[Node]:
+    """The operands `node`'s derivative reads: for mul, each operand the other's gradient needs."""
+    if node.op == "mul":
+        a, b = node.inputs
+        return [v for v, other in ((a, b), (b, a)) if other in grads]
+    return list(node.inputs)
+
+
+def _raise_modified(value: Node, reader: Node) -> None:
+    tensor, version = _MODIFIED[value]
+    t = tensor()
+    now = f"version {t._version}" if t is not None else "a later version"
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace"
+        f" operation: [{value.dtype.name} tensor of shape {format_shape(value.shape)}], read by the"
+        f" derivative of {reader.op} (created at {reader.location}), is at {now}; expected"
+        f" version {version} instead")
