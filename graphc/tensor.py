@@ -11,10 +11,15 @@ from graphc.dtypes import DType
 from graphc.node import Node
 from graphc.ops import ops_with
 from graphc.shapes import format_dim
+from graphc.symint import SymbolicSizeError, wrap
 
 
 class Size(tuple):
-    """A tensor's shape; prints as `graphc.Size([3, 2])` and equals the plain tuple."""
+    """A tensor's shape: ints, and `graphc.SymInt`s for symbolic sizes; prints as
+    `graphc.Size([n, 2])` and equals the plain tuple."""
+
+    def __new__(cls, dims=()):
+        return super().__new__(cls, (wrap(d) for d in dims))
 
     def __repr__(self) -> str:
         return "graphc.Size([" + ", ".join(format_dim(d) for d in self) + "])"
@@ -87,6 +92,7 @@ class Tensor:
         return Size(self._node.shape)
 
     def size(self, dim: int | None = None):
+        """The shape, or the size of dimension `dim`: an int, or a `graphc.SymInt` if symbolic."""
         return self.shape if dim is None else self.shape[dim]
 
     @property
@@ -174,7 +180,7 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         first = self._node.shape[0]
         if not isinstance(first, int):
-            raise TypeError(f"len() of a tensor whose first size, {format_dim(first)}, is symbolic:"
+            raise SymbolicSizeError(f"len() of a tensor whose first size, {format_dim(first)}, is symbolic:"
                             " it is known only when the compiled function is called; x.shape[0]"
                             " is the symbolic size")
         return first
