@@ -100,9 +100,9 @@ from graphc.node import Node, TensorType
 from graphc.ops import OPS, GraphBuildError
 from graphc.parser import ParseError, parse, parse_file
 from graphc.scopes import scope
+from graphc.symint import SymbolicSizeError, SymInt
 from graphc.sympy_bridge import SympyConversionError, from_sympy, to_sympy
 from graphc.sympy_lambdify import lambdify
-from graphc.symint import SymbolicSizeError, SymInt
 from graphc.tensor import Size, Tensor
 from graphc.threads import get_num_threads, set_num_threads
 from graphc.viz import from_json, to_dot, to_html, to_json, to_svg

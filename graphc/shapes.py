@@ -49,7 +49,7 @@ def as_dim(value) -> Dim:
 
 def as_shape(value) -> Shape:
     """Normalise a user-given shape (an int, or an iterable of dimensions)."""
-    if isinstance(value, (int, str)) and not isinstance(value, bool) or hasattr(value, "_sympy_"):
+    if (isinstance(value, (int, str)) and not isinstance(value, bool)) or hasattr(value, "_sympy_"):
         value = (value,)
     if not isinstance(value, Iterable):
         raise TypeError(f"a shape must be a tuple of dimensions, got {value!r}")

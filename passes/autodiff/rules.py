@@ -147,7 +147,8 @@ def _pick(g, a_wins, b_wins, tie, a_shape, b_shape):
 
 def _where(node, y, g, cond, a, b):
     zero = F.zeros_like(g)
-    return None, unbroadcast(F.where(cond, g, zero), a.node.shape), unbroadcast(F.where(cond, zero, g), b.node.shape)
+    return (None, unbroadcast(F.where(cond, g, zero), a.node.shape),
+            unbroadcast(F.where(cond, zero, g), b.node.shape))
 
 
 def _cast(node, y, g, x):
