@@ -63,6 +63,7 @@ from graphc.functional import (
     ones,
     ones_like,
     pad,
+    pad_widths,
     parameter,
     permute,
     placeholder,

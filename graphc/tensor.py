@@ -362,6 +362,14 @@ class Tensor:
 
     view = reshape
 
+    def expand(self, *sizes) -> Tensor:
+        """PyTorch's `expand`: broadcast to `sizes` (new dimensions in front); -1 keeps a size."""
+        sizes = F._shape_args(sizes)
+        lead = len(sizes) - self.ndim
+        dims = [self._node.shape[i - lead] if i >= lead and isinstance(d, int) and d == -1 else d
+                for i, d in enumerate(sizes)]
+        return F.broadcast_to(self, tuple(dims))
+
     def permute(self, *dims) -> Tensor:
         return F.permute(self, *dims)
 

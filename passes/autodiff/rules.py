@@ -235,7 +235,7 @@ def _pad_axis(g: Tensor, axis: int, lo: int, hi: int) -> Tensor:
         return g
     widths = [(0, 0)] * g.ndim
     widths[axis] = (lo, hi)
-    return F.pad(g, widths)
+    return F.pad_widths(g, widths)
 
 
 def _getitem(node, y, g, x):
