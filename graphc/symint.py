@@ -67,7 +67,11 @@ class SymInt:
     def __ge__(self, other): return self._decide(other, operator.ge, ">=")
 
     def __bool__(self) -> bool:
-        return self._decide(0, operator.ne, "!=")
+        """Whether the size is nonzero: decided only where it is for every value of its symbols."""
+        if self._expr.is_zero is None:
+            raise SymbolicSizeError(f"{self} != 0 depends on the sizes a compiled function is called"
+                                    " with, so it cannot be decided while the graph is built")
+        return not self._expr.is_zero
 
     def __int__(self) -> int:
         raise SymbolicSizeError(f"int() of the symbolic size {self}: it is known only when the"
