@@ -21,8 +21,10 @@ from graphc.node import Node
 from graphc.shapes import format_shape
 from graphc.tensor import Tensor
 
-# Nodes a tensor held before an in-place update: node -> (the tensor, weakly; the version it had).
-_MODIFIED: weakref.WeakKeyDictionary[Node, tuple[weakref.ref, int]] = weakref.WeakKeyDictionary()
+# Nodes a tensor held before an in-place update: node -> (the tensor, weakly; the version it had;
+# the nodes the update itself built that read it, which may: PyTorch saves what they need).
+_MODIFIED: weakref.WeakKeyDictionary[Node, tuple[weakref.ref, int, frozenset[int]]] = (
+    weakref.WeakKeyDictionary())
 
 # Ops whose derivative reads none of their values: an in-place change of an operand is harmless.
 _READS_NOTHING = frozenset({
@@ -45,18 +47,24 @@ def update(t: Tensor, new: Tensor) -> None:
     if t.requires_grad and t.is_leaf and is_grad_enabled():
         raise RuntimeError("a leaf tensor that requires grad is being used in an in-place"
                            " operation (do it under graphc.no_grad(), or on t.data)")
-    if _DATA_VIEWS.get(id(t)) is t and _writable_array(t) is not None and not new.is_symbolic:
-        np.copyto(_writable_array(t), np.asarray(new._host_value()).astype(t.dtype.numpy))
+    if _DATA_VIEWS.get(id(t)) is t:
+        array = _writable_array(t)
+        if array is None or new.is_symbolic:
+            raise RuntimeError("an in-place change through .data needs a tensor that holds its own"
+                               " array (a leaf on the CPU) and a value, not a symbolic one; graphc"
+                               " cannot write it back into a computed tensor")
+        np.copyto(array, np.asarray(new._host_value()).astype(t.dtype.numpy))
         t._version += 1  # the tensor it views sees the change, unrecorded (PyTorch's `.data`)
         return
-    _MODIFIED[t._node] = (weakref.ref(t), t._version)
-    if t.is_leaf and not new.is_symbolic:
+    old = t._node
+    if t.is_leaf and not new.is_symbolic and not (new.requires_grad and not t.requires_grad):
         _write_leaf(t, new)
     else:
         from graphc import functional as F
 
         t._node = F.cast(new, t.dtype)._node
-        t.requires_grad = new.requires_grad and t.dtype.is_floating_point
+        t.requires_grad = new.requires_grad and t.dtype.is_floating_point  # a non-leaf now if so
+    _MODIFIED[old] = (weakref.ref(t), t._version, _readers(t._node, old))
     t._value = None
     t._version += 1
 
@@ -82,6 +90,20 @@ def _write_leaf(t: Tensor, new: Tensor) -> None:
         register_leaf(t)
 
 
+def _readers(top: Node, old: Node) -> frozenset[int]:
+    """The ids of the nodes above `top` (not past `old`) that read `old` directly."""
+    found, seen, stack = set(), {id(old)}, [top]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if any(i is old for i in node.inputs):
+            found.add(id(node))
+        stack.extend(node.inputs)
+    return frozenset(found)
+
+
 def _writable_array(t: Tensor) -> np.ndarray | None:
     """The array a CPU parameter leaf reads, if it can be written."""
     if t._node.op != "parameter" or t.device != "cpu":
@@ -97,6 +119,11 @@ _DATA_VIEWS: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDiction
 
 def data_view(t: Tensor) -> Tensor:
     """`t.data`: `t`'s node without gradients; it shares `t`'s parameter array where it has one."""
+    if t._node.op == "constant" and t.device == "cpu":  # give it an array to share, as torch's
+        from graphc import functional as F
+
+        t._node = F.parameter_node(np.array(t._node.attr("value").value))
+        t._value = None
     view = Tensor(t._node, False)
     _DATA_VIEWS[id(view)] = view
     return view
@@ -138,7 +165,7 @@ def check_unmodified(output: Node) -> None:
             continue
         read = [node] if node.op in _READS_RESULT else _read_operands(node, grads)
         for value in read:
-            if value in _MODIFIED:
+            if value in _MODIFIED and id(node) not in _MODIFIED[value][2]:
                 _raise_modified(value, node)
 
 
@@ -151,7 +178,7 @@ def _read_operands(node: Node, grads: set[Node]) -> list[Node]:
 
 
 def _raise_modified(value: Node, reader: Node) -> None:
-    tensor, version = _MODIFIED[value]
+    tensor, version, _ = _MODIFIED[value]
     t = tensor()
     now = f"version {t._version}" if t is not None else "a later version"
     raise RuntimeError(

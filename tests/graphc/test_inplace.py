@@ -114,6 +114,16 @@ def test_modifying_a_value_no_derivative_reads_is_allowed():
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 3.0])
 
 
+def test_in_place_with_an_operand_that_requires_grad_records_the_op():
+    w = graphc.tensor([2.0, 3.0], requires_grad=True)
+    c = graphc.tensor([1.0, 5.0])
+    c.mul_(w)  # c now depends on w, as in PyTorch: not a leaf, grad_fn MulBackward0
+    assert c.requires_grad and not c.is_leaf and c.grad_fn == "MulBackward0"
+    c.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 5.0])
+    np.testing.assert_array_equal(c.numpy(), [2.0, 15.0])
+
+
 def test_data_is_detached_and_shares_the_leaf():
     w = graphc.tensor([1.0, 2.0], requires_grad=True)
     d = w.data
@@ -123,6 +133,12 @@ def test_data_is_detached_and_shares_the_leaf():
     assert w._version == 0 and w.requires_grad
     (w * w).sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), [0.0, 2.0])
+    c = graphc.tensor([1.0, 2.0])
+    c.data.mul_(3)  # a constant leaf shares too
+    np.testing.assert_array_equal(c.numpy(), [3.0, 6.0])
+    computed = c * 2
+    with pytest.raises(RuntimeError, match=r"through \.data needs a tensor that holds its own array"):
+        computed.data.add_(1)  # graphc cannot write into a computed value: refused, not ignored
     w.data = graphc.tensor([5.0, 6.0, 7.0])  # replaces the value, any shape
     assert w.shape == (3,) and w.requires_grad and w.is_leaf
     np.testing.assert_array_equal(w.numpy(), [5.0, 6.0, 7.0])
