@@ -250,6 +250,9 @@ def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
     if stop is None:
         start, stop = 0, start
     for v in (start, stop, step):
+        if hasattr(v, "_sympy_"):
+            raise TypeError(f"arange of the symbolic size {v} is not supported: graphc's arange has a"
+                            " length known when the graph is built")
         if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool):
             raise TypeError(f"arange bounds must be numbers, got {v!r}")
     if dtype is None:

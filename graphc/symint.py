@@ -77,7 +77,7 @@ class SymInt:
         raise SymbolicSizeError(f"int() of the symbolic size {self}: it is known only when the"
                                 " compiled function is called")
 
-    __float__ = __int__
+    __float__ = __index__ = __int__  # range(n), np.zeros(n): a clear error, not "not an integer"
 
     # ------------------------------------------------------------------ arithmetic
     def _apply(self, other, combine, reverse: bool = False):

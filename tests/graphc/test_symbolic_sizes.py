@@ -65,6 +65,10 @@ def test_order_is_decided_where_provable_and_refused_otherwise():
     assert bool(n + 1)  # n + 1 > 0 for every n
     with pytest.raises(TypeError, match=r"int\(\) of the symbolic size n"):
         int(n)
+    with pytest.raises(graphc.SymbolicSizeError, match="symbolic size n"):
+        range(n)
+    with pytest.raises(TypeError, match=r"2\*n"):  # NumPy rewords the error, but names the size
+        np.zeros(2 * n)
     assert isinstance(graphc.SymbolicSizeError("x"), TypeError)
 
 
@@ -100,7 +104,7 @@ def test_sizes_are_accepted_by_everything_that_takes_sizes(n):
 
 
 def test_arange_of_a_symbolic_size_is_refused_clearly():
-    with pytest.raises(TypeError, match="arange bounds must be numbers"):
+    with pytest.raises(TypeError, match="arange of the symbolic size n is not supported"):
         graphc.arange(_x().shape[0])
 
 
