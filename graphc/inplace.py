@@ -7,6 +7,12 @@ parameter array (shared with `from_numpy` arrays, as PyTorch shares them) under 
 The node a tensor held before the update is remembered as *modified*. `backward()` refuses, as
 PyTorch does, a graph in which an op whose derivative reads a value (`mul` reads its other operand,
 `sin` its input, `exp` its result) reads a modified one.
+
+Where graphc differs: equal computations are one node (hash-consing), so after
+`y = x * 2; z = x * 2; y.mul_(3)` a derivative reading `z` refuses too; `.data` of a computed
+tensor cannot be written through (refused); an in-place update of a non-leaf under `no_grad`
+detaches it (PyTorch keeps its old gradient function); a tensor and its views (`x[0]`) do not
+share storage, so updating one leaves the other as it was.
 """
 
 from __future__ import annotations
