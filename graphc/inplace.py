@@ -36,6 +36,7 @@ _MODIFIED: weakref.WeakKeyDictionary[Node, tuple[weakref.ref, int, frozenset[int
 _READS_NOTHING = frozenset({
     "add", "sub", "neg", "reshape", "broadcast_to", "transpose", "getitem", "pad", "cat", "flip",
     "sum", "mean", "cast", "stop_gradient", "scalar", "constant", "parameter", "placeholder",
+    "setitem", "gather",  # the indexing primitives: their derivatives read only integer indices
 })
 # Ops whose derivative reads their own result (PyTorch saves it), not their input.
 _READS_RESULT = frozenset({"exp", "expm1", "tanh", "sigmoid", "sqrt", "rsqrt", "relu"})
