@@ -84,6 +84,16 @@ def _getitem(node, operands, is_batched, batch):
     return make("getitem", (operands[0],), index=((None, None, None), *node.attr("index")))
 
 
+def _setitem(node, operands, is_batched, batch):
+    """`base[index] = value` with a full slice in front; the part assigned gets the batch axis."""
+    base, value = operands
+    base = base if is_batched[0] else _spread(base, batch)
+    if is_batched[1]:
+        part = make("getitem", (node.inputs[0],), index=node.attr("index"))
+        value = _lift(node.inputs[1], value, part.ndim, batch)
+    return make("setitem", (base, value), index=((None, None, None), *node.attr("index")))
+
+
 def _pad(node, operands, is_batched, batch):
     return make("pad", (operands[0],), widths=((0, 0), *node.attr("widths")), value=node.attr("value"))
 
@@ -114,6 +124,7 @@ BATCH_RULES: dict[str, Callable] = {
     "broadcast_to": _broadcast_to,
     "transpose": _transpose,
     "getitem": _getitem,
+    "setitem": _setitem,  # the indexing primitive (getitem's gradient), where graphc has it
     "pad": _pad,
     "cat": _cat,
     "matmul": _matmul,
