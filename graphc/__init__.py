@@ -73,6 +73,7 @@ from graphc.functional import (
     ones,
     ones_like,
     pad,
+    pad_widths,
     parameter,
     permute,
     placeholder,
@@ -133,6 +134,7 @@ from graphc.random import (
     seed,
 )
 from graphc.scopes import scope
+from graphc.symint import SymbolicSizeError, SymInt
 from graphc.sympy_bridge import SympyConversionError, from_sympy, to_sympy
 from graphc.sympy_lambdify import lambdify
 from graphc.tensor import Size, Tensor

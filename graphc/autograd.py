@@ -26,6 +26,12 @@ def register_leaf(t: Tensor) -> None:
     _LEAVES[t._node] = t
 
 
+def requires_grad_leaf(node: Node) -> bool:
+    """Whether `node` is the leaf of a live tensor that requires gradients."""
+    t = _LEAVES.get(node)
+    return t is not None and t.requires_grad
+
+
 def _as_list(value) -> tuple[list, bool]:
     if isinstance(value, (list, tuple)):
         return list(value), False
@@ -118,16 +124,16 @@ def jvp(outputs, inputs, tangents):
     return results[0] if single else results
 
 
-def _static(shape, what: str) -> tuple[int, ...]:
-    if not all(isinstance(d, int) for d in shape):
-        raise ValueError(f"{what} needs static shapes, got {list(shape)}")
-    return tuple(shape)
-
-
 def jacobian(output: Tensor, inputs):
-    """d output / d input, of shape `output.shape + input.shape`, one vjp per output element."""
+    """d output / d input, of shape `output.shape + input.shape`.
+
+    With static sizes, one vjp per output element; with symbolic ones, one vjp rebuilt over a
+    batch of all the basis cotangents at once (passes/autodiff/batching.py)."""
     ins, single = _as_list(inputs)
-    out_shape = _static(output.shape, "jacobian")
+    out_shape = tuple(output._node.shape)
+    if not all(isinstance(d, int) for d in out_shape):
+        jacs = _batched_jacobian(output, ins)
+        return jacs[0] if single else jacs
     size = int(np.prod(out_shape, dtype=np.int64))
     flat = F.reshape(output, (size,))
     rows: list[list[Tensor]] = [[] for _ in ins]
@@ -136,8 +142,30 @@ def jacobian(output: Tensor, inputs):
         basis[k] = 1
         for j, g in enumerate(vjp(flat, ins, [F.tensor(basis)])):
             rows[j].append(g)
-    jacs = [F.reshape(F.stack(r), out_shape + tuple(i.shape)) for r, i in zip(rows, ins)]
+    jacs = [F.reshape(F.stack(r), out_shape + tuple(i._node.shape)) for r, i in zip(rows, ins)]
     return jacs[0] if single else jacs
+
+
+def _batched_jacobian(output: Tensor, ins: list[Tensor]) -> list[Tensor]:
+    """The jacobian of an output of symbolic size: its pullback of a stand-in cotangent, rebuilt
+    with the identity matrix (one basis cotangent per row) in the stand-in's place."""
+    from graphc.passes.autodiff.batching import batched
+    from graphc.shapes import numel
+
+    size = numel(output._node.shape)
+    flat = F.reshape(output, (size,))
+    stand_in = F.broadcast_to(Tensor(F.parameter_node(np.ones((), output.dtype.numpy))), (size,))
+    pulled = _vjp([flat], ins, [stand_in], allow_unused=True, materialize_grads=True)
+    with paused_gc():
+        rows = batched([p._node for p in pulled], stand_in._node, _identity(size, output.dtype)._node)
+    return [F.reshape(Tensor(r), (*output._node.shape, *i._node.shape)) for r, i in zip(rows, ins)]
+
+
+def _identity(size, dtype) -> Tensor:
+    """The size x size identity for a symbolic size: rows [1, 0, ..., 0] of length size + 1,
+    read back as size + 1 rows of length size, put the ones on the diagonal; the last row goes."""
+    first = F.pad_widths(F.ones(1, dtype=dtype), ((0, size),))
+    return F.reshape(F.broadcast_to(first, (size, size + 1)), (size + 1, size))[:-1]
 
 
 def hessian(output: Tensor, inputs):
@@ -159,10 +187,14 @@ def backward(output: Tensor, gradient=None) -> None:
         gradient = _seed(output)
     elif not isinstance(gradient, Tensor):
         gradient = F.tensor(gradient)
-    leaves = [_LEAVES[n] for n in topological_order([output._node])
-              if n in _LEAVES and _LEAVES[n].requires_grad]
-    grads = _vjp([output], leaves, [gradient], allow_unused=True, materialize_grads=False)
-    pairs = [(leaf, g) for leaf, g in zip(leaves, grads) if g is not None]
+    from graphc.inplace import check_unmodified
+
+    check_unmodified(output._node)
+    # A leaf updated in place under no_grad holds a new node; the graph may read its old one.
+    nodes = [n for n in topological_order([output._node]) if n in _LEAVES and _LEAVES[n].requires_grad]
+    grads = _vjp([output], [Tensor(n) for n in nodes], [gradient], allow_unused=True,
+                 materialize_grads=False)
+    pairs = [(_LEAVES[n], g) for n, g in zip(nodes, grads) if g is not None]
     for (leaf, _), value in zip(pairs, cuda.values_of([g._node for _, g in pairs])):
         if leaf.grad is not None:
             value = leaf.grad.cpu().numpy() + value

@@ -255,6 +255,9 @@ def arange(start, stop=None, step=1, dtype=None, device=None) -> Tensor:
     if stop is None:
         start, stop = 0, start
     for v in (start, stop, step):
+        if hasattr(v, "_sympy_"):
+            raise TypeError(f"arange of the symbolic size {v} is not supported: graphc's arange has a"
+                            " length known when the graph is built")
         if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool):
             raise TypeError(f"arange bounds must be numbers, got {v!r}")
     if dtype is None:
@@ -603,8 +606,9 @@ def flip(x: TensorLike, axis=None, *, dims=None) -> Tensor:
     return _wrap(make("flip", (node,), axes=axes), x)
 
 
-def pad(x: TensorLike, widths, value=0) -> Tensor:
-    """Pad with a constant: `widths` is an int, a (before, after) pair, or one pair per dimension."""
+def pad_widths(x: TensorLike, widths, value=0) -> Tensor:
+    """Pad with a constant, NumPy's way (`numpy.pad`): `widths` is an int, a (before, after) pair
+    for every dimension, or one pair per dimension, first dimension first."""
     node = _node(x)
     if isinstance(widths, int):
         widths = ((widths, widths),) * node.ndim
@@ -614,6 +618,98 @@ def pad(x: TensorLike, widths, value=0) -> Tensor:
         widths = tuple((as_dim(lo), as_dim(hi)) for lo, hi in widths)
     value = _scalar_node(value, node.dtype).attr("value")
     return _wrap(make("pad", (node,), widths=widths, value=value), x)
+
+
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(x: TensorLike, pad: Sequence, mode: str = "constant", value=None) -> Tensor:
+    """`torch.nn.functional.pad`: `pad` is flat, last dimension first: `(left, right)` pads the
+    last dimension, `(left, right, top, bottom)` the last two, and so on. Modes: "constant" (with
+    `value`, 0 by default; negative widths crop), "reflect" (mirrored without the edge),
+    "replicate" (the edge repeated) and "circular" (wrapped around). `graphc.pad_widths` is
+    NumPy's form, one (before, after) pair per dimension, first dimension first."""
+    node = _node(x)
+    if mode not in PAD_MODES:
+        raise build_error("pad", f"unknown mode {mode!r}; the modes are {', '.join(PAD_MODES)}",
+                          [node.type])
+    if not isinstance(pad, (tuple, list)) or len(pad) % 2 or len(pad) > 2 * node.ndim:
+        raise build_error("pad", f"pad {pad!r} must be a flat tuple of (left, right) pairs, last"
+                          f" dimension first, at most two per dimension ({node.ndim})", [node.type])
+    if mode != "constant" and value is not None:
+        raise build_error("pad", f'padding mode "{mode}" doesn\'t take in value argument', [node.type])
+    pairs = [(pad[k], pad[k + 1]) for k in range(0, len(pad), 2)]  # last dimension first
+    if mode == "constant":
+        return _constant_pad(x, node, pairs, 0 if value is None else value)
+    result = _tensor(x)
+    for k, (lo, hi) in enumerate(pairs):
+        result = _pad_axis_by(result, node.ndim - 1 - k, lo, hi, mode)
+    return result
+
+
+def _constant_pad(x: TensorLike, node: Node, pairs: list, value) -> Tensor:
+    """Constant padding by the pad op; negative widths crop, as PyTorch's do."""
+    widths = [(0, 0)] * node.ndim
+    crop = [slice(None)] * node.ndim
+    for k, (lo, hi) in enumerate(pairs):
+        axis = node.ndim - 1 - k
+        lo, hi = (_pad_amount(w, node) for w in (lo, hi))
+        widths[axis] = (builtins.max(lo, 0) if isinstance(lo, int) else lo,
+                        builtins.max(hi, 0) if isinstance(hi, int) else hi)
+        if (isinstance(lo, int) and lo < 0) or (isinstance(hi, int) and hi < 0):
+            start = -lo if isinstance(lo, int) and lo < 0 else None
+            crop[axis] = slice(start, hi if isinstance(hi, int) and hi < 0 else None)
+    result = pad_widths(x, widths, value)
+    return result[tuple(crop)] if builtins.any(c != slice(None) for c in crop) else result
+
+
+def _pad_amount(width, node: Node):
+    """A width: an int (negative crops), or a symbolic size (a graphc.SymInt)."""
+    if isinstance(width, (bool, np.bool_)) or not (isinstance(width, (int, np.integer))
+                                                   or hasattr(width, "_sympy_")):
+        raise build_error("pad", f"a pad width must be an int or a size, got {width!r}", [node.type])
+    return int(width) if isinstance(width, (int, np.integer)) else as_dim(width)
+
+
+def _pad_axis_by(x: Tensor, axis: int, lo, hi, mode: str) -> Tensor:
+    """`x` padded along `axis` by composing slices, flip and cat ("reflect", "replicate", "circular")."""
+    node = x._node
+    size = node.shape[axis]
+    for w in (lo, hi):
+        if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 0:
+            raise build_error("pad", f'padding mode "{mode}" takes non-negative int widths, got {w!r}',
+                              [node.type])
+    if mode != "replicate" and not isinstance(size, int):
+        raise build_error("pad", f'padding mode "{mode}" of dimension {axis} needs its size, which'
+                          f" is symbolic ({format_shape(node.shape)})", [node.type])
+    if isinstance(size, int) and (lo or hi):
+        too_wide = {"reflect": builtins.max(lo, hi) >= size, "circular": builtins.max(lo, hi) > size,
+                    "replicate": size == 0}[mode]
+        if too_wide:
+            need = {"reflect": "widths below the size", "circular": "widths at most the size",
+                    "replicate": "a non-empty dimension"}[mode]
+            raise build_error("pad", f'padding mode "{mode}" by ({lo}, {hi}) of dimension {axis}'
+                              f" (size {size}) needs {need}", [node.type])
+
+    def along(index: slice) -> Tensor:
+        return x[(slice(None),) * axis + (index,)]
+
+    def stretched(edge: Tensor, width: int) -> Tensor:
+        shape = list(node.shape)
+        shape[axis] = width
+        return broadcast_to(edge, tuple(shape))
+
+    pieces = []
+    if lo:
+        pieces.append({"reflect": lambda: flip(along(slice(1, lo + 1)), axis),
+                       "replicate": lambda: stretched(along(slice(0, 1)), lo),
+                       "circular": lambda: along(slice(-lo, None))}[mode]())
+    pieces.append(x)
+    if hi:
+        pieces.append({"reflect": lambda: flip(along(slice(-hi - 1, -1)), axis),
+                       "replicate": lambda: stretched(along(slice(-1, None)), hi),
+                       "circular": lambda: along(slice(0, hi))}[mode]())
+    return cat(pieces, axis) if len(pieces) > 1 else x
 
 
 def cat(tensors: Sequence[TensorLike], axis: int = 0, *, dim: int | None = None) -> Tensor:

@@ -33,6 +33,8 @@ def as_dim(value) -> Dim:
     """Normalise one user-given dimension: an int, a symbol name, or a sympy expression."""
     if isinstance(value, bool):
         raise TypeError(f"a dimension must be an int or a symbol name, got {value!r}")
+    if hasattr(value, "_sympy_"):  # graphc.SymInt, the user's view of a symbolic size
+        value = value._sympy_()
     if isinstance(value, int) or (hasattr(value, "__index__") and not isinstance(value, sympy.Basic)):
         value = int(value)
         if value < 0:
@@ -47,7 +49,7 @@ def as_dim(value) -> Dim:
 
 def as_shape(value) -> Shape:
     """Normalise a user-given shape (an int, or an iterable of dimensions)."""
-    if isinstance(value, (int, str)) and not isinstance(value, bool):
+    if (isinstance(value, (int, str)) and not isinstance(value, bool)) or hasattr(value, "_sympy_"):
         value = (value,)
     if not isinstance(value, Iterable):
         raise TypeError(f"a shape must be a tuple of dimensions, got {value!r}")
@@ -95,7 +97,7 @@ def dims_equal(a: Dim, b: Dim) -> bool | None:
     return None
 
 
-def format_dim(d: Dim) -> str:
+def format_dim(d) -> str:
     return str(d) if isinstance(d, int) else str(d).replace(" ", "")
 
 

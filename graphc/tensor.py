@@ -11,10 +11,15 @@ from graphc.dtypes import DType
 from graphc.node import Node
 from graphc.ops import ops_with
 from graphc.shapes import format_dim
+from graphc.symint import SymbolicSizeError, wrap
 
 
 class Size(tuple):
-    """A tensor's shape; prints as `graphc.Size([3, 2])` and equals the plain tuple."""
+    """A tensor's shape: ints, and `graphc.SymInt`s for symbolic sizes; prints as
+    `graphc.Size([n, 2])` and equals the plain tuple."""
+
+    def __new__(cls, dims=()):
+        return super().__new__(cls, (wrap(d) for d in dims))
 
     def __repr__(self) -> str:
         return "graphc.Size([" + ", ".join(format_dim(d) for d in self) + "])"
@@ -67,7 +72,7 @@ class Tensor:
     on demand (printing, `.numpy()`, `.item()`) and its value cached.
     """
 
-    __slots__ = ("__weakref__", "_node", "_value", "grad", "requires_grad")
+    __slots__ = ("__weakref__", "_node", "_value", "_version", "grad", "requires_grad")
     __array_priority__ = 1000  # make `ndarray + Tensor` defer to Tensor.__radd__
     __hash__ = object.__hash__  # == builds a tensor, so hash by identity
 
@@ -76,6 +81,7 @@ class Tensor:
         self._value: np.ndarray | None = None  # this tensor's value, once computed
         self.requires_grad = requires_grad
         self.grad: Tensor | None = None
+        self._version = 0  # bumped by each in-place update, as PyTorch's version counter
 
     # ---------------------------------------------------------------- properties
     @property
@@ -87,6 +93,7 @@ class Tensor:
         return Size(self._node.shape)
 
     def size(self, dim: int | None = None):
+        """The shape, or the size of dimension `dim`: an int, or a `graphc.SymInt` if symbolic."""
         return self.shape if dim is None else self.shape[dim]
 
     @property
@@ -174,7 +181,7 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         first = self._node.shape[0]
         if not isinstance(first, int):
-            raise TypeError(f"len() of a tensor whose first size, {format_dim(first)}, is symbolic:"
+            raise SymbolicSizeError(f"len() of a tensor whose first size, {format_dim(first)}, is symbolic:"
                             " it is known only when the compiled function is called; x.shape[0]"
                             " is the symbolic size")
         return first
@@ -255,13 +262,59 @@ class Tensor:
 
         backward(self, gradient)
 
-    def zero_(self) -> Tensor:
-        """Set a leaf tensor to zeros (used as `w.grad.zero_()`)."""
-        if self._node.inputs:
-            raise RuntimeError("zero_() can only change leaf tensors")
-        self._node = F.zeros_like(self)._node
-        self._value = None
+    # ------------------------------------------------------------ in-place updates
+    def _update_in_place(self, new: Tensor) -> Tensor:
+        """Make this tensor hold `new`'s value: rebind its node, bump `_version` (graphc/inplace.py).
+
+        Every in-place method ends here; it enforces PyTorch's rules (shape kept, no in-place
+        change of a leaf that requires grad outside no_grad)."""
+        from graphc import inplace
+
+        inplace.update(self, new)
         return self
+
+    def add_(self, other, *, alpha=1) -> Tensor:
+        return self._update_in_place(F.add(self, other if alpha == 1 else F.mul(other, alpha)))
+
+    def sub_(self, other, *, alpha=1) -> Tensor:
+        return self._update_in_place(F.sub(self, other if alpha == 1 else F.mul(other, alpha)))
+
+    def mul_(self, other) -> Tensor:
+        return self._update_in_place(F.mul(self, other))
+
+    def div_(self, other) -> Tensor:
+        return self._update_in_place(F.div(self, other))
+
+    def fill_(self, value) -> Tensor:
+        return self._update_in_place(F.full_like(self, value.item() if isinstance(value, Tensor)
+                                                 else value))
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def copy_(self, src) -> Tensor:
+        """Copy `src` (broadcast to this shape, cast to this dtype) into this tensor."""
+        src = src if isinstance(src, Tensor) else F.tensor(src)
+        return self._update_in_place(F.cast(F.broadcast_to(src, self._node.shape), self.dtype))
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    @property
+    def data(self) -> Tensor:
+        """This tensor's value, detached, sharing its storage: in-place changes through it are
+        seen by this tensor and are not recorded for autograd (as PyTorch's `.data`)."""
+        from graphc import inplace
+
+        return inplace.data_view(self)
+
+    @data.setter
+    def data(self, value) -> None:
+        from graphc import inplace
+
+        inplace.replace_data(self, value if isinstance(value, Tensor) else F.tensor(value))
 
     def detach(self) -> Tensor:
         """The same value, cut off from gradient computation."""
@@ -302,19 +355,8 @@ class Tensor:
     def __getitem__(self, index): return F.getitem(self, index)
 
     def __setitem__(self, index, value) -> None:
-        """`t[index] = value`: `t` now names the updated value (graphc/indexing.py)."""
-        self._rebind(F.setitem(self, index, value), "index assignment")
-
-    def _rebind(self, new: Tensor, what: str) -> None:
-        """Make this tensor name `new`, the result of an in-place-looking update (PyTorch's
-        in-place ops); tensors made from the old value keep it."""
-        from graphc.grad_mode import is_grad_enabled
-
-        if self.requires_grad and not self._node.inputs and is_grad_enabled():
-            raise RuntimeError(f"a leaf tensor that requires grad cannot take an {what};"
-                               " do it under graphc.no_grad() or on a copy")
-        self._node, self._value = new._node, None
-        self.requires_grad = self.requires_grad or new.requires_grad
+        """`t[index] = value`: in place, as PyTorch (graphc/indexing.py, graphc/inplace.py)."""
+        self._update_in_place(F.setitem(self, index, value))
 
     @property
     def T(self) -> Tensor:  # noqa: N802 - NumPy's and PyTorch's name
@@ -334,6 +376,14 @@ class Tensor:
         return F.reshape(self, *shape)
 
     view = reshape
+
+    def expand(self, *sizes) -> Tensor:
+        """PyTorch's `expand`: broadcast to `sizes` (new dimensions in front); -1 keeps a size."""
+        sizes = F._shape_args(sizes)
+        lead = len(sizes) - self.ndim
+        dims = [self._node.shape[i - lead] if i >= lead and isinstance(d, int) and d == -1 else d
+                for i, d in enumerate(sizes)]
+        return F.broadcast_to(self, tuple(dims))
 
     def permute(self, *dims) -> Tensor:
         return F.permute(self, *dims)

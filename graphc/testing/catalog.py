@@ -274,8 +274,8 @@ _add("getitem", "shape", lambda a, p: a[0][_index(p["index"])],
 _add("flip", "shape", lambda a, p: graphc.flip(a[0], p["axis"]),
      lambda a, p, ctx: a[0].map(lambda v: np.flip(v, p["axis"])),
      lambda n, p: f"graphc.flip({n[0]}, {literal(p['axis'])})")
-_add("pad", "shape", lambda a, p: graphc.pad(a[0], p["widths"], p["value"]), _pad_mirror,
-     lambda n, p: f"graphc.pad({n[0]}, {literal(p['widths'])}, {literal(p['value'])})")
+_add("pad", "shape", lambda a, p: graphc.pad_widths(a[0], p["widths"], p["value"]), _pad_mirror,
+     lambda n, p: f"graphc.pad_widths({n[0]}, {literal(p['widths'])}, {literal(p['value'])})")
 _add("cat", "join", lambda a, p: graphc.cat(list(a), axis=p["axis"]), _cat_mirror,
      lambda n, p: f"graphc.cat([{', '.join(n)}], axis={p['axis']})")
 _add("stack", "join", lambda a, p: graphc.stack(list(a), axis=p["axis"]),

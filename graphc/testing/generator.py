@@ -121,9 +121,9 @@ class _Generator:
 
     def with_shape(self, shape: tuple, dtypes=None) -> int:
         """A value of exactly `shape` (ints and symbol names), from the pool or a new input."""
-        want = tuple(graphc.placeholder("_", shape).shape) if shape else ()
+        want = tuple(graphc.placeholder("_", shape).node.shape) if shape else ()
         dtypes = dtypes or self.profile.dtypes
-        return self.pick_or_new(lambda t: tuple(t.shape) == want and t.dtype.name in dtypes,
+        return self.pick_or_new(lambda t: tuple(t.node.shape) == want and t.dtype.name in dtypes,
                                 shape, self.choice(list(dtypes)))
 
     def add(self, op: str, args: tuple[int, ...], **params) -> int | None:
@@ -147,7 +147,7 @@ class _Generator:
         return None if dims is None else (k, dims)
 
     def shape_params(self, t: graphc.Tensor) -> tuple | None:
-        dims = tuple(_dim_param(d) for d in t.shape)
+        dims = tuple(_dim_param(d) for d in t.node.shape)
         return None if None in dims else dims
 
     # ------------------------------------------------------------- scalars
@@ -298,7 +298,7 @@ def sample_reshape(g: _Generator, op: str) -> None:
     if k is None:
         return
     t = g.values[k]
-    if _static(t.shape):
+    if _static(t.node.shape):
         total = int(np.prod(t.shape, dtype=np.int64))
         dims = _factor(g, total)
         if total and len(dims) > 1 and g.chance(0.4):
@@ -333,7 +333,7 @@ def sample_view(g: _Generator, op: str) -> None:
     if op == "squeeze":
         axis = _axis(g, ndim, many=True)
         axes = range(ndim) if axis is None else [axis] if isinstance(axis, int) else axis
-        drop = tuple(sorted({a % ndim for a in axes if t.shape[a] == 1})) if ndim else ()
+        drop = tuple(sorted({a % ndim for a in axes if t.node.shape[a] == 1})) if ndim else ()
         g.add(op, (k,), axis=axis, drop=drop)
     elif op == "unsqueeze":
         g.add(op, (k,), axis=int(g.rng.integers(-ndim - 1, ndim + 1)))
@@ -360,7 +360,7 @@ def sample_view(g: _Generator, op: str) -> None:
 
 def _random_index(g: _Generator, t) -> tuple:
     entries = []
-    for d in t.shape[:int(g.rng.integers(0, t.ndim + 1))]:
+    for d in t.node.shape[:int(g.rng.integers(0, t.ndim + 1))]:
         if g.chance(0.1):
             entries.append(("new",))
         if isinstance(d, int) and d > 0 and g.chance(0.25):

@@ -134,7 +134,7 @@ def evaluate(program: Program, built: Built, arrays: list[np.ndarray],
 def declared_shape(tensor: graphc.Tensor, binding: dict[str, int]) -> tuple[int, ...]:
     """The shape graphc's type rules gave `tensor`, at the symbols' values."""
     symbols = {sympy.Symbol(name, integer=True, nonnegative=True): size for name, size in binding.items()}
-    return tuple(d if isinstance(d, int) else int(d.subs(symbols)) for d in tensor.shape)
+    return tuple(d if isinstance(d, int) else int(d.subs(symbols)) for d in tensor.node.shape)
 
 
 @dataclass(frozen=True)

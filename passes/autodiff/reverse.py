@@ -79,7 +79,7 @@ def vjp_nodes(outputs: Sequence[Node], cotangents: Sequence[Node],
         for i, gi in zip(node.inputs, grads):
             if gi is None or id(i) not in relevant:
                 continue
-            if gi.dtype is not i.dtype or tuple(gi.shape) != tuple(i.shape):
+            if gi.dtype is not i.dtype or tuple(gi.node.shape) != tuple(i.shape):
                 raise DifferentiationError(
                     f"internal error: the {node.op} rule gave a {gi._node.type} cotangent for a"
                     f" {i.type} input (node created at {node.location})")

@@ -34,12 +34,12 @@ class UnsupportedGradientError(ValueError):
 
 def unbroadcast(g: Tensor, shape) -> Tensor:
     """Sum `g` over the dimensions that broadcasting added or stretched, back to `shape`."""
-    if tuple(g.shape) == tuple(shape):
+    if tuple(g.node.shape) == tuple(shape):
         return g
     lead = g.ndim - len(shape)
     axes = list(range(lead))
     for i, d in enumerate(shape):
-        if d == 1 and g.shape[lead + i] != 1:
+        if d == 1 and g.node.shape[lead + i] != 1:
             axes.append(lead + i)
     if axes:
         g = F.sum(g, axis=tuple(axes), keepdims=True)
@@ -61,13 +61,13 @@ def _scaled(g: Tensor, derivative: Tensor) -> Tensor:
 def _expand_reduced(node, g: Tensor, x: Tensor) -> Tensor:
     """Put a reduction's cotangent back in the input's rank and shape."""
     if not node.attr("keepdims"):
-        g = F.reshape(g, tuple(1 if i in node.attr("axes") else d for i, d in enumerate(x.shape)))
-    return F.broadcast_to(g, tuple(x.shape))
+        g = F.reshape(g, tuple(1 if i in node.attr("axes") else d for i, d in enumerate(x.node.shape)))
+    return F.broadcast_to(g, tuple(x.node.shape))
 
 
 def _count(node, x: Tensor):
     """How many elements each output of a reduction summarises (a number or a tensor)."""
-    dims = [x.shape[a] for a in node.attr("axes")]
+    dims = [x.node.shape[a] for a in node.attr("axes")]
     if all(isinstance(d, int) for d in dims):
         return math.prod(dims)
     return F.sum(F.ones_like(x), axis=node.attr("axes"), keepdims=True)
@@ -78,7 +78,7 @@ def _extremum(node, y, g, x):
     y_full = _expand_reduced(node, y, x)
     hit = F.cast(x == y_full, x.dtype)
     ties = F.sum(hit, axis=node.attr("axes"), keepdims=True)
-    return (_expand_reduced(node, g, x) * hit / F.broadcast_to(ties, tuple(x.shape)),)
+    return (_expand_reduced(node, g, x) * hit / F.broadcast_to(ties, tuple(x.node.shape)),)
 
 
 def _prod(node, y, g, x):
@@ -91,7 +91,7 @@ def _prod(node, y, g, x):
     axes = node.attr("axes")
 
     def over_slice(t: Tensor, reduce) -> Tensor:
-        return F.broadcast_to(reduce(t, axis=axes, keepdims=True), tuple(x.shape))
+        return F.broadcast_to(reduce(t, axis=axes, keepdims=True), tuple(x.node.shape))
 
     is_zero = x == 0
     one, zero = F.ones_like(x), F.zeros_like(x)
@@ -115,25 +115,25 @@ def _matmul(node, y, g, a, b):
         g2 = F.unsqueeze(g2, -2 if b.ndim > 1 else -1)
     if b.ndim == 1:
         g2 = F.unsqueeze(g2, -1)
-    da = unbroadcast(g2 @ F.transpose(b2), tuple(a2.shape))
-    db = unbroadcast(F.transpose(a2) @ g2, tuple(b2.shape))
-    return F.reshape(da, tuple(a.shape)), F.reshape(db, tuple(b.shape))
+    da = unbroadcast(g2 @ F.transpose(b2), tuple(a2.node.shape))
+    db = unbroadcast(F.transpose(a2) @ g2, tuple(b2.node.shape))
+    return F.reshape(da, tuple(a.node.shape)), F.reshape(db, tuple(b.node.shape))
 
 
 def _pow(node, y, g, a, b):
     da = F.where(b == 0, F.zeros_like(y), _scaled(g, b * a ** (b - 1)))
     log_a = F.log(F.where(a == 0, F.ones_like(a), a))
     db = F.where((a == 0) & (b >= 0), F.zeros_like(y), _scaled(g, y * log_a))
-    return unbroadcast(da, a.shape), unbroadcast(db, b.shape)
+    return unbroadcast(da, a.node.shape), unbroadcast(db, b.node.shape)
 
 
 def _maximum(node, y, g, a, b):
     """Ties split the cotangent in half, as PyTorch."""
-    return _pick(g, a > b, b > a, a == b, a.shape, b.shape)
+    return _pick(g, a > b, b > a, a == b, a.node.shape, b.node.shape)
 
 
 def _minimum(node, y, g, a, b):
-    return _pick(g, a < b, b < a, a == b, a.shape, b.shape)
+    return _pick(g, a < b, b < a, a == b, a.node.shape, b.node.shape)
 
 
 def _pick(g, a_wins, b_wins, tie, a_shape, b_shape):
@@ -147,7 +147,8 @@ def _pick(g, a_wins, b_wins, tie, a_shape, b_shape):
 
 def _where(node, y, g, cond, a, b):
     zero = F.zeros_like(g)
-    return None, unbroadcast(F.where(cond, g, zero), a.shape), unbroadcast(F.where(cond, zero, g), b.shape)
+    return (None, unbroadcast(F.where(cond, g, zero), a.node.shape),
+            unbroadcast(F.where(cond, zero, g), b.node.shape))
 
 
 def _cast(node, y, g, x):
@@ -167,7 +168,7 @@ def _transpose(node, y, g, x):
 def _pad(node, y, g, x):
     """Cut the padding off; a symbolic width is measured from the other, static, side."""
     index = []
-    for (lo, hi), d in zip(node.attr("widths"), x.shape):
+    for (lo, hi), d in zip(node.attr("widths"), x.node.shape):
         if isinstance(lo, int) and isinstance(hi, int):
             index.append(slice(lo, -hi or None))
         elif isinstance(d, int) and isinstance(hi, int):
@@ -183,7 +184,7 @@ def _pad(node, y, g, x):
 def _cat(node, y, g, *xs):
     """Split the cotangent; pieces after one of symbolic size are located from the end."""
     axis = node.attr("axis")
-    sizes = [x.shape[axis] for x in xs]
+    sizes = [x.node.shape[axis] for x in xs]
     symbolic = [k for k, size in enumerate(sizes) if not isinstance(size, int)]
     if len(symbolic) > 1:
         raise UnsupportedGradientError("the gradient of cat along an axis where several pieces have"
@@ -216,7 +217,7 @@ def _setitem(node, y, g, base, value):
     """The base gets the cotangent but where it was overwritten; the value, what was there."""
     index = node.attr("index")
     picked = Tensor(make("getitem", (g.node,), index=index))
-    return _placed(g, F.zeros((), dtype=g.dtype), index), unbroadcast(picked, value.shape)
+    return _placed(g, F.zeros((), dtype=g.dtype), index), unbroadcast(picked, value.node.shape)
 
 
 def _gather(node, y, g, x, index):
@@ -232,12 +233,12 @@ def _scatter(node, y, g, base, index, src):
     landed = F.gather(g, dim, index)
     if node.attr("accumulate"):
         return g, None, landed
-    count = index.shape[dim]
+    count = index.node.shape[dim]
     if isinstance(count, int):
         shape = [1] * index.ndim
         shape[dim] = count
-        order = F.broadcast_to(F.reshape(F.arange(count), tuple(shape)), tuple(index.shape))
-        last = F.scatter(F.full(tuple(base.shape), -1, dtype=dtypes.int64), dim, index, order)
+        order = F.broadcast_to(F.reshape(F.arange(count), tuple(shape)), tuple(index.node.shape))
+        last = F.scatter(F.full(tuple(base.node.shape), -1, dtype=dtypes.int64), dim, index, order)
         landed = F.where(F.gather(last, dim, index) == order, landed, F.zeros_like(landed))
     return F.scatter(g, dim, index, 0), None, landed
 
@@ -290,27 +291,27 @@ VJP = {
     "relu": lambda n, y, g, x: (F.where(x > 0, g, F.zeros_like(g)),),
     "erf": lambda n, y, g, x: (g * (2 / math.sqrt(math.pi)) * F.exp(-x * x),),
     "cast": _cast,
-    "add": lambda n, y, g, a, b: (unbroadcast(g, a.shape), unbroadcast(g, b.shape)),
-    "sub": lambda n, y, g, a, b: (unbroadcast(g, a.shape), unbroadcast(-g, b.shape)),
-    "mul": lambda n, y, g, a, b: (unbroadcast(g * b, a.shape), unbroadcast(g * a, b.shape)),
-    "div": lambda n, y, g, a, b: (unbroadcast(_scaled(g, 1 / b), a.shape),
-                                  unbroadcast(_scaled(g, -y / b), b.shape)),
-    "mod": lambda n, y, g, a, b: (unbroadcast(g, a.shape),
-                                  unbroadcast(-g * F.floor(a / b), b.shape)),
+    "add": lambda n, y, g, a, b: (unbroadcast(g, a.node.shape), unbroadcast(g, b.node.shape)),
+    "sub": lambda n, y, g, a, b: (unbroadcast(g, a.node.shape), unbroadcast(-g, b.node.shape)),
+    "mul": lambda n, y, g, a, b: (unbroadcast(g * b, a.node.shape), unbroadcast(g * a, b.node.shape)),
+    "div": lambda n, y, g, a, b: (unbroadcast(_scaled(g, 1 / b), a.node.shape),
+                                  unbroadcast(_scaled(g, -y / b), b.node.shape)),
+    "mod": lambda n, y, g, a, b: (unbroadcast(g, a.node.shape),
+                                  unbroadcast(-g * F.floor(a / b), b.node.shape)),
     "pow": _pow,
     "maximum": _maximum,
     "minimum": _minimum,
     "atan2": lambda n, y, g, a, b: (
-        unbroadcast(_scaled(g, b / (a * a + b * b)), a.shape),
-        unbroadcast(_scaled(g, -a / (a * a + b * b)), b.shape)),
+        unbroadcast(_scaled(g, b / (a * a + b * b)), a.node.shape),
+        unbroadcast(_scaled(g, -a / (a * a + b * b)), b.node.shape)),
     "where": _where,
     "sum": lambda n, y, g, x: (_expand_reduced(n, g, x),),
     "mean": lambda n, y, g, x: (_expand_reduced(n, g, x) / _count(n, x),),
     "max": _extremum,
     "min": _extremum,
     "prod": _prod,
-    "reshape": lambda n, y, g, x: (F.reshape(g, tuple(x.shape)),),
-    "broadcast_to": lambda n, y, g, x: (unbroadcast(g, x.shape),),
+    "reshape": lambda n, y, g, x: (F.reshape(g, tuple(x.node.shape)),),
+    "broadcast_to": lambda n, y, g, x: (unbroadcast(g, x.node.shape),),
     "transpose": _transpose,
     "flip": lambda n, y, g, x: (F.flip(g, n.attr("axes")),),
     "pad": _pad,

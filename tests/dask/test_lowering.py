@@ -82,7 +82,7 @@ def test_views_cat_pad_and_arg_reductions_match():
         graphc.transpose(x * 2, 0, 1) + 1,
         graphc.reshape(graphc.exp(x), (10, 13)),
         graphc.cat([x, x * 2], 0),
-        graphc.pad(x, [(1, 2), (0, 3)], value=1.5),
+        graphc.pad_widths(x, [(1, 2), (0, 3)], value=1.5),
         graphc.argmax(x, 1), graphc.argmin(x, 0, keepdims=True), graphc.argmax(x),
         graphc.broadcast_to(graphc.sum(x, 1, keepdims=True), (4, 13, 10)),
     ])

@@ -194,7 +194,7 @@ def test_broadcast_to_an_incompatible_shape():
 
 def test_pad_with_wrong_number_of_widths():
     with pytest.raises(graphc.GraphBuildError) as info:
-        graphc.pad(graphc.ones(2, 3), ((1, 1),))
+        graphc.pad_widths(graphc.ones(2, 3), ((1, 1),))
     assert_names_user_code(info, "pad", "f32[2, 3]")
 
 

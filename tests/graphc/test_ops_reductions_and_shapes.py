@@ -257,18 +257,18 @@ def test_pad_with_a_constant(backend, data):
     value = data.draw(st.sampled_from([0, 1, -3] if dtype.kind in "iub" else [0.0, -1.5, np.nan]))
     widths = tuple(data.draw(st.tuples(st.integers(0, 2), st.integers(0, 2))) for _ in shape)
     expected = lambda a: np.pad(a, widths or 0, constant_values=dtype.type(value))  # noqa: E731
-    check(backend, lambda t: graphc.pad(t, widths, value), expected, x, dtype=dtype)
+    check(backend, lambda t: graphc.pad_widths(t, widths, value), expected, x, dtype=dtype)
     w = data.draw(st.integers(0, 2))
-    check(backend, lambda t: graphc.pad(t, w, value),
+    check(backend, lambda t: graphc.pad_widths(t, w, value),
           lambda a: np.pad(a, w, constant_values=dtype.type(value)), x, dtype=dtype)
     if shape:
         pair = data.draw(st.tuples(st.integers(0, 2), st.integers(0, 2)))
-        check(backend, lambda t: graphc.pad(t, pair), lambda a: np.pad(a, pair), x, dtype=dtype)
+        check(backend, lambda t: graphc.pad_widths(t, pair), lambda a: np.pad(a, pair), x, dtype=dtype)
 
 
 def test_pad_with_negative_widths_raises():
-    check_raises(lambda t: graphc.pad(t, ((0, -1), (1, 1))), np.zeros((2, 3), F32))
-    check_raises(lambda t: graphc.pad(t, ((0, 1),) * 3), np.zeros((2, 3), F32))
+    check_raises(lambda t: graphc.pad_widths(t, ((0, -1), (1, 1))), np.zeros((2, 3), F32))
+    check_raises(lambda t: graphc.pad_widths(t, ((0, 1),) * 3), np.zeros((2, 3), F32))
 
 
 # ----------------------------------------------------------------------- linalg

@@ -127,3 +127,35 @@ def test_len_of_a_symbolic_first_size_is_a_clear_type_error():
         list(x)
     with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
         len(graphc.tensor(1.0))
+
+
+# ---------------------------------------------------------------- expand, sizes, in-place, pad
+
+def test_expand_broadcasts_with_minus_one_keeping_a_size():
+    column = graphc.tensor(A[:, :1])
+    np.testing.assert_array_equal(column.expand(2, 4).numpy(), np.broadcast_to(A[:, :1], (2, 4)))
+    np.testing.assert_array_equal(column.expand(3, -1, 5).numpy(), np.broadcast_to(A[:, :1], (3, 2, 5)))
+    with pytest.raises(GraphBuildError, match="broadcast_to"):
+        graphc.tensor(A).expand(3, 3)
+
+
+def test_static_sizes_are_plain_ints_like_torch_size():
+    shape = graphc.tensor(A).shape
+    assert shape == (2, 3) and all(type(d) is int for d in shape) and shape.numel() == 6
+    assert graphc.tensor(A).size(-1) == 3
+
+
+def test_expand_pad_and_in_place_agree_with_pytorch():
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed; the NumPy checks above stand")
+    a, t = graphc.tensor(A[:, :1]), torch.tensor(A[:, :1])
+    np.testing.assert_array_equal(a.expand(3, -1, 4).numpy(), t.expand(3, -1, 4).numpy())
+    assert tuple(a.expand(3, -1, 4).shape) == tuple(t.expand(3, -1, 4).shape)
+    for mode in ("constant", "reflect", "replicate", "circular"):
+        np.testing.assert_array_equal(graphc.pad(graphc.tensor(A), (1, 2), mode=mode).numpy(),
+                                      torch.nn.functional.pad(torch.tensor(A), (1, 2), mode=mode).numpy())
+    ours, theirs = graphc.tensor(A), torch.tensor(A)
+    for x in (ours, theirs):
+        x.add_(1).mul_(2)
+        x -= 1
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    assert ours._version == theirs._version == 3

@@ -58,7 +58,7 @@ def scans() -> Graph:
 def shape_ops() -> Graph:
     x = _ph("x", ("n", 3, 4))
     outs = [gc.reshape(x, (-1, 4)), gc.reshape(x, ("n", 12)), gc.permute(x, 2, 0, 1),
-            gc.transpose(x), gc.flip(x, (0, 2)), gc.pad(x, ((1, 2), (0, 0), (3, 1)), 1.5),
+            gc.transpose(x), gc.flip(x, (0, 2)), gc.pad_widths(x, ((1, 2), (0, 0), (3, 1)), 1.5),
             gc.cat([x, x * 2], 0), gc.cat([x, x], 2), gc.stack([x, x], 1),
             gc.broadcast_to(x[::1, :1, :], (2, "n", 3, 4)), x[1::1, ::2, -1], x[None, ::1, ..., 2],
             x[0], x[::1, None, 1:3], gc.squeeze(x[::1, :1, :]), gc.unsqueeze(x, -1)]
@@ -68,7 +68,7 @@ def shape_ops() -> Graph:
 def symbolic_arithmetic() -> Graph:
     x, y = _ph("x", ("n", "m")), _ph("y", ("m",))
     z = gc.cat([x, gc.reshape(y, (1, "m"))], 0)  # n+1 rows
-    w = gc.pad(z, 2)[1::3, :-1:1]
+    w = gc.pad_widths(z, 2)[1::3, :-1:1]
     v = gc.reshape(w, (-1,))
     return Graph([x, y], [z, w, v, gc.matmul(x, y), gc.matmul(gc.transpose(x), x)])
 
@@ -98,7 +98,7 @@ def leaves_and_constants() -> Graph:
             i32 // 3, empty, zero_d * 2, tiny, x * param, anon - 1, gc.arange(5),
             gc.arange(0.5, 3.0, 0.25), gc.arange(10, 0, -3), gc.eye(3), gc.eye(2, 4, gc.int32),
             gc.full((2, 3), 7), gc.zeros(3, dtype=gc.float64), gc.ones_like(x),
-            gc.full((), True), x * -2.5, gc.pad(gc.cast(x, gc.int64), 1, -7)]
+            gc.full((), True), x * -2.5, gc.pad_widths(gc.cast(x, gc.int64), 1, -7)]
     return Graph([x], outs)
 
 

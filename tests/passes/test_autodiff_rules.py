@@ -162,8 +162,8 @@ SHAPES = [
     Case("T", lambda x: x.T, S2),
     Case("flip", lambda x: G.flip(x, 1), R3),
     Case("flip-many", lambda x: G.flip(x, (0, 2)), R3),
-    Case("pad", lambda x: G.pad(x, ((1, 2), (0, 3))), S2),
-    Case("pad-value", lambda x: G.pad(x, 1, value=2.0), S2),
+    Case("pad", lambda x: G.pad_widths(x, ((1, 2), (0, 3))), S2),
+    Case("pad-value", lambda x: G.pad_widths(x, 1, value=2.0), S2),
     Case("cat0", lambda a, b, c: G.cat([a, b, c], 0), ((2, 3), (1, 3), (4, 3))),
     Case("cat1", lambda a, b: G.cat([a, b], axis=1), ((2, 3), (2, 2))),
     Case("cat-same-tensor", lambda a: G.cat([a, a * 2], axis=-1), S2),
@@ -222,7 +222,7 @@ SYMBOLIC = [
     Case("sym-prod0", lambda x: G.prod(x, axis=0), (("n", 3),), with_zeros, SYM),
     Case("sym-reshape", lambda x: G.reshape(x, (-1,)), (("n", 3),), bindings=SYM),
     Case("sym-transpose-flip", lambda x: G.flip(x.T, 1), (("n", 3),), bindings=SYM),
-    Case("sym-pad", lambda x: G.pad(x, ((2, 1), (0, 1))), (("n", 3),), bindings=SYM),
+    Case("sym-pad", lambda x: G.pad_widths(x, ((2, 1), (0, 1))), (("n", 3),), bindings=SYM),
     Case("sym-slice", lambda x: x[1:, ::2], (("n", 3),), bindings=SYM),
     Case("sym-slice-neg", lambda x: x[:-1] * x[1:], (("n", 3),), bindings=SYM),
     Case("sym-index0", lambda x: x[0], (("n", 3),), bindings=SYM),
@@ -500,7 +500,7 @@ def test_hessian_of_prod_is_exact_with_zeros(values):
 
 def test_second_derivatives_through_symbolic_slices_pads_and_cats():
     x = G.placeholder("x", ("n",), dtype=F64)
-    loss = G.sum(x[-1] ** 3 + G.pad(x[1:], (2, 0)) ** 2) + G.sum(G.cat([x, x[:2]]) ** 3)
+    loss = G.sum(x[-1] ** 3 + G.pad_widths(x[1:], (2, 0)) ** 2) + G.sum(G.cat([x, x[:2]]) ** 3)
     g = G.grad(loss, x)
     hdiag = G.grad(G.sum(g), x)
     f = G.function([x], [g, hdiag])

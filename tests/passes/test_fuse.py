@@ -225,7 +225,7 @@ def test_values_constant_along_rows_are_computed_once_per_row():
 @pytest.mark.parametrize("make_op", [
     lambda a, b: gc.matmul(a, b),
     lambda a, b: gc.cat([a, b], 0),
-    lambda a, b: gc.pad(a, 1),
+    lambda a, b: gc.pad_widths(a, 1),
     lambda a, b: gc.cast(gc.argmax(a, 1), gc.float32),
     lambda a, b: gc.cast(gc.argmin(a, 0), gc.float32),
 ], ids=["matmul", "cat", "pad", "argmax", "argmin"])

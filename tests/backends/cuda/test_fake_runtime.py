@@ -134,8 +134,8 @@ def test_every_graph_runs_through_the_driver(device, name):
 
 def test_copies_views_and_leaves_carry_values(device):
     x = graphc.placeholder("x", ("n", 3))
-    outs = [x, x.T, graphc.flip(x, 0)[::2], graphc.cat([x, x], 0), graphc.pad(x, ((1, 0), (0, 2)), 7.5),
-            graphc.tensor([1.5, 2.5]), graphc.reshape(x, (-1,))]
+    outs = [x, x.T, graphc.flip(x, 0)[::2], graphc.cat([x, x], 0),
+            graphc.pad_widths(x, ((1, 0), (0, 2)), 7.5), graphc.tensor([1.5, 2.5]), graphc.reshape(x, (-1,))]
     f = graphc.function([x], outs, backend="cuda", passes="")
     data = np.arange(12, dtype=np.float32).reshape(4, 3)
     want = graphc.function([x], outs, backend="numpy", passes="")(data)
