@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from graphc.node import Node
 
-NP_DTYPE = {"bool": "np.bool_", "int32": "np.int32", "int64": "np.int64",
-            "float16": "np.float16", "float32": "np.float32", "float64": "np.float64"}
+NP_DTYPE = {"bool": "np.bool_", "uint8": "np.uint8", "int8": "np.int8", "int16": "np.int16",
+            "int32": "np.int32", "int64": "np.int64", "float16": "np.float16",
+            "bfloat16": "rt.bfloat16", "float32": "np.float32", "float64": "np.float64"}
 
 
 def _ints(values) -> str:
@@ -35,10 +36,15 @@ def _keep_int(func: str):
     return lower
 
 
-def _reduce(func: str):
+def _reduce(func: str, accumulates: bool = False):
+    """A reduction; sums, products and means of bfloat16 accumulate in float32 (as PyTorch),
+    where NumPy's would in bfloat16 and stall at 256 ones."""
     def lower(args, node: Node, ctx):
         axes, keepdims = node.attr("axes"), node.attr("keepdims")
-        return f"{func}({args[0]}, axis={_ints(axes)}, keepdims={bool(keepdims)})"
+        call = f"{func}({args[0]}, axis={_ints(axes)}, keepdims={bool(keepdims)}"
+        if accumulates and node.dtype.name == "bfloat16":
+            return f"np.asarray({call}, dtype=np.float32)).astype(rt.bfloat16)"
+        return call + ")"
     return lower
 
 
@@ -142,9 +148,9 @@ LOWERING = {
     "logical_or": "np.logical_or({0}, {1})",
     "where": "np.where({0}, {1}, {2})",
     # reductions
-    "sum": _reduce("np.sum"),
-    "prod": _reduce("np.prod"),
-    "mean": _reduce("rt.mean"),
+    "sum": _reduce("np.sum", accumulates=True),
+    "prod": _reduce("np.prod", accumulates=True),
+    "mean": _reduce("rt.mean", accumulates=True),
     "max": _reduce("np.max"),
     "min": _reduce("np.min"),
     "argmax": _argreduce("np.argmax"),
@@ -159,7 +165,8 @@ LOWERING = {
     "cat": lambda a, n, ctx: f"np.concatenate(({', '.join(a)},), axis={int(n.attr('axis'))})",
     "getitem": _getitem,
     # linear algebra
-    "matmul": "np.matmul({0}, {1})",
+    "matmul": lambda a, n, ctx: (f"np.matmul({a[0]}, {a[1]})" if n.dtype.name != "bfloat16"  # ml_dtypes
+                                 else f"np.matmul({a[0]}, {a[1]}).astype(rt.bfloat16)"),  # gives f32
     # fusion
     "kernel": _kernel,
     "result": lambda args, node, ctx: f"{args[0]}[{node.attr('index')}]",
