@@ -9,6 +9,7 @@ import os as _os
 
 from graphc import cuda
 from graphc.autograd import backward, grad, hessian, jacobian, jvp, value_and_grad, vjp
+from graphc.convolution import conv1d, conv2d
 from graphc.dtypes import DType, bfloat16, bool_, float16, float32, float64, int8, int16, int32, int64, uint8
 from graphc.evaluate import SymbolicTensorError
 from graphc.formula import FormulaError, expr
