@@ -20,7 +20,8 @@ def _ints(dtype: graphc.DType, shape, seed: int) -> np.ndarray:
 
 
 def _compile(backend, shapes_dtypes, build):
-    inputs = [graphc.placeholder(f"x{k}", shape, dtype=dtype) for k, (shape, dtype) in enumerate(shapes_dtypes)]
+    inputs = [graphc.placeholder(f"x{k}", shape, dtype=dtype)
+              for k, (shape, dtype) in enumerate(shapes_dtypes)]
     return graphc.function(inputs, build(*inputs), backend=backend)
 
 
@@ -65,8 +66,9 @@ def test_casts_between_integer_widths_wrap_and_extend_as_numpy(backend):
     values = np.array([0, 1, 127, -128, -1, 100, -100, 5], np.int8)
     f = _compile(backend, [(values.shape, graphc.int8)],
                  lambda t: [t.byte(), t.int(), t.byte().int(), t.short(), t.float(), t.byte().float()])
-    expected = [values.astype(np.uint8), values.astype(np.int32), values.astype(np.uint8).astype(np.int32),
-                values.astype(np.int16), values.astype(np.float32), values.astype(np.uint8).astype(np.float32)]
+    as_uint8 = values.astype(np.uint8)
+    expected = [as_uint8, values.astype(np.int32), as_uint8.astype(np.int32),
+                values.astype(np.int16), values.astype(np.float32), as_uint8.astype(np.float32)]
     for got, want in zip(f(values), expected, strict=True):
         assert got.dtype == want.dtype
         np.testing.assert_array_equal(got, want)
@@ -90,7 +92,8 @@ def test_float32_to_bfloat16_rounds_to_nearest_even_as_ml_dtypes(backend):
     expected = values.astype(BF16)
     assert got.dtype == BF16
     np.testing.assert_array_equal(got.view(np.uint16), expected.view(np.uint16))
-    nan = _compile(backend, [((2,), graphc.float32)], lambda t: t.bfloat16())(np.array([np.nan, -np.nan], np.float32))
+    to_bf16 = _compile(backend, [((2,), graphc.float32)], lambda t: t.bfloat16())
+    nan = to_bf16(np.array([np.nan, -np.nan], np.float32))
     assert np.isnan(nan.astype(np.float32)).all()
 
 
@@ -103,7 +106,8 @@ BF16_CASES = [  # (id, graphc build, reference in float32, rounded to bfloat16 a
     ("mul then add a constant", lambda x, y: x * y + 0.1, lambda x, y: _r(_r(x * y) + _r(np.float32(0.1)))),
     ("division", lambda x, y: x / y, lambda x, y: _r(x / y)),
     ("exp of a product", lambda x, y: graphc.exp(x * 0.5), lambda x, y: _r(np.exp(_r(x * 0.5)))),
-    ("sin and cos", lambda x, y: graphc.sin(x) * graphc.cos(y), lambda x, y: _r(_r(np.sin(x)) * _r(np.cos(y)))),
+    ("sin and cos", lambda x, y: graphc.sin(x) * graphc.cos(y),
+     lambda x, y: _r(_r(np.sin(x)) * _r(np.cos(y)))),
     ("tanh", lambda x, y: graphc.tanh(x), lambda x, y: _r(np.tanh(x))),
     ("maximum", graphc.maximum, lambda x, y: _r(np.maximum(x, y))),
     ("with float32 it is float32", lambda x, y: x + y.float(), lambda x, y: x + y),
