@@ -79,6 +79,15 @@ def _leaf_value(args, node: Node, ctx) -> str:
     return ctx.ref(node.attr("value").value, "c")
 
 
+def _cast(args, node: Node, ctx) -> str:
+    """A conversion; to and from bfloat16 through float32, as PyTorch's (and the compiled
+    backends'): ml_dtypes' own integer conversions saturate or wrap in ways of their own."""
+    src, dst = node.inputs[0].dtype.name, node.dtype.name
+    if "bfloat16" in (src, dst) and "float32" not in (src, dst) and src != dst:
+        return f"np.asarray({args[0]}).astype(np.float32).astype({NP_DTYPE[dst]})"
+    return f"np.asarray({args[0]}).astype({NP_DTYPE[dst]})"
+
+
 def _scalar(args, node: Node, ctx) -> str:
     return ctx.ref(node.dtype.numpy.type(node.attr("value")), "k")
 
@@ -107,7 +116,8 @@ LOWERING = {
     # unary
     "neg": "np.negative({0})",
     "abs": "np.abs({0})",
-    "sign": "np.sign({0})",
+    "sign": lambda a, n, ctx: (f"np.sign({a[0]})" if n.dtype.name != "bfloat16"  # ml_dtypes keeps -0.0
+                               else f"np.sign(np.asarray({a[0]}, np.float32)).astype(rt.bfloat16)"),
     "exp": "np.exp({0})",
     "log": "np.log({0})",
     "log1p": "np.log1p({0})",
@@ -126,7 +136,7 @@ LOWERING = {
     "erf": "rt.erf({0})",
     "logical_not": "np.logical_not({0})",
     "stop_gradient": "{0}",
-    "cast": lambda a, n, ctx: f"np.asarray({a[0]}).astype({NP_DTYPE[n.dtype.name]})",
+    "cast": _cast,
     # binary
     "add": "np.add({0}, {1})",
     "sub": "np.subtract({0}, {1})",
