@@ -1,8 +1,8 @@
 """conv1d and conv2d as torch.nn.functional has them, composed of existing ops (im2col).
 
 The padded input is cut into one strided slice per kernel offset, the slices are stacked
-into columns, and one batched matmul with the weight (grouped, as PyTorch's `groups`)
-gives every output position at once; BLAS does the arithmetic. No new primitive: autodiff
+into columns, and one matmul per group (PyTorch's `groups`) with the weight gives every
+output position of the whole batch at once; BLAS does the arithmetic. No new primitive: autodiff
 differentiates the composition (slices, stack, reshape, matmul).
 """
 
@@ -95,6 +95,10 @@ def _convolution(op: str, n: int, data, weight, bias, stride, padding, dilation,
         raise build_error(op, f"the (padded) input's spatial size {padded} is smaller than the"
                           f" (dilated) kernel's {reach}", types)
 
+    # Channels first, then the batch: the columns become one (channels x kernel, batch x
+    # positions) matrix per group, so the product is a plain matrix product per group (BLAS),
+    # never a batched one that broadcasts the weight (NumPy runs those without BLAS).
+    x = F.permute(x, (1, 0, *range(2, n + 2)))
     columns = [F.getitem(x, (slice(None), slice(None), *(
         slice(o * d, o * d + s * (m - 1) + 1, s) for o, d, s, m in zip(offset, dilation, stride, out))))
         for offset in _offsets(kernel)]
@@ -102,9 +106,11 @@ def _convolution(op: str, n: int, data, weight, bias, stride, padding, dilation,
     positions = 1
     for m in out:
         positions *= m
-    cols = F.reshape(F.stack(columns, 2), (batch, groups, group_channels * taps, positions))
-    w_groups = F.reshape(w, (groups, out_channels // groups, group_channels * taps))
-    result = F.reshape(F.matmul(w_groups, cols), (batch, out_channels, *out))
+    lead = (groups,) if groups > 1 else ()  # one group: plain 2-D matrices
+    cols = F.reshape(F.stack(columns, 1), (*lead, group_channels * taps, batch * positions))
+    w_groups = F.reshape(w, (*lead, out_channels // groups, group_channels * taps))
+    product = F.reshape(F.matmul(w_groups, cols), (out_channels, batch, *out))
+    result = F.permute(product, (1, 0, *range(2, n + 2)))
     if bias is not None:
         b = _tensor(bias)
         if b.ndim != 1 or b._node.shape[0] != out_channels:
