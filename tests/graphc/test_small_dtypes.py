@@ -194,3 +194,16 @@ def test_text_format_round_trips_the_new_dtypes(dtype, value):
 def test_unknown_dtype_in_the_text_format_lists_the_known_ones():
     with pytest.raises(graphc.ParseError, match="bf16"):
         graphc.parse("graph(%x: u16[3]) {\n  return %x\n}")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cast_true_converts_floats_to_a_bfloat16_input_and_back(backend):
+    x = graphc.placeholder("x", (3,), dtype=graphc.bfloat16)
+    f = graphc.function([x], x * 2, backend=backend, cast=True)
+    got = f(np.array([1.5, 2.0, 1.00390625], np.float32))  # the last rounds to 1.0 (a tie, to even)
+    np.testing.assert_array_equal(got, np.array([3.0, 4.0, 2.0], BF16))
+    with pytest.raises(TypeError, match="bfloat16"):
+        graphc.function([x], x * 2, backend=backend)(np.ones(3, np.float32))
+    y = graphc.placeholder("y", (3,), dtype=graphc.float32)
+    back = graphc.function([y], y + 1, backend=backend, cast=True)(np.array([1.5, 2.0, 3.0], BF16))
+    np.testing.assert_array_equal(back, np.array([2.5, 3.0, 4.0], np.float32))
