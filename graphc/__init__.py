@@ -9,7 +9,8 @@ import os as _os
 
 from graphc import cuda
 from graphc.autograd import backward, grad, hessian, jacobian, jvp, value_and_grad, vjp
-from graphc.dtypes import DType, bool_, float16, float32, float64, int32, int64
+from graphc.convolution import conv1d, conv2d
+from graphc.dtypes import DType, bfloat16, bool_, float16, float32, float64, int8, int16, int32, int64, uint8
 from graphc.evaluate import SymbolicTensorError
 from graphc.formula import FormulaError, expr
 from graphc.function import Function, function
@@ -147,6 +148,7 @@ double = float64
 long = int64
 int = int32  # noqa: A001
 half = float16
+short = int16
 
 __version__ = "0.1.0"
 

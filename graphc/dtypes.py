@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import ml_dtypes
 import numpy as np
 
 
@@ -32,15 +33,21 @@ class DType:
 
 
 bool_ = DType("bool", "bool", np.dtype(np.bool_), 0)
+uint8 = DType("uint8", "u8", np.dtype(np.uint8), 1)
+int8 = DType("int8", "i8", np.dtype(np.int8), 1)
+int16 = DType("int16", "i16", np.dtype(np.int16), 1)
 int32 = DType("int32", "i32", np.dtype(np.int32), 1)
 int64 = DType("int64", "i64", np.dtype(np.int64), 1)
 float16 = DType("float16", "f16", np.dtype(np.float16), 2)
+bfloat16 = DType("bfloat16", "bf16", np.dtype(ml_dtypes.bfloat16), 2)  # NumPy's through ml_dtypes
 float32 = DType("float32", "f32", np.dtype(np.float32), 2)
 float64 = DType("float64", "f64", np.dtype(np.float64), 2)
 
-ALL: tuple[DType, ...] = (bool_, int32, int64, float16, float32, float64)
+ALL: tuple[DType, ...] = (bool_, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
 _BY_NAME = {d.name: d for d in ALL} | {d.short: d for d in ALL}
 _BY_NUMPY = {d.numpy: d for d in ALL}
+SHORT: tuple[str, ...] = tuple(d.short for d in ALL)  # the text IR's names: bool, u8, i8, ..., f64
+SHORT_NAMES = ", ".join(SHORT)
 
 DEFAULT_FLOAT = float32
 DEFAULT_INT = int64
@@ -64,6 +71,12 @@ def from_numpy(dtype) -> DType:
         raise TypeError(f"unsupported NumPy dtype {np_dtype}; graphc supports {supported}") from None
 
 
+def is_floating_numpy(dtype) -> bool:
+    """True for NumPy's floating dtypes and ml_dtypes' bfloat16 (whose NumPy kind is "V")."""
+    np_dtype = np.dtype(dtype)
+    return np_dtype.kind == "f" or np_dtype == bfloat16.numpy
+
+
 def as_dtype(value) -> DType:
     """Accept a DType, a name, a NumPy dtype or a Python type and return a DType."""
     if isinstance(value, DType):
@@ -80,11 +93,20 @@ def as_dtype(value) -> DType:
 
 
 def promote(a: DType, b: DType) -> DType:
-    """The smallest dtype both `a` and `b` convert to without losing their category."""
+    """The smallest dtype both `a` and `b` convert to without losing their category.
+
+    As PyTorch: uint8 with a signed integer needs at least int16, and float16 with
+    bfloat16 (neither holds the other) meet in float32.
+    """
     if a is b:
         return a
     if a.category != b.category:
         return a if a.category > b.category else b
+    if {a, b} == {float16, bfloat16}:
+        return float32
+    if uint8 in (a, b):
+        other = b if a is uint8 else a
+        return int16 if other.itemsize < 2 else other
     return a if a.itemsize >= b.itemsize else b
 
 

@@ -110,7 +110,7 @@ def format_values(values: np.ndarray, indent: int) -> str:
     """The bracketed body of a tensor's repr, aligned for a given indent."""
     if values.size == 0:
         return "[]"
-    if values.dtype == np.float16:
+    if values.dtype.itemsize == 2 and values.dtype.kind in "fV":  # float16, bfloat16
         values = values.astype(np.float32)
     summarize = values.size > THRESHOLD
     fmt = _Formatter(_summarized(values) if summarize else values)

@@ -120,7 +120,7 @@ def _promote(args: Sequence, minimum_category: int = 0) -> tuple[list[Node], DTy
 def _converted(array: np.ndarray, dtype: dtypes.DType) -> np.ndarray:
     """`array` as `dtype`; floats that an integer dtype cannot hold (NaN, inf, out of range)
     raise, as in PyTorch, instead of wrapping around."""
-    if array.dtype.kind == "f" and dtype.category == 1 and array.size:
+    if dtypes.is_floating_numpy(array.dtype) and dtype.category == 1 and array.size:
         info = np.iinfo(dtype.numpy)
         if not np.isfinite(array).all():
             raise ValueError(f"cannot convert a non-finite float (NaN or inf) to {dtype.name}")
@@ -155,7 +155,7 @@ def tensor(data: TensorLike, dtype=None, requires_grad: bool = False, device=Non
         array = _converted(array, as_dtype(dtype))
     dtypes.from_numpy(array.dtype)  # raises for unsupported dtypes
     if requires_grad:
-        if array.dtype.kind != "f":
+        if not dtypes.is_floating_numpy(array.dtype):
             raise TypeError(f"only floating-point tensors can require gradients, not {array.dtype}")
         return Tensor(parameter_node(array)).requires_grad_(True)
     array.flags.writeable = False

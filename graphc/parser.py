@@ -331,11 +331,11 @@ class _Parser:
 
     # ------------------------------------------------------------------ types
     def dtype(self) -> DType:
-        token = self.expect_kind("name", "a dtype (f32, f64, f16, i32, i64, bool)")
+        token = self.expect_kind("name", f"a dtype ({dtypes.SHORT_NAMES})")
         try:
             return dtypes.from_name(token.text)
         except ValueError:
-            self.fail(f"expected a dtype (f32, f64, f16, i32, i64, bool), got {token.text!r}", token)
+            self.fail(f"expected a dtype ({dtypes.SHORT_NAMES}), got {token.text!r}", token)
 
     def type(self) -> TensorType | TupleType:
         if self.accept("("):  # a multi-output kernel's (f32[n], f32[n])
@@ -445,7 +445,7 @@ class _Parser:
             literal = self.scalar_literal()
             if literal is not _NOTHING:
                 return literal
-            if token.kind == "name" and token.text in ("f16", "f32", "f64", "i32", "i64", "bool"):
+            if token.kind == "name" and token.text in dtypes.SHORT:
                 self.next()
                 return dtypes.from_name(token.text)
         value = self.dim_sum()
@@ -515,7 +515,7 @@ class _Parser:
                 array = np.array(literal.payload, dtype=np_dtype)
         except (ValueError, OverflowError, TypeError) as err:
             self.fail(f"dense value does not fit {type_}: {err}", literal.token)
-        if np_dtype.kind == "f" and (np.isfinite(np.array(literal.payload, np.float64))
+        if dtypes.is_floating_numpy(np_dtype) and (np.isfinite(np.array(literal.payload, np.float64))
                                      & ~np.isfinite(array)).any():
             self.fail(f"dense value has a finite number too large for {type_}", literal.token)
         if array.size != int(np.prod(shape, dtype=np.int64)):

@@ -427,6 +427,21 @@ class Tensor:
     def bool(self) -> Tensor:
         return F.cast(self, dtypes.bool_)
 
+    def char(self) -> Tensor:
+        return F.cast(self, dtypes.int8)
+
+    def byte(self) -> Tensor:
+        return F.cast(self, dtypes.uint8)
+
+    def short(self) -> Tensor:
+        return F.cast(self, dtypes.int16)
+
+    def half(self) -> Tensor:
+        return F.cast(self, dtypes.float16)
+
+    def bfloat16(self) -> Tensor:
+        return F.cast(self, dtypes.bfloat16)
+
 
 # Methods that call the function of the same name with the tensor first: those of the ops
 # whose `method` trait says so, and of these compositions.

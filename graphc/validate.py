@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from graphc import dtypes
 from graphc.dtypes import DType
 from graphc.node import Ref, TensorType, TupleType
 
@@ -40,7 +41,7 @@ OPTIONAL_INT: Check = ("an integer or none", lambda v: v is None or _int(v))
 INTS: Check = ("a list of integers", lambda v: isinstance(v, tuple) and all(map(_int, v)))
 NUMBER: Check = ("a number", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
 SCALAR: Check = ("a number or true/false", lambda v: isinstance(v, (bool, int, float, np.generic)))
-DTYPE: Check = ("a dtype (f16, f32, f64, i32, i64, bool)", lambda v: isinstance(v, DType))
+DTYPE: Check = (f"a dtype ({dtypes.SHORT_NAMES})", lambda v: isinstance(v, DType))
 ARRAY: Check = ("an array", lambda v: isinstance(v, Ref))
 SHAPE: Check = ("a list of dimensions", lambda v: isinstance(v, tuple) and all(map(_dim, v)))
 WIDTHS: Check = ("a list of [before, after] pairs", lambda v: isinstance(v, tuple) and all(

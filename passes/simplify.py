@@ -24,7 +24,12 @@ ELEMENTWISE_UNARY = frozenset(name for name in ops_with("elementwise") if OPS[na
 LOSSLESS = {(dtypes.bool_, d) for d in dtypes.ALL} | {
     (dtypes.int32, dtypes.int64), (dtypes.int32, dtypes.float64),
     (dtypes.float16, dtypes.float32), (dtypes.float16, dtypes.float64),
-    (dtypes.float32, dtypes.float64)}
+    (dtypes.float32, dtypes.float64)} | {
+    (small, wide) for small in (dtypes.uint8, dtypes.int8)
+    for wide in (dtypes.int16, dtypes.int32, dtypes.int64, dtypes.float16, dtypes.bfloat16,
+                 dtypes.float32, dtypes.float64)} | {
+    (dtypes.int16, dtypes.int32), (dtypes.int16, dtypes.int64), (dtypes.int16, dtypes.float32),
+    (dtypes.int16, dtypes.float64), (dtypes.bfloat16, dtypes.float32), (dtypes.bfloat16, dtypes.float64)}
 
 
 def _is_int(m: Match) -> bool:
@@ -102,7 +107,8 @@ STRICT_RULES = (
                           op(("abs", "relu", "sign", "floor", "ceil", "round", "stop_gradient"),
                              "x", as_="inner")),
          lambda m: m.inner, when=lambda m: m.root.op == m.inner.op),
-    rule("abs-neg", op("abs", op("neg", "x")), lambda m: m.make("abs", m.x)),
+    rule("abs-neg", op("abs", op("neg", "x")), lambda m: m.make("abs", m.x),
+         when=lambda m: m.x.dtype is not dtypes.uint8),  # -x of uint8 wraps to 256 - x
     rule("round-int", op(("floor", "ceil", "round"), "x"), lambda m: m.x,
          when=lambda m: m.x.dtype.category < 2),
     rule("flip-flip", op("flip", op("flip", "x", as_="inner")), lambda m: m.x,

@@ -4,7 +4,7 @@ cuBLAS is reached through NVIDIA's maintained binding, nvmath-python (`nvmath.bi
 where it is installed. Where it is not (the GPU machines graphc is tested on have only the
 `nvidia-cublas` wheel), through a minimal ctypes binding to that wheel's libcublas, of the
 five functions graphc needs: create a handle, set its stream, and the strided batched GEMM of
-float32, float64 and (with float32 arithmetic) float16. Both take the same arguments.
+float32, float64 and (with float32 arithmetic) float16 and bfloat16. Both take the same arguments.
 
 cuBLAS is column-major. A C-ordered m x k matrix is, to it, its k x m transpose, so
 C = A @ B is computed as C^T = B^T A^T: `gemm(n, m, k, B, A, C)`. A matrix stored transposed
@@ -24,10 +24,12 @@ from graphc.backends.cuda import runtime, support
 from graphc.backends.cuda.arrays import DeviceArray
 
 OP_N, OP_T = 0, 1  # cublasOperation_t
-R_16F = 2  # cudaDataType CUDA_R_16F
+R_16F, R_16BF = 2, 14  # cudaDataType CUDA_R_16F, CUDA_R_16BF
+_HALVES = {"float16": R_16F, "bfloat16": R_16BF}
 COMPUTE_32F = 68  # cublasComputeType_t CUBLAS_COMPUTE_32F
 GEMM_DEFAULT = -1  # cublasGemmAlgo_t
-_SCALARS = {"float32": ctypes.c_float, "float64": ctypes.c_double, "float16": ctypes.c_float}
+_SCALARS = {"float32": ctypes.c_float, "float64": ctypes.c_double, "float16": ctypes.c_float,
+            "bfloat16": ctypes.c_float}
 _handles: dict[int, int] = {}
 
 
@@ -66,8 +68,9 @@ class _Ctypes:
             _status(self.lib.cublasDgemmStridedBatched(handle, *args))
         else:
             ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, batch = args
-            _status(self.lib.cublasGemmStridedBatchedEx(handle, ta, tb, m, n, k, alpha, a, R_16F, lda, sa,
-                                                        b, R_16F, ldb, sb, beta, c, R_16F, ldc, sc, batch,
+            t = _HALVES[dtype]
+            _status(self.lib.cublasGemmStridedBatchedEx(handle, ta, tb, m, n, k, alpha, a, t, lda, sa,
+                                                        b, t, ldb, sb, beta, c, t, ldc, sc, batch,
                                                         COMPUTE_32F, GEMM_DEFAULT))
 
 
@@ -90,8 +93,9 @@ class _Nvmath:
             self.cublas.dgemm_strided_batched(handle, *args)
         else:
             ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, batch = args
-            self.cublas.gemm_strided_batched_ex(handle, ta, tb, m, n, k, alpha, a, R_16F, lda, sa, b, R_16F,
-                                                ldb, sb, beta, c, R_16F, ldc, sc, batch, COMPUTE_32F,
+            t = _HALVES[dtype]
+            self.cublas.gemm_strided_batched_ex(handle, ta, tb, m, n, k, alpha, a, t, lda, sa, b, t,
+                                                ldb, sb, beta, c, t, ldc, sc, batch, COMPUTE_32F,
                                                 GEMM_DEFAULT)
 
 
@@ -153,7 +157,7 @@ def matmul(a: DeviceArray, b: DeviceArray) -> DeviceArray:
         return out
     left, a_batch = _batched(left.broadcast_to((*batch_shape, m, k)), len(batch_shape))
     right, b_batch = _batched(right.broadcast_to((*batch_shape, k, n)), len(batch_shape))
-    if a.dtype.kind != "f":
+    if a.dtype.name not in _SCALARS:  # bools and integers
         left, right = left.contiguous(), right.contiguous()
         support.integer_matmul(out, left, right, batch, m, n, k, _batched(left, len(batch_shape))[1],
                                _batched(right, len(batch_shape))[1])

@@ -15,6 +15,7 @@ import threading
 
 import numpy as np
 
+from graphc import dtypes
 from graphc.backends.cuda import runtime
 from graphc.backends.cuda.arrays import DeviceArray
 
@@ -22,6 +23,13 @@ CPU, CUDA = 1, 2  # DLDeviceType
 LEGACY_STREAM, PER_THREAD_STREAM = 1, 2  # CUDA's CU_STREAM_LEGACY and CU_STREAM_PER_THREAD
 _CODES = {"b": 6, "i": 0, "u": 1, "f": 2}  # DLDataTypeCode: kDLBool, kDLInt, kDLUInt, kDLFloat
 _KINDS = {code: kind for kind, code in _CODES.items()}
+_BFLOAT = 4  # kDLBfloat: ml_dtypes' bfloat16 in NumPy
+_BFLOAT16 = np.dtype(dtypes.bfloat16.numpy)
+
+
+def _code(dtype: np.dtype) -> int | None:
+    """The DLPack type code of a NumPy dtype (None where DLPack has none)."""
+    return _BFLOAT if dtype == _BFLOAT16 else _CODES.get(dtype.kind)
 
 
 class DLDevice(ctypes.Structure):
@@ -77,7 +85,7 @@ def _capsule_destructor(capsule: int) -> None:
 
 def export(array: DeviceArray, device_type: int = CUDA):
     """A `dltensor` capsule of `array` (on `device_type`'s device `array.device.ordinal`)."""
-    if array.dtype.kind not in _CODES:
+    if _code(array.dtype) is None:
         raise BufferError(f"DLPack has no type for {array.dtype}")
     if any(s % array.itemsize for s in array.strides):
         raise BufferError("DLPack strides count elements; this array steps by partial elements")
@@ -88,7 +96,7 @@ def export(array: DeviceArray, device_type: int = CUDA):
     tensor.data = array.pointer
     tensor.device = DLDevice(device_type, array.device.ordinal)
     tensor.ndim = array.ndim
-    tensor.dtype = DLDataType(_CODES[array.dtype.kind], array.itemsize * 8, 1)
+    tensor.dtype = DLDataType(_code(array.dtype), array.itemsize * 8, 1)
     tensor.shape = ctypes.cast(shape, ctypes.POINTER(ctypes.c_int64))
     tensor.strides = ctypes.cast(strides, ctypes.POINTER(ctypes.c_int64))
     managed.deleter = _release
@@ -153,9 +161,10 @@ def view_capsule(capsule, producer: object, device, device_type: int = CUDA) -> 
     tensor = DLManagedTensor.from_address(address).dl_tensor
     if tensor.device.device_type != device_type:
         raise TypeError(f"the array is on DLPack device type {tensor.device.device_type}, not a CUDA GPU")
-    if tensor.dtype.lanes != 1 or tensor.dtype.code not in _KINDS:
+    bfloat16 = tensor.dtype.code == _BFLOAT and tensor.dtype.bits == 16
+    if tensor.dtype.lanes != 1 or not (tensor.dtype.code in _KINDS or bfloat16):
         raise TypeError(f"graphc cannot read DLPack type code {tensor.dtype.code} x{tensor.dtype.lanes}")
-    dtype = np.dtype(f"{_KINDS[tensor.dtype.code]}{tensor.dtype.bits // 8}")
+    dtype = _BFLOAT16 if bfloat16 else np.dtype(f"{_KINDS[tensor.dtype.code]}{tensor.dtype.bits // 8}")
     shape = tuple(tensor.shape[k] for k in range(tensor.ndim))
     strides = None if not tensor.strides else tuple(tensor.strides[k] * dtype.itemsize
                                                     for k in range(tensor.ndim))

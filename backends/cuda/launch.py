@@ -29,7 +29,7 @@ WORK_PER_SM = 2048  # threads a reduction keeps busy per multiprocessor before i
 MIN_CHUNK = 16  # reduced elements per lane, at least, in one chunk of a split reduction
 MAX_PLANS = 64
 _ACCUMULATOR = {"double": np.float64, "float": np.float32, "int": np.int32, "long long": np.int64,
-                "bool": np.bool_}
+                "bool": np.bool_, "unsigned char": np.uint8, "signed char": np.int8, "short": np.int16}
 
 
 @dataclass

@@ -5,7 +5,8 @@
 // few that need PTX have a host version beside them.
 //
 // Integer arithmetic wraps around as NumPy's does (signed overflow is undefined in C++,
-// so it goes through unsigned types). Values of float16 live in float registers and are
+// so it goes through unsigned types; uint8, int8 and int16 compute in int and wrap when
+// converted back to their own type, which every result is). Values of float16 live in float registers and are
 // rounded to half precision after every operation that makes one, as NumPy's float16
 // loops do; in memory they are the 16 bits of an IEEE half.
 
@@ -192,6 +193,40 @@ GC_FN unsigned short gc_double_to_half(double x) {
 GC_FN float gc_half(float x) { return gc_half_to_float(gc_float_to_half(x)); }
 GC_FN float gc_half(double x) { return gc_half_to_float(gc_double_to_half(x)); }
 
+// ---------------------------------------------------------------------------- bfloat16
+// bfloat16 values live in float registers, rounded to bfloat16 (to nearest, ties to even; a
+// NaN stays a quiet NaN) after every operation that makes one, as PyTorch's CPU loops and
+// ml_dtypes' NumPy loops do; in memory they are the upper 16 bits of a float32. Bit
+// operations (what __float2bfloat16_rn computes): NVRTC ships no cuda_bf16.h, and the host
+// compiler runs the same code in graphc's tests.
+struct gc_bf16 { unsigned short bits; };
+GC_FN unsigned short gc_bf16_bits(float x) {
+  unsigned int u;
+  memcpy(&u, &x, 4);
+  if (x != x) return (unsigned short)((u | 0x00400000u) >> 16);
+  return (unsigned short)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+GC_FN float gc_bf16_to_float(gc_bf16 h) {
+  const unsigned int u = (unsigned int)h.bits << 16;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+GC_FN gc_bf16 gc_float_to_bf16(float x) {
+  gc_bf16 h;
+  h.bits = gc_bf16_bits(x);
+  return h;
+}
+// A bfloat16 result: `x` rounded to the nearest bfloat16, kept as a float (a double rounds
+// to float first, as PyTorch's conversion does).
+GC_FN float gc_bf16_round(float x) {
+  const unsigned int u = (unsigned int)gc_bf16_bits(x) << 16;
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+GC_FN float gc_bf16_round(double x) { return gc_bf16_round((float)x); }
+
 // ------------------------------------------------------------------------ warp shuffles
 #ifdef __CUDACC__
 // The value held by the lane `d` away (xor), in a warp whose 32 lanes all take part.
@@ -200,6 +235,16 @@ template <typename T> __device__ __forceinline__ T gc_shfl_xor(T v, int d) {
 }
 template <> __device__ __forceinline__ bool gc_shfl_xor<bool>(bool v, int d) {
   return __shfl_xor_sync(0xffffffffu, (int)v, d) != 0;
+}
+// The small integers travel as ints.
+template <> __device__ __forceinline__ signed char gc_shfl_xor<signed char>(signed char v, int d) {
+  return (signed char)__shfl_xor_sync(0xffffffffu, (int)v, d);
+}
+template <> __device__ __forceinline__ unsigned char gc_shfl_xor<unsigned char>(unsigned char v, int d) {
+  return (unsigned char)__shfl_xor_sync(0xffffffffu, (int)v, d);
+}
+template <> __device__ __forceinline__ short gc_shfl_xor<short>(short v, int d) {
+  return (short)__shfl_xor_sync(0xffffffffu, (int)v, d);
 }
 #endif
 

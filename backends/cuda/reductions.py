@@ -14,11 +14,13 @@ makes them known to every thread; values constant along the row are then compute
 thread. A row of at most ROW_CACHE * blockDim.x elements is read from memory once: the first
 pass keeps each thread's elements of every operand in registers for the later ones.
 
-float32 sums and means accumulate in float64 (float16 in float32): at least as accurate as
+float32 and bfloat16 sums and means accumulate in float64 (float16 in float32): at least as accurate as
 NumPy's pairwise summation. max and min keep a NaN once they meet one, as NumPy's.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from graphc import dtypes
 from graphc.backends.cuda.codegen import (
@@ -48,7 +50,7 @@ WARP_MERGE = ("#pragma unroll", "for (int d = 16; d > 0; d >>= 1) {acc} = {merge
 def accumulator_type(reduction: Node) -> str:
     """The C type a reduction accumulates in."""
     dtype = reduction.dtype
-    if reduction.op in ("sum", "mean") and dtype is dtypes.float32:
+    if reduction.op in ("sum", "mean") and dtype in (dtypes.float32, dtypes.bfloat16):
         return "double"
     return register_type(dtype)
 
@@ -62,8 +64,8 @@ def initial(reduction: Node) -> str:
     if dtype is dtypes.bool_:
         return "false" if op == "max" else "true"
     if dtype.category == 1:
-        info = (-2**31, 2**31 - 1) if dtype is dtypes.int32 else (-2**63, 2**63 - 1)
-        return literal(dtype, info[0] if op == "max" else info[1])
+        info = np.iinfo(dtype.numpy)
+        return literal(dtype, int(info.min) if op == "max" else int(info.max))
     as_float = dtypes.float64 if dtype is dtypes.float64 else dtypes.float32
     return literal(as_float, float("-inf") if op == "max" else float("inf"))
 
@@ -94,6 +96,8 @@ def finish(reduction: Node, acc: str, count: str) -> str:
         acc = f"({acc} / ({accumulator_type(reduction)}){count})"
     if reduction.dtype is dtypes.float16:
         return f"gc_half({acc})"
+    if reduction.dtype is dtypes.bfloat16:
+        return f"gc_bf16_round({acc})"
     if accumulator_type(reduction) != register_type(reduction.dtype):
         return f"({register_type(reduction.dtype)}){acc}"
     return acc

@@ -6,8 +6,10 @@ The helpers it names (`gc_floordiv`, `gc_to_i32`, ...) live in prelude.cuh. Valu
 source only as literals made here from numbers (hexadecimal floats, so exactly), never as
 text from the graph.
 
-float16 values are floats in registers, rounded to half precision (`gc_half`) after each op
-that computes a new one; math functions are CUDA's own at full accuracy (no fast math).
+float16 and bfloat16 values are floats in registers, rounded to half precision (`gc_half`) or
+to bfloat16 (`gc_bf16_round`) after each op that computes a new one; math functions are
+CUDA's own at full accuracy (no fast math). uint8, int8 and int16 live in registers of their
+own C type: every op's result is converted to it, so arithmetic wraps around as NumPy's.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from graphc import dtypes
 from graphc.dtypes import DType
 from graphc.node import Node
 
-REGISTER = {"bool": "bool", "int32": "int", "int64": "long long", "float16": "float",
+REGISTER = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short",
+            "int32": "int", "int64": "long long", "float16": "float", "bfloat16": "float",
             "float32": "float", "float64": "double"}
-MEMORY = {**REGISTER, "float16": "unsigned short"}
+MEMORY = {**REGISTER, "float16": "unsigned short", "bfloat16": "gc_bf16"}
+SMALL_INTS = (dtypes.uint8, dtypes.int8, dtypes.int16)
 # Dtypes the CUDA backend computes in: all of graphc's.
 SUPPORTED = frozenset(REGISTER)
 
@@ -38,11 +42,15 @@ def memory_type(dtype: DType) -> str:
 
 def load(dtype: DType, expr: str) -> str:
     """An element read from memory, as a register value."""
+    if dtype is dtypes.bfloat16:
+        return f"gc_bf16_to_float({expr})"
     return f"gc_half_to_float({expr})" if dtype is dtypes.float16 else expr
 
 
 def store(dtype: DType, expr: str) -> str:
     """A register value as the element written to memory."""
+    if dtype is dtypes.bfloat16:
+        return f"gc_float_to_bf16({expr})"
     return f"gc_float_to_half({expr})" if dtype is dtypes.float16 else expr
 
 
@@ -54,6 +62,8 @@ def literal(dtype: DType, value) -> str:
         value = int(value)
         if dtype is dtypes.int32:
             return "GC_I32_MIN" if value == -2**31 else str(value)
+        if dtype in SMALL_INTS:  # typed, so overloads of int helpers are not ambiguous
+            return f"(({register_type(dtype)}){value})"
         return "GC_I64_MIN" if value == -2**63 else f"{value}LL"
     with np.errstate(over="ignore"):
         typed = dtype.numpy.type(value)  # rounded to the dtype, as the NumPy backend's scalars
@@ -72,7 +82,9 @@ def _float(node: Node) -> bool:
 
 
 def _half(node: Node, expr: str) -> str:
-    """`expr` rounded to float16 where the node computes float16 values."""
+    """`expr` rounded to float16 (bfloat16) where the node computes float16 (bfloat16) values."""
+    if node.dtype is dtypes.bfloat16:
+        return f"gc_bf16_round({expr})"
     return f"gc_half({expr})" if node.dtype is dtypes.float16 else expr
 
 
@@ -174,10 +186,12 @@ def _cast(node, args):
         return f"({register_type(dst)}){x}"
     if dst is dtypes.float16:
         return f"gc_half({x})" if src.is_floating_point else f"gc_half((float){x})"
+    if dst is dtypes.bfloat16:
+        return f"gc_bf16_round({x})" if src.is_floating_point else f"gc_bf16_round((float){x})"
     if dst.is_floating_point:
         return f"({register_type(dst)}){x}"
-    if src.is_floating_point:
-        return f"gc_to_i32({x})" if dst is dtypes.int32 else f"gc_to_i64({x})"
+    if src.is_floating_point:  # narrower integers through int32, wrapping as NumPy's on x86-64
+        return f"gc_to_i64({x})" if dst is dtypes.int64 else f"({register_type(dst)})gc_to_i32({x})"
     return f"({register_type(dst)}){x}"
 
 

@@ -52,6 +52,9 @@ template <typename M, typename T> __device__ __forceinline__ T gc_arg_value(M x)
 template <> __device__ __forceinline__ float gc_arg_value<unsigned short, float>(unsigned short x) {
   return gc_half_to_float(x);
 }
+template <> __device__ __forceinline__ float gc_arg_value<gc_bf16, float>(gc_bf16 x) {
+  return gc_bf16_to_float(x);
+}
 
 // Whether (value, index) comes before (best, best_index) for argmax (MAX) or argmin: a NaN
 // before any number, then the larger (smaller) value, then the first index, as NumPy.
@@ -102,9 +105,13 @@ __device__ __forceinline__ void gc_argreduce(long long* out, const M* x, long lo
     gc_argreduce<M, T, false>(out, x, outer, count, inner);                                      \
   }
 GC_ARGREDUCE(bool, bool, int)
+GC_ARGREDUCE(uint8, unsigned char, int)
+GC_ARGREDUCE(int8, signed char, int)
+GC_ARGREDUCE(int16, short, int)
 GC_ARGREDUCE(int32, int, int)
 GC_ARGREDUCE(int64, long long, long long)
 GC_ARGREDUCE(float16, unsigned short, float)
+GC_ARGREDUCE(bfloat16, gc_bf16, float)
 GC_ARGREDUCE(float32, float, float)
 GC_ARGREDUCE(float64, double, double)
 
@@ -116,6 +123,17 @@ __device__ __forceinline__ int gc_matmul_step(int acc, int x, int y) { return gc
 __device__ __forceinline__ long long gc_matmul_step(long long acc, long long x, long long y) {
   return gc_add(acc, gc_mul(x, y));
 }
+// The small integers in int, wrapping when converted back.
+template <typename T> __device__ __forceinline__ T gc_small_matmul_step(T acc, T x, T y) {
+  return (T)gc_add((int)acc, gc_mul((int)x, (int)y));
+}
+__device__ __forceinline__ unsigned char gc_matmul_step(unsigned char acc, unsigned char x, unsigned char y) {
+  return gc_small_matmul_step(acc, x, y);
+}
+__device__ __forceinline__ signed char gc_matmul_step(signed char acc, signed char x, signed char y) {
+  return gc_small_matmul_step(acc, x, y);
+}
+__device__ __forceinline__ short gc_matmul_step(short acc, short x, short y) { return gc_small_matmul_step(acc, x, y); }
 
 template <typename T>
 __device__ __forceinline__ void gc_imatmul(T* c, const T* a, const T* b, long long batch, long long m,
@@ -138,6 +156,9 @@ __device__ __forceinline__ void gc_imatmul(T* c, const T* a, const T* b, long lo
     gc_imatmul<T>(c, a, b, batch, m, n, k, a_batch, b_batch);                                    \
   }
 GC_IMATMUL(bool, bool)
+GC_IMATMUL(uint8, unsigned char)
+GC_IMATMUL(int8, signed char)
+GC_IMATMUL(int16, short)
 GC_IMATMUL(int32, int)
 GC_IMATMUL(int64, long long)
 

@@ -22,7 +22,8 @@ from graphc.backends.cuda.source import support_source
 MAX_RANK = 8
 BLOCKS_PER_SM = 32  # grid-stride loops: at most this many blocks per multiprocessor
 _INTEGERS = {1: ctypes.c_uint8, 2: ctypes.c_uint16, 4: ctypes.c_uint32, 8: ctypes.c_uint64}
-_MATMUL = {"bool": "bool", "int32": "int32", "int64": "int64"}
+_MATMUL = {"bool": "bool", "uint8": "uint8", "int8": "int8", "int16": "int16", "int32": "int32",
+           "int64": "int64"}
 
 
 class Dims(ctypes.Structure):

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from graphc.node import Node
 
-NP_DTYPE = {"bool": "np.bool_", "int32": "np.int32", "int64": "np.int64",
-            "float16": "np.float16", "float32": "np.float32", "float64": "np.float64"}
+NP_DTYPE = {"bool": "np.bool_", "uint8": "np.uint8", "int8": "np.int8", "int16": "np.int16",
+            "int32": "np.int32", "int64": "np.int64", "float16": "np.float16",
+            "bfloat16": "rt.bfloat16", "float32": "np.float32", "float64": "np.float64"}
 
 
 def _ints(values) -> str:
@@ -35,10 +36,15 @@ def _keep_int(func: str):
     return lower
 
 
-def _reduce(func: str):
+def _reduce(func: str, accumulates: bool = False):
+    """A reduction; sums, products and means of bfloat16 accumulate in float32 (as PyTorch),
+    where NumPy's would in bfloat16 and stall at 256 ones."""
     def lower(args, node: Node, ctx):
         axes, keepdims = node.attr("axes"), node.attr("keepdims")
-        return f"{func}({args[0]}, axis={_ints(axes)}, keepdims={bool(keepdims)})"
+        call = f"{func}({args[0]}, axis={_ints(axes)}, keepdims={bool(keepdims)}"
+        if accumulates and node.dtype.name == "bfloat16":
+            return f"np.asarray({call}, dtype=np.float32)).astype(rt.bfloat16)"
+        return call + ")"
     return lower
 
 
@@ -87,6 +93,15 @@ def _leaf_value(args, node: Node, ctx) -> str:
     return ctx.ref(node.attr("value").value, "c")
 
 
+def _cast(args, node: Node, ctx) -> str:
+    """A conversion; to and from bfloat16 through float32, as PyTorch's (and the compiled
+    backends'): ml_dtypes' own integer conversions saturate or wrap in ways of their own."""
+    src, dst = node.inputs[0].dtype.name, node.dtype.name
+    if "bfloat16" in (src, dst) and "float32" not in (src, dst) and src != dst:
+        return f"np.asarray({args[0]}).astype(np.float32).astype({NP_DTYPE[dst]})"
+    return f"np.asarray({args[0]}).astype({NP_DTYPE[dst]})"
+
+
 def _scalar(args, node: Node, ctx) -> str:
     return ctx.ref(node.dtype.numpy.type(node.attr("value")), "k")
 
@@ -115,7 +130,8 @@ LOWERING = {
     # unary
     "neg": "np.negative({0})",
     "abs": "np.abs({0})",
-    "sign": "np.sign({0})",
+    "sign": lambda a, n, ctx: (f"np.sign({a[0]})" if n.dtype.name != "bfloat16"  # ml_dtypes keeps -0.0
+                               else f"np.sign(np.asarray({a[0]}, np.float32)).astype(rt.bfloat16)"),
     "exp": "np.exp({0})",
     "log": "np.log({0})",
     "log1p": "np.log1p({0})",
@@ -134,7 +150,7 @@ LOWERING = {
     "erf": "rt.erf({0})",
     "logical_not": "np.logical_not({0})",
     "stop_gradient": "{0}",
-    "cast": lambda a, n, ctx: f"np.asarray({a[0]}).astype({NP_DTYPE[n.dtype.name]})",
+    "cast": _cast,
     # binary
     "add": "np.add({0}, {1})",
     "sub": "np.subtract({0}, {1})",
@@ -156,9 +172,9 @@ LOWERING = {
     "logical_or": "np.logical_or({0}, {1})",
     "where": "np.where({0}, {1}, {2})",
     # reductions
-    "sum": _reduce("np.sum"),
-    "prod": _reduce("np.prod"),
-    "mean": _reduce("rt.mean"),
+    "sum": _reduce("np.sum", accumulates=True),
+    "prod": _reduce("np.prod", accumulates=True),
+    "mean": _reduce("rt.mean", accumulates=True),
     "max": _reduce("np.max"),
     "min": _reduce("np.min"),
     "argmax": _argreduce("np.argmax"),
@@ -181,7 +197,8 @@ LOWERING = {
                                   f" {bool(n.attr('accumulate'))})"),
     "argsort": lambda a, n, ctx: f"rt.argsort({a[0]}, {int(n.attr('dim'))}, {bool(n.attr('descending'))})",
     # linear algebra
-    "matmul": "np.matmul({0}, {1})",
+    "matmul": lambda a, n, ctx: (f"np.matmul({a[0]}, {a[1]})" if n.dtype.name != "bfloat16"  # ml_dtypes
+                                 else f"np.matmul({a[0]}, {a[1]}).astype(rt.bfloat16)"),  # gives f32
     # fusion
     "kernel": _kernel,
     "result": lambda args, node, ctx: f"{args[0]}[{node.attr('index')}]",

@@ -4,18 +4,33 @@ from __future__ import annotations
 
 import math
 
+import ml_dtypes
 import numpy as np
 from scipy import special
 
 from graphc.backends import buffers
 from graphc.index_arrays import argsort, gather, scatter, setitem  # noqa: F401 - generated code calls them
 
+bfloat16 = ml_dtypes.bfloat16
 
+
+def _in_float32(func):
+    """`func` on bfloat16 computed in float32 and rounded back (SciPy has no bfloat16 loops)."""
+    def call(x: np.ndarray) -> np.ndarray:
+        if np.asarray(x).dtype == bfloat16:
+            return func(np.asarray(x, np.float32)).astype(bfloat16)
+        return func(x)
+    call.__doc__ = func.__doc__
+    return call
+
+
+@_in_float32
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)) without overflow for large |x| (SciPy's expit)."""
     return special.expit(x)
 
 
+@_in_float32
 def erf(x: np.ndarray) -> np.ndarray:
     return special.erf(x)
 
@@ -29,12 +44,12 @@ def relu(x: np.ndarray) -> np.ndarray:
     return np.maximum(x, np.zeros((), x.dtype))
 
 
-def mean(x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
+def mean(x: np.ndarray, axis: tuple[int, ...], keepdims: bool, dtype=None) -> np.ndarray:
     """np.mean; a mean of no elements is NaN without NumPy's "Mean of empty slice" warning."""
     if math.prod(x.shape[a] for a in axis):
-        return np.mean(x, axis=axis, keepdims=keepdims)
+        return np.mean(x, axis=axis, keepdims=keepdims, dtype=dtype)
     with np.errstate(invalid="ignore"):
-        return np.true_divide(np.sum(x, axis=axis, keepdims=keepdims), 0)
+        return np.true_divide(np.sum(x, axis=axis, keepdims=keepdims, dtype=dtype), 0)
 
 
 def owned(value) -> np.ndarray:

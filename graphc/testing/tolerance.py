@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from graphc import dtypes
 from graphc.graph import Graph
 from graphc.node import Node
 
@@ -30,7 +31,7 @@ PERIODIC = frozenset({"sin", "cos", "tan"})
 ZERO_SIGN_FREE = frozenset({"max", "min"})
 # (rtol, atol) per float dtype for graphs that are not exact: a few ulp, compounded over a chain.
 TOLERANCE = {np.dtype(np.float32): (1e-6, 1e-6), np.dtype(np.float64): (1e-12, 1e-12),
-             np.dtype(np.float16): (1e-3, 1e-3)}
+             np.dtype(np.float16): (1e-3, 1e-3), dtypes.bfloat16.numpy: (1e-2, 1e-2)}
 # From the strictest comparison to the loosest (see `precision`).
 LEVELS = ("bits", "values", "close", "amplified", "product", "periodic")
 # The tolerance factor of "amplified" graphs (see `precision`).
@@ -95,6 +96,10 @@ def assert_agree(got: np.ndarray, want: np.ndarray, level: str, rtol: float | No
     assert isinstance(got, np.ndarray), f"{what}: {type(got).__name__}, not an array"
     assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, the NumPy backend gives {want.dtype}"
     assert got.shape == want.shape, f"{what}: shape {got.shape}, the NumPy backend gives {want.shape}"
+    if got.dtype == dtypes.bfloat16.numpy:  # compared as the float32 values they are
+        default_rtol, default_atol = TOLERANCE[got.dtype]
+        got, want = got.astype(np.float32), want.astype(np.float32)
+        rtol, atol = rtol or default_rtol, atol or default_atol
     if got.dtype.kind != "f":
         np.testing.assert_array_equal(got, want, err_msg=what)
         return

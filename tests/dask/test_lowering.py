@@ -142,3 +142,27 @@ def test_bad_arguments_raise_clear_errors():
         dask_f(unknown, da.ones(4, dtype=np.float32))
     with pytest.raises(TypeError, match=r"takes a graphc\.Function or a graphc\.Graph"):
         gdask.compile(lambda v: v)
+
+
+def test_small_integers_and_bfloat16_run_in_blocks():
+    import ml_dtypes
+
+    u = graphc.placeholder("u", ("n",), dtype=graphc.uint8)
+    i = graphc.placeholder("i", ("n",), dtype=graphc.int8)
+    f = graphc.function([u, i], [u + i, u * 3, graphc.max(u), graphc.sum(i), u.bfloat16() + 1,
+                                 graphc.argmin(u, 0)])
+    check(f, np.arange(250, 262).astype(np.uint8), np.arange(-6, 6).astype(np.int8))
+    x = graphc.placeholder("x", ("n", "m"), dtype=graphc.bfloat16)
+    y = graphc.placeholder("y", ("m", 5), dtype=graphc.bfloat16)
+    g = graphc.function([x, y], [x @ y, graphc.exp(x) * 2, graphc.max(x, 1), graphc.sum(x, 0),
+                                 graphc.mean(x, 1)])
+    bf16 = ml_dtypes.bfloat16
+    dask_g = gdask.compile(g)
+    xv, yv = data(10, 8).astype(bf16), data(8, 5, seed=1).astype(bf16)
+    want = g(xv, yv)
+    got = dask.compute(*dask_g(da.from_array(xv, chunks=(3, 4)), da.from_array(yv, chunks=(4, 5))))
+    for k, (a, b) in enumerate(zip(got, want)):
+        assert a.dtype == b.dtype == bf16
+        # partial sums round to bfloat16 per block: one bfloat16 ulp of the largest element apart
+        np.testing.assert_allclose(a.astype(np.float32), b.astype(np.float32), rtol=2**-7, atol=2**-5,
+                                   err_msg=f"output {k}")

@@ -6,6 +6,7 @@ a compiled function's result, and the dtype of the eagerly evaluated tensor.
 
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 import pytest
 
@@ -13,6 +14,7 @@ import graphc
 
 bool_, i32, i64, f16, f32, f64 = (graphc.bool, graphc.int32, graphc.int64, graphc.float16,
                                   graphc.float32, graphc.float64)
+u8, i8, i16, bf16 = graphc.uint8, graphc.int8, graphc.int16, graphc.bfloat16
 VECTOR, SCALAR = (3,), ()  # a tensor with a dimension, and a zero-dimensional one
 
 # (id, operands as (dtype, shape), build, PyTorch's result dtype)
@@ -112,6 +114,51 @@ CASES = [
     ("full_like of bool", [(bool_, VECTOR)], lambda x: graphc.full_like(x, 1), bool_),
     ("cast to float64", [(i32, VECTOR)], lambda x: x.to(graphc.float64), f64),
     ("x.long()", [(f32, VECTOR)], lambda x: x.long(), i64),
+    # small integers: uint8 and a signed type meet in a signed type that holds both
+    ("uint8 + int8", [(u8, VECTOR), (i8, VECTOR)], lambda x, y: x + y, i16),
+    ("int8 * uint8", [(i8, VECTOR), (u8, VECTOR)], lambda x, y: x * y, i16),
+    ("uint8 + int16", [(u8, VECTOR), (i16, VECTOR)], lambda x, y: x + y, i16),
+    ("uint8 + int32", [(u8, VECTOR), (i32, VECTOR)], lambda x, y: x + y, i32),
+    ("int8 + int16", [(i8, VECTOR), (i16, VECTOR)], lambda x, y: x + y, i16),
+    ("int8 + int64", [(i8, VECTOR), (i64, VECTOR)], lambda x, y: x + y, i64),
+    ("bool + uint8", [(bool_, VECTOR), (u8, VECTOR)], lambda x, y: x + y, u8),
+    ("uint8 + python int", [(u8, VECTOR)], lambda x: x + 2, u8),
+    ("int8 - python int", [(i8, VECTOR)], lambda x: x - 2, i8),
+    ("uint8 + python float", [(u8, VECTOR)], lambda x: x + 2.5, f32),
+    ("uint8 + 0-d int64", [(u8, VECTOR), (i64, SCALAR)], lambda x, y: x + y, u8),
+    ("0-d uint8 + 0-d int8", [(u8, SCALAR), (i8, SCALAR)], lambda x, y: x + y, i16),
+    ("uint8 / uint8", [(u8, VECTOR), (u8, VECTOR)], lambda x, y: x / y, f32),
+    ("int8 // python int", [(i8, VECTOR)], lambda x: x // 2, i8),
+    ("uint8 > int8", [(u8, VECTOR), (i8, VECTOR)], lambda x, y: x > y, bool_),
+    ("sum of uint8", [(u8, VECTOR)], graphc.sum, i64),
+    ("sum of int8", [(i8, VECTOR)], graphc.sum, i64),
+    ("max of uint8", [(u8, VECTOR)], graphc.max, u8),
+    ("sin of int8", [(i8, VECTOR)], graphc.sin, f32),
+    ("abs of int16", [(i16, VECTOR)], graphc.abs, i16),
+    ("cat uint8, int8", [(u8, VECTOR), (i8, VECTOR)], lambda x, y: graphc.cat([x, y]), i16),
+    ("matmul uint8", [(u8, (2, 3)), (u8, (3, 2))], graphc.matmul, u8),
+    ("x.char()", [(f32, VECTOR)], lambda x: x.char(), i8),
+    ("x.byte()", [(i64, VECTOR)], lambda x: x.byte(), u8),
+    ("x.short()", [(u8, VECTOR)], lambda x: x.short(), i16),
+    # bfloat16: floating, so it wins over integers; with float16 (neither holds the other) float32
+    ("bfloat16 + float16", [(bf16, VECTOR), (f16, VECTOR)], lambda x, y: x + y, f32),
+    ("bfloat16 + float32", [(bf16, VECTOR), (f32, VECTOR)], lambda x, y: x + y, f32),
+    ("int64 + bfloat16", [(i64, VECTOR), (bf16, VECTOR)], lambda x, y: x + y, bf16),
+    ("uint8 * bfloat16", [(u8, VECTOR), (bf16, VECTOR)], lambda x, y: x * y, bf16),
+    ("bfloat16 + python float", [(bf16, VECTOR)], lambda x: x + 2.5, bf16),
+    ("bfloat16 * python int", [(bf16, VECTOR)], lambda x: x * 2, bf16),
+    ("bfloat16 + 0-d float64", [(bf16, VECTOR), (f64, SCALAR)], lambda x, y: x + y, bf16),
+    ("int8 + 0-d bfloat16", [(i8, VECTOR), (bf16, SCALAR)], lambda x, y: x + y, bf16),
+    ("0-d bfloat16 + 0-d float16", [(bf16, SCALAR), (f16, SCALAR)], lambda x, y: x + y, f32),
+    ("int32 / bfloat16", [(i32, VECTOR), (bf16, VECTOR)], lambda x, y: x / y, bf16),
+    ("sin of bfloat16", [(bf16, VECTOR)], graphc.sin, bf16),
+    ("sum of bfloat16", [(bf16, VECTOR)], graphc.sum, bf16),
+    ("mean of bfloat16", [(bf16, (2, 3))], lambda x: graphc.mean(x, 1), bf16),
+    ("softmax of bfloat16", [(bf16, VECTOR)], graphc.softmax, bf16),
+    ("matmul bfloat16", [(bf16, (2, 3)), (bf16, (3, 2))], graphc.matmul, bf16),
+    ("where bfloat16, int8", [(bool_, VECTOR), (bf16, VECTOR), (i8, VECTOR)], graphc.where, bf16),
+    ("x.bfloat16()", [(f64, VECTOR)], lambda x: x.bfloat16(), bf16),
+    ("x.half()", [(u8, VECTOR)], lambda x: x.half(), f16),
 ]
 
 CREATION = [
@@ -139,6 +186,13 @@ CREATION = [
     ("arange of floats", lambda: graphc.arange(0.0, 1.0, 0.5), f32),
     ("arange with a float step", lambda: graphc.arange(0, 5, 0.5), f32),
     ("eye", lambda: graphc.eye(2), f32),
+    ("tensor of a uint8 array", lambda: graphc.tensor(np.array([1], np.uint8)), u8),
+    ("tensor of an int8 array", lambda: graphc.tensor(np.array([1], np.int8)), i8),
+    ("tensor of a bfloat16 array", lambda: graphc.tensor(np.array([1.5], ml_dtypes.bfloat16)), bf16),
+    ("tensor with dtype uint8", lambda: graphc.tensor([1, 255], dtype=graphc.uint8), u8),
+    ("tensor with dtype bfloat16", lambda: graphc.tensor([1.0, 2.5], dtype=graphc.bfloat16), bf16),
+    ("zeros of bfloat16", lambda: graphc.zeros(2, dtype=graphc.bfloat16), bf16),
+    ("arange of int8", lambda: graphc.arange(5, dtype=graphc.int8), i8),
     ("tensor + tensor of a float", lambda: graphc.tensor([1, 2]) + graphc.tensor(0.5), f32),
 ]
 
@@ -179,3 +233,25 @@ def test_promotion_does_not_round_a_scalar_before_an_op():
     with pytest.raises(OverflowError):
         graphc.tensor([1], dtype=graphc.int32) + 2**31
     assert graphc.tensor([1], dtype=graphc.int32).add(2**31 - 2).item() == 2**31 - 1
+
+
+def test_promotion_table_of_every_pair_of_tensor_dtypes():
+    """The whole table among graphc's dtypes, written out as PyTorch's torch.promote_types gives it."""
+    order = [bool_, u8, i8, i16, i32, i64, f16, bf16, f32, f64]
+    # row dtype promoted with column dtype, in `order`
+    table = """
+        bool u8  i8  i16 i32 i64 f16 bf16 f32 f64
+        u8   u8  i16 i16 i32 i64 f16 bf16 f32 f64
+        i8   i16 i8  i16 i32 i64 f16 bf16 f32 f64
+        i16  i16 i16 i16 i32 i64 f16 bf16 f32 f64
+        i32  i32 i32 i32 i32 i64 f16 bf16 f32 f64
+        i64  i64 i64 i64 i64 i64 f16 bf16 f32 f64
+        f16  f16 f16 f16 f16 f16 f16 f32  f32 f64
+        bf16 bf16 bf16 bf16 bf16 bf16 f32 bf16 f32 f64
+        f32  f32 f32 f32 f32 f32 f32 f32  f32 f64
+        f64  f64 f64 f64 f64 f64 f64 f64  f64 f64
+    """
+    rows = [line.split() for line in table.strip().splitlines()]
+    for a, row in zip(order, rows, strict=True):
+        for b, name in zip(order, row, strict=True):
+            assert graphc.dtypes.promote(a, b) is graphc.dtypes.from_name(name), (a, b)

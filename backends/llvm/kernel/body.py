@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from llvmlite import ir
 
+from graphc import dtypes
 from graphc.backends.llvm import math as llvm_math
 from graphc.backends.llvm.kernel.layout import KernelLayout
-from graphc.backends.llvm.scalar import I32, LOWERING, constant
+from graphc.backends.llvm.scalar import I32, LOWERING, constant, round_bfloat16
 from graphc.graph import Graph
 from graphc.kernel import VIEW_OPS
 from graphc.node import Node
@@ -54,8 +55,13 @@ class BodyEmitter:
                     self.emit_nodes(b, [i], values, lanes)
             if node in self.sincos:
                 self._emit_sincos(b, values, *self.sincos[node])
+                done = self.sincos[node]
             else:
                 values[id(node)] = LOWERING[node.op](b, node, [values[id(i)] for i in node.inputs])
+                done = (node,)
+            for n in done:
+                if n.dtype is dtypes.bfloat16:  # computed in float32, rounded after each op
+                    values[id(n)] = round_bfloat16(b, values[id(n)])
             if into is not None:
                 into[id(node)] = values[id(node)]
 

@@ -14,13 +14,25 @@ from graphc import dtypes
 from graphc.backends.llvm.intrinsics import intrinsic, masked_load, masked_store, store_fence
 from graphc.backends.llvm.kernel.body import BodyEmitter
 from graphc.backends.llvm.kernel.layout import BROADCAST, CONTIGUOUS, KernelLayout
-from graphc.backends.llvm.scalar import F32, F64, I1, I8, I32, I64, like, memory_type
+from graphc.backends.llvm.scalar import (
+    F32,
+    F64,
+    I1,
+    I8,
+    I16,
+    I32,
+    I64,
+    from_bfloat16,
+    like,
+    memory_type,
+    to_bfloat16,
+)
 from graphc.dtypes import DType
 from graphc.graph import Graph
 
 PTR = ir.PointerType()
 ARRAY_DATA_OFFSET = 16  # PyArrayObject.data follows ob_refcnt and ob_type (checked at import)
-ALIGN = {I1: 1, I8: 1, I32: 4, I64: 8, F32: 4, F64: 8}  # element alignment of vector accesses
+ALIGN = {I1: 1, I8: 1, I16: 2, I32: 4, I64: 8, F32: 4, F64: 8}  # element alignment of vector accesses
 STREAM_ALIGNMENT = 64  # a stream variant's outputs start on a cache line, and so do its rows
 
 
@@ -146,7 +158,10 @@ class KernelBuilder:
         return self.b.gep(self.bases[k], [offset], inbounds=True, source_etype=ty)
 
     def _from_memory(self, value: ir.Value, dtype: DType) -> ir.Value:
-        """A loaded value as registers hold it: a bool is a byte in memory and an i1 there."""
+        """A loaded value as registers hold it: a bool is a byte in memory and an i1 there, a
+        bfloat16 16 bits there and a float32 here."""
+        if dtype is dtypes.bfloat16:
+            return from_bfloat16(self.b, value)
         return self.b.trunc(value, like(value, I1)) if dtype is dtypes.bool_ else value
 
     def _load_operands(self, load, only: set[int] | None):
@@ -201,6 +216,8 @@ class KernelBuilder:
         ty = memory_type(node.dtype)
         if node.dtype is dtypes.bool_:
             value = b.zext(value, ir.VectorType(I8, self.lanes) if i is not None else I8)
+        elif node.dtype is dtypes.bfloat16:
+            value = to_bfloat16(b, value)
         ptr = self._element(k, node.dtype, offsets[k] if i is None else b.add(offsets[k], i))
         if tail is not None:
             masked_store(b, value, ptr, ALIGN[ty], tail.mask)

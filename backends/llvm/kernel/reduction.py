@@ -4,12 +4,13 @@ nest (`Accumulator`), and the variants of reduce kernels (`ReduceBuilder`, `Colu
 
 from __future__ import annotations
 
+import numpy as np
 from llvmlite import ir
 
 from graphc import dtypes
 from graphc.backends.llvm.intrinsics import intrinsic
 from graphc.backends.llvm.kernel.loops import KernelBuilder, Tail, splat_like
-from graphc.backends.llvm.scalar import F64, I1, I32, I64, register_type
+from graphc.backends.llvm.scalar import F64, I1, I32, I64, register_type, round_bfloat16
 from graphc.node import Node
 
 COLUMN_CHUNK = 256  # kept elements a column reduction accumulates at once (on the stack)
@@ -55,8 +56,9 @@ class Reducer:
     def __init__(self, node: Node):
         self.op, self.dtype = node.op, node.dtype
         self.value_type = register_type(node.dtype)
-        # float32 sums accumulate in float64: at least as accurate as NumPy's pairwise sum.
-        wide = self.op in ("sum", "mean") and node.dtype is dtypes.float32
+        # float32 (and bfloat16) sums accumulate in float64: at least as accurate as NumPy's
+        # pairwise sum (and PyTorch's float32 accumulator of bfloat16).
+        wide = self.op in ("sum", "mean") and node.dtype in (dtypes.float32, dtypes.bfloat16)
         self.acc_type = F64 if wide else self.value_type
 
     def init(self) -> ir.Constant:
@@ -69,8 +71,8 @@ class Reducer:
             return ir.Constant(I1, 0 if self.op == "max" else 1)
         if floating:
             return ir.Constant(self.acc_type, float("-inf") if self.op == "max" else float("inf"))
-        bits = self.acc_type.width
-        return ir.Constant(self.acc_type, -(2 ** (bits - 1)) if self.op == "max" else 2 ** (bits - 1) - 1)
+        info = np.iinfo(self.dtype.numpy)
+        return ir.Constant(self.acc_type, int(info.min) if self.op == "max" else int(info.max))
 
     def combine(self, b: ir.IRBuilder, acc: ir.Value, value: ir.Value) -> ir.Value:
         if self.acc_type is not self.value_type:
@@ -97,7 +99,8 @@ class Reducer:
             # Cheaper than llvm.maximum, which also orders -0 below +0.
             better = b.fcmp_ordered(">" if self.op == "max" else "<", value, acc)
             return b.select(b.or_(better, b.fcmp_unordered("uno", value, value)), value, acc)
-        return intrinsic(b, "smax" if self.op == "max" else "smin", [acc, value])
+        prefix = "u" if self.dtype is dtypes.uint8 else "s"
+        return intrinsic(b, prefix + ("max" if self.op == "max" else "min"), [acc, value])
 
     def merge_lanes(self, b: ir.IRBuilder, vector: ir.Value) -> ir.Value:
         """The lanes of an accumulator vector combined into one value: halves at a time (a tree of
@@ -118,6 +121,8 @@ class Reducer:
         if self.acc_type is not self.value_type:
             lanes = acc.type.count if isinstance(acc.type, ir.VectorType) else None
             acc = b.fptrunc(acc, ir.VectorType(self.value_type, lanes) if lanes else self.value_type)
+        if self.dtype is dtypes.bfloat16:
+            acc = round_bfloat16(b, acc)
         return acc
 
 

@@ -26,8 +26,23 @@ def row_graphs() -> list[Graph]:
             Graph([x, b], [x * graphc.exp(b) - graphc.max(x, -1, keepdims=True)])]
 
 
+def small_dtype_graphs() -> list[Graph]:
+    """uint8, int8, int16 and bfloat16 in elementwise, reduce and row kernels."""
+    graphs = []
+    for dtype in (graphc.uint8, graphc.int8, graphc.int16):
+        a, b = graphc.placeholder("a", ("n", 7), dtype), graphc.placeholder("b", ("n", 7), dtype)
+        graphs.append(Graph([a, b], [a * b + a, graphc.maximum(a, b), a < b, a // b, a.float() + 0.5,
+                                     graphc.max(a - b, 1), graphc.min(a, 0), graphc.sum(a * b, 1),
+                                     graphc.abs(a) + graphc.sign(b)]))
+    x, y = (graphc.placeholder(v, ("n", 9), graphc.bfloat16) for v in "xy")
+    graphs.append(Graph([x, y], [x * y + 0.1, graphc.exp(x) / y, x.float() * 2, (x * 3).int(),
+                                 graphc.sum(x * y, 1), graphc.max(x, 0), graphc.mean(x, 1), softmax(x)]))
+    return graphs
+
+
 def all_graphs() -> dict[str, Graph]:
     graphs = {f"corpus:{name}": build() for name, build in CORPUS.items()}
+    graphs.update((f"dtypes:{k}", g) for k, g in enumerate(small_dtype_graphs()))
     graphs.update((f"random:{seed}", random_graph(seed)) for seed in range(8))
     graphs.update((f"rows:{k}", g) for k, g in enumerate(row_graphs()))
     return graphs

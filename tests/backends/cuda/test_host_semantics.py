@@ -20,7 +20,10 @@ pytestmark = pytest.mark.skipif(COMPILER is None, reason="no host C++ compiler (
 FLOATS = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 0.5, -2.5, 3.0, 7.0, -7.0, 1e30, -1e-30,
           1e-40, 65504.0, 70000.0, 2.5e9, -3e9, 1e19, 0.1]
 INTS = {np.dtype(np.int32): [0, 1, -1, 2, -2, 3, 7, -7, 2**31 - 1, -2**31],
-        np.dtype(np.int64): [0, 1, -1, 2, -2, 3, 7, -7, 2**63 - 1, -2**63, 2**40]}
+        np.dtype(np.int64): [0, 1, -1, 2, -2, 3, 7, -7, 2**63 - 1, -2**63, 2**40],
+        np.dtype(np.int16): [0, 1, -1, 2, -2, 3, 7, -7, 2**15 - 1, -2**15, 300],
+        np.dtype(np.int8): [0, 1, -1, 2, -2, 3, 7, -7, 127, -128, 100],
+        np.dtype(np.uint8): [0, 1, 2, 3, 7, 100, 127, 128, 200, 255]}
 SIZES = {"n": 6, "m": 5, "k": 3, "batch": 2}
 
 
@@ -101,7 +104,30 @@ def float_semantics() -> Graph:
     return Graph(inputs, outs)
 
 
-@pytest.mark.parametrize("build", [integer_semantics, float_semantics], ids=lambda f: f.__name__)
+def small_integer_semantics() -> Graph:
+    outs, inputs = [], []
+    for dtype in (gc.uint8, gc.int8, gc.int16):
+        a, b = (gc.placeholder(f"{v}{dtype.name}", ("n",), dtype) for v in "ab")
+        inputs += [a, b]
+        outs += [gc.floordiv(a, b), gc.mod(a, b), a * b, a + b, a - b, -a, gc.abs(a), gc.sign(a),
+                 gc.maximum(a, b), gc.minimum(a, b), gc.relu(a), a < b, a >= b, gc.cast(a, gc.float32),
+                 gc.cast(a, gc.bfloat16), gc.cast(a, gc.uint8), gc.cast(a, gc.int8), gc.cast(a, gc.int64),
+                 gc.cast(a, gc.bool_), a // 3, a * 3 + 1]
+    return Graph(inputs, outs)
+
+
+def bfloat16_semantics() -> Graph:
+    x, y = (gc.placeholder(v, ("n",), gc.bfloat16) for v in "xy")
+    f = gc.placeholder("f", ("n",), gc.float32)
+    outs = [x / y, x * y + y, gc.maximum(x, y), gc.minimum(x, y), gc.sign(x), gc.relu(x), gc.floor(x),
+            gc.round(x), gc.sqrt(x), gc.cast(x, gc.int32), gc.cast(x, gc.bool_), gc.cast(x, gc.float32),
+            gc.cast(x, gc.float16), x == y, x < y, gc.where(x > y, x, y), -x, gc.abs(x), x - 0.1,
+            gc.cast(f, gc.bfloat16), gc.cast(f * 3, gc.bfloat16) + x]
+    return Graph([x, y, f], outs)
+
+
+@pytest.mark.parametrize("build", [integer_semantics, float_semantics, small_integer_semantics,
+                                   bfloat16_semantics], ids=lambda f: f.__name__)
 def test_numpy_semantics_of_special_values(build):
     graph = build()
     assert check_elementwise_kernels(graph, range(4)) >= 4
