@@ -640,10 +640,13 @@ def dot(x: TensorLike, y: TensorLike) -> Tensor:
 from graphc.compositions import log_softmax, logsumexp, softmax  # noqa: E402, F401 - they use the above
 from graphc.indexing import (  # noqa: E402, F401 - they use the above
     argsort,
+    argwhere,
     gather,
     getitem,
     index_put,
     index_select,
+    masked_select,
+    nonzero,
     scatter,
     scatter_add,
     setitem,

@@ -372,7 +372,8 @@ class Tensor:
 # whose `method` trait says so, and of these compositions.
 _METHODS = (*sorted(ops_with("method")),
             "squeeze", "unsqueeze", "dot", "softmax", "log_softmax", "logsumexp",
-            "scatter_add", "sort", "topk", "index_select", "take_along_dim", "index_put")
+            "scatter_add", "sort", "topk", "index_select", "take_along_dim", "index_put",
+            "masked_select", "argwhere")
 
 
 def _method(name: str):

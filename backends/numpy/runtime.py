@@ -8,7 +8,7 @@ import numpy as np
 from scipy import special
 
 from graphc.backends import buffers
-from graphc.index_arrays import argsort, gather, scatter, setitem  # noqa: F401 - generated code calls them
+from graphc.index_arrays import argsort, gather, nonzero, scatter, setitem  # noqa: F401 - generated code calls them
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
