@@ -16,6 +16,7 @@ from graphc.gcpause import paused_gc
 from graphc.graph import topological_order
 from graphc.node import Node
 from graphc.scopes import exact_scope, gradient_scope
+from graphc.shapes import data_dependent, describe_size
 from graphc.tensor import Tensor
 
 # Leaves created with requires_grad=True, so backward() can find their tensors.
@@ -119,6 +120,10 @@ def jvp(outputs, inputs, tangents):
 
 
 def _static(shape, what: str) -> tuple[int, ...]:
+    unknown = data_dependent(tuple(shape))
+    if unknown:
+        raise ValueError(f"{what} needs a static shape, but {list(shape)} has the"
+                         f" {describe_size(unknown[0])}, whose value only the run knows")
     if not all(isinstance(d, int) for d in shape):
         raise ValueError(f"{what} needs static shapes, got {list(shape)}")
     return tuple(shape)

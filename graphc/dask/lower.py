@@ -114,6 +114,14 @@ def _setitem(node: Node, operands: list, ctx: Lowering) -> da.Array:
     return _whole(lambda base, value: index_arrays.setitem(base, value, index))(node, operands, ctx)
 
 
+def _nonzero(node: Node, operands: list, ctx: Lowering) -> da.Array:
+    """The count is a data-dependent size: the mask is computed here, when the graph is
+    lowered (a synchronisation, as on a GPU), and the count bound for the nodes after it."""
+    positions = index_arrays.nonzero(np.asarray(operands[0].compute()))
+    ctx.symbols = {**ctx.symbols, node.attr("size"): len(positions)}
+    return da.from_array(positions)
+
+
 def _kernel(node: Node, operands: list, ctx: Lowering) -> da.Array | tuple[da.Array, ...]:
     plan = ctx.plans[node]
     sizes = ctx.shape(plan.space)
@@ -143,6 +151,7 @@ LOWERINGS: dict[str, Lower] = {
     "gather": _whole(index_arrays.gather, dim="dim"),
     "scatter": _whole(index_arrays.scatter, dim="dim", accumulate="accumulate"),
     "argsort": _whole(index_arrays.argsort, dim="dim", descending="descending"),
+    "nonzero": _nonzero,
     "kernel": _kernel,
     "result": lambda node, operands, ctx: operands[0][node.attr("index")],
 }
