@@ -18,7 +18,7 @@ from graphc.node import Node
 
 DEVICE = "dev"  # the name of the device in the generated function's globals
 FRESH = frozenset({"kernel", "result", "matmul", "cat", "pad", "argmax", "argmin",
-                   "setitem", "gather", "scatter", "argsort"})
+                   "setitem", "gather", "scatter", "argsort", "nonzero"})
 
 
 def _function(ctx, function, name: str) -> str:
@@ -115,6 +115,7 @@ def lowering(kernel_calls: dict) -> dict:
         "argsort": lambda a, n, ctx: (f"{_function(ctx, support.argsort, 'argsort')}({a[0]},"
                                       f" {int(n.attr('dim'))}, {bool(n.attr('descending'))},"
                                       f" {n.inputs[0].dtype.name!r})"),
+        "nonzero": _call(support.nonzero, "nonzero"),
         "kernel": kernel,
         "result": NUMPY_LOWERING["result"],
         "stop_gradient": "{0}",
