@@ -68,7 +68,11 @@ def as_dim(value) -> Dim:
             raise ValueError(f"a dimension must be non-negative, got {value}")
         return value
     if isinstance(value, str):
-        return symbol(value)
+        sym = symbol(value)
+        if sym in _DATA_DEPENDENT:
+            raise ValueError(f"{value!r} already names a data-dependent size (bound when"
+                             f" {_DATA_DEPENDENT[sym]} runs); give this dimension another name")
+        return sym
     if isinstance(value, sympy.Expr):
         return simplify_dim(value)
     raise TypeError(f"a dimension must be an int or a symbol name, got {value!r}")

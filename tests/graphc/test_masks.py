@@ -138,6 +138,13 @@ def test_a_data_dependent_size_cannot_be_reshaped_to_a_static_one():
     assert tuple(picked.reshape((1, size)).shape) == (1, size)  # a shape made of that size is fine
 
 
+def test_a_placeholder_cannot_take_the_name_of_a_data_dependent_size():
+    x = gc.placeholder("x", ("n",), gc.float64)
+    (size,) = data_dependent(tuple(x[x > 0].shape))
+    with pytest.raises(ValueError, match=rf"'{size}' already names a data-dependent size"):
+        gc.placeholder("y", (str(size),), gc.float64)
+
+
 def test_jacobian_of_a_data_dependent_shape_names_the_size():
     x = gc.placeholder("x", (4,), gc.float64)
     picked = x[x > 0]
