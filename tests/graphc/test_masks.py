@@ -210,3 +210,23 @@ def test_dask_binds_the_count_when_it_lowers_the_graph():
         np.testing.assert_allclose(got[0], np.sum(v[v > 0] ** 2))
         np.testing.assert_array_equal(got[1], v[v > 0] + 1)
         np.testing.assert_allclose(got[2], 2 * v * (v > 0))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_masks_after_an_ellipsis_or_over_leading_dimensions_match_numpy(backend):
+    x = gc.placeholder("x", ("n", 3, 4), gc.float64)
+    c = gc.placeholder("c", (4,), gc.bool)
+    m = gc.placeholder("m", ("n", 3), gc.bool)
+    outs = [x[..., c], x[m], x[m, 1:3], x[:, 1][m[:, 0]], x[1:][m[1:]], gc.masked_select(x, c)]
+    f = gc.function([x, c, m], outs, backend=backend)
+    for n in (0, 1, 5):
+        rng = np.random.default_rng(n)
+        a = rng.standard_normal((n, 3, 4))
+        masks = [(rng.random(4) < 0.5, rng.random((n, 3)) < 0.5),
+                 (np.zeros(4, bool), np.zeros((n, 3), bool)), (np.ones(4, bool), np.ones((n, 3), bool))]
+        for cv, mv in masks:
+            want = [a[..., cv], a[mv], a[mv, 1:3], a[:, 1][mv[:, 0]], a[1:][mv[1:]],
+                    a[np.broadcast_to(cv, a.shape)]]
+            for k, (got, w) in enumerate(zip(f(a, cv, mv), want)):
+                assert got.shape == w.shape, k
+                np.testing.assert_array_equal(got, w)
