@@ -16,6 +16,7 @@ from graphc.gcpause import paused_gc
 from graphc.graph import topological_order
 from graphc.node import Node
 from graphc.scopes import exact_scope, gradient_scope
+from graphc.shapes import data_dependent, describe_size
 from graphc.tensor import Tensor
 
 # Leaves created with requires_grad=True, so backward() can find their tensors.
@@ -124,6 +125,13 @@ def jvp(outputs, inputs, tangents):
     return results[0] if single else results
 
 
+def _refuse_data_dependent(shape, what: str) -> None:
+    unknown = data_dependent(tuple(shape))
+    if unknown:
+        raise ValueError(f"{what} needs a static shape, but {list(shape)} has the"
+                         f" {describe_size(unknown[0])}, whose value only the run knows")
+
+
 def jacobian(output: Tensor, inputs):
     """d output / d input, of shape `output.shape + input.shape`.
 
@@ -131,6 +139,7 @@ def jacobian(output: Tensor, inputs):
     batch of all the basis cotangents at once (passes/autodiff/batching.py)."""
     ins, single = _as_list(inputs)
     out_shape = tuple(output._node.shape)
+    _refuse_data_dependent(out_shape, "jacobian")
     if not all(isinstance(d, int) for d in out_shape):
         jacs = _batched_jacobian(output, ins)
         return jacs[0] if single else jacs

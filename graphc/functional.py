@@ -776,10 +776,13 @@ from graphc.compositions import (  # noqa: E402, F401 - they use the above
 from graphc.einsum import einsum  # noqa: E402, F401
 from graphc.indexing import (  # noqa: E402, F401 - they use the above
     argsort,
+    argwhere,
     gather,
     getitem,
     index_put,
     index_select,
+    masked_select,
+    nonzero,
     scatter,
     scatter_add,
     setitem,

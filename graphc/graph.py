@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from functools import cached_property
 
 from graphc.node import Node
-from graphc.ops import OPS
+from graphc.ops import OPS, bound_sizes
 from graphc.shapes import symbols_of
 
 
@@ -93,7 +93,8 @@ class Graph:
     def verify(self, subgraph: bool = False) -> None:
         """Check operand order, re-infer every type, and find unbound placeholders.
 
-        A graph's symbols must be bare dimensions of its inputs, so a call can bind them.
+        A graph's symbols must be bare dimensions of its inputs, so a call can bind them, or
+        data-dependent sizes, each bound by the one node (a `nonzero`) that computes it.
         A `subgraph` (a kernel's body) is called with shapes its caller already knows, so
         a symbol anywhere in an input's dimensions (`2*n`) counts as bound there.
         """
@@ -117,6 +118,12 @@ class Graph:
                 inferred = rule(tuple(i.type for i in node.inputs), node.attr_dict)
                 if inferred != node.type:
                     raise GraphError(f"{where} has type {node.type} but its operands give {inferred}")
+            binds = bound_sizes(node.op, node.attr_dict)
+            twice = binds & bound
+            if twice:
+                raise GraphError(f"{where} binds the data-dependent size {min(map(str, twice))},"
+                                 " which an input or another node already binds")
+            bound |= binds
             unbound = set().union(*(symbols_of(t.shape) for t in node.type.parts)) - bound
             if unbound:
                 names = ", ".join(sorted(map(str, unbound)))

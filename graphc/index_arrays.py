@@ -1,4 +1,5 @@
-"""The indexing primitives on NumPy arrays (`gather`, `scatter`, `argsort`, `setitem`): the
+"""The indexing primitives on NumPy arrays (`gather`, `scatter`, `argsort`, `setitem`,
+`nonzero`): the
 NumPy backend's runtime and graphc.dask's blocks both call these."""
 
 from __future__ import annotations
@@ -55,3 +56,8 @@ def setitem(base: np.ndarray, value: np.ndarray, index: tuple) -> np.ndarray:
     out = np.array(base, copy=True)
     out[index] = value
     return out
+
+
+def nonzero(mask: np.ndarray) -> np.ndarray:
+    """The positions of the true elements, int64 [count, ndim], in row-major order."""
+    return np.argwhere(mask).astype(np.int64, copy=False).reshape(-1, mask.ndim)

@@ -6,14 +6,16 @@ sort/argsort/topk.
 An integer array index (or several, broadcast together) becomes a chain of `gather`s along
 the indexed axes, and assigning through one becomes a `scatter` into the flattened axes, so
 gradients come from those two ops' rules. A boolean mask selects a number of elements that
-only its values decide: graphc's shapes are known when a graph is built, so a mask is
-allowed where its value is (an eager tensor, converted to integer indices), and assignment
-through any mask is a `where` (docs/indexing.md).
+only its values decide: an eager mask becomes the integer arrays of its true positions; a
+symbolic one becomes the columns of a `nonzero`, whose count is a data-dependent size (a
+symbol such as `nz0` that the node binds when it runs). Assignment through any mask is a
+`where` (docs/indexing.md).
 """
 
 from __future__ import annotations
 
 import builtins
+import weakref
 from collections import namedtuple
 
 import numpy as np
@@ -21,8 +23,9 @@ import numpy as np
 from graphc import dtypes
 from graphc import functional as F
 from graphc.functional import TensorLike, _node, _tensor, _wrap
+from graphc.node import Node, user_location
 from graphc.ops import build_error, checking, make
-from graphc.shapes import broadcast_shapes, dims_equal, format_shape, normalize_axis, numel
+from graphc.shapes import broadcast_shapes, dims_equal, format_shape, fresh_size, normalize_axis, numel
 from graphc.tensor import Tensor
 
 sort_result = namedtuple("sort", ["values", "indices"])
@@ -74,6 +77,52 @@ def argsort(x: TensorLike, dim: int = -1, descending: bool = False, stable: bool
     with checking("argsort", node.type):
         dim = normalize_axis(dim, builtins.max(node.ndim, 1), "dim")
     return Tensor(make("argsort", (node,), dim=dim, descending=bool(descending)))
+
+
+# Each mask's count symbol, so that selecting twice with one mask gives one nonzero node
+# (and one size), as hash-consing gives one node for any other op built twice.
+_COUNTS: weakref.WeakKeyDictionary[Node, object] = weakref.WeakKeyDictionary()
+
+
+def _nonzero_of(mask: Tensor) -> Tensor:
+    """The `nonzero` node of a symbolic bool mask, with a fresh data-dependent count."""
+    node = mask._node
+    size = _COUNTS.get(node)
+    if size is None:
+        size = _COUNTS[node] = fresh_size("nz", f"nonzero created at {user_location()}")
+    return Tensor(make("nonzero", (node,), size=size))
+
+
+def nonzero(x: TensorLike, *, as_tuple: bool = False):
+    """torch.nonzero: the positions of the non-zero (true) elements, an int64 tensor of shape
+    [count, ndim] in row-major order, or (`as_tuple`) one 1-D tensor per dimension. On a
+    symbolic tensor the count is a data-dependent size, known when the graph runs."""
+    x = _tensor(x)
+    mask = x if x.dtype is dtypes.bool_ else F.ne(x, F.zeros((), dtype=x.dtype))
+    if mask.is_symbolic:
+        positions = _nonzero_of(mask)
+    else:
+        positions = F.tensor(np.argwhere(mask.numpy()).astype(np.int64).reshape(-1, mask.ndim))
+    if as_tuple:
+        return tuple(positions[:, d] for d in range(mask.ndim))
+    return positions
+
+
+def argwhere(x: TensorLike) -> Tensor:
+    """torch.argwhere: `nonzero(x)`."""
+    return nonzero(x)
+
+
+def masked_select(x: TensorLike, mask: TensorLike) -> Tensor:
+    """torch.masked_select: the elements of `x` where `mask` (broadcast with it) is true, as a
+    1-D tensor in row-major order; its length is data-dependent for a symbolic mask."""
+    x, mask = _tensor(x), _tensor(mask)
+    if mask.dtype is not dtypes.bool_:
+        raise build_error("masked_select", f"the mask must be bool, not {mask.dtype.name}",
+                          [x._node.type, mask._node.type])
+    with checking("masked_select", x._node.type, mask._node.type):
+        shape = broadcast_shapes(tuple(x.shape), tuple(mask.shape))
+    return getitem(F.broadcast_to(x, shape), F.broadcast_to(mask, shape))
 
 
 def sort(x: TensorLike, dim: int = -1, descending: bool = False, stable: bool = False):
@@ -186,22 +235,34 @@ def _as_index_tensor(item, op: str, node) -> Tensor:
 
 def _masks_to_indices(items: list, op: str, node) -> list:
     """Each boolean mask replaced by the integer arrays of its true positions (NumPy's
-    nonzero): only a mask whose value is known can be, since its count sets the shape."""
+    nonzero): of an eager mask, constants; of a symbolic one, a `nonzero` node's columns,
+    whose length is a data-dependent size."""
     out = []
+    axis: int | None = 0  # the dimension the item indexes (None after an Ellipsis)
     for item in items:
+        if item is Ellipsis:
+            axis = None
         if not _is_array(item):
             out.append(item)
+            if axis is not None and item is not None:
+                axis += 1
             continue
         t = _as_index_tensor(item, op, node)
         if t.dtype is not dtypes.bool_:
             out.append(t)
+            axis = None if axis is None else axis + 1
             continue
-        if t.is_symbolic:
-            raise build_error(op, "a boolean mask computed from placeholders selects a number of"
-                              " elements that only the run knows, and graphc's shapes are fixed"
-                              " when the graph is built; use graphc.where(mask, x, y) instead, or"
-                              " index with an eager mask (docs/indexing.md)", [node.type, t._node.type])
-        out.extend(F.tensor(positions) for positions in np.nonzero(t.numpy()))
+        if t.ndim == 0:
+            raise build_error(op, "a 0-d boolean mask is not supported; use graphc.where",
+                              [node.type, t._node.type])
+        if axis is not None:
+            fits = axis + t.ndim <= node.ndim and builtins.all(
+                dims_equal(a, b) is True for a, b in zip(t.shape, node.shape[axis:]))
+            if not fits:
+                raise build_error(op, f"a mask of shape {format_shape(t.shape)} does not match the"
+                                  f" indexed dimensions from dimension {axis}", [node.type, t._node.type])
+        out.extend(nonzero(t, as_tuple=True))
+        axis = None if axis is None else axis + t.ndim
     return out
 
 
@@ -249,6 +310,11 @@ def getitem(x: TensorLike, index) -> Tensor:
     items = index if isinstance(index, tuple) else (index,)
     if not builtins.any(map(_is_array, items)):
         return _wrap(make("getitem", (x._node,), index=basic_entries(x._node, items)), x)
+    whole = _whole_mask(x, items)
+    if whole is not None:  # x[mask], the mask as large as x: one gather of the flattened x
+        count = numel(tuple(x.shape))
+        flat = F.reshape(whole, (count,))
+        return gather(F.reshape(x, (count,)), 0, nonzero(flat, as_tuple=True)[0])
     basic, axes, arrays = _split(x, index)
     part = getitem(x, basic)
     with checking("getitem", *(t._node.type for t in (x, *arrays))):
@@ -264,6 +330,18 @@ def getitem(x: TensorLike, index) -> Tensor:
         if k:
             t = F.reshape(t, (count, *tuple(t.shape[2:])))
     return _result_order(F.reshape(t, tuple(batch) + rest), len(batch), axes)
+
+
+def _whole_mask(x: Tensor, items: tuple) -> Tensor | None:
+    """The index if it is one symbolic bool mask of `x`'s shape, else None."""
+    if len(items) != 1 or not isinstance(items[0], Tensor):
+        return None
+    mask = items[0]
+    if mask.dtype is not dtypes.bool_ or not mask.is_symbolic or mask.ndim != x.ndim or not x.ndim:
+        return None
+    if not builtins.all(dims_equal(a, b) is True for a, b in zip(mask.shape, x.shape)):
+        return None
+    return mask
 
 
 def setitem(x: TensorLike, index, value) -> Tensor:

@@ -23,9 +23,12 @@ from graphc.node import Node, TensorType, TupleType, intern, user_location
 from graphc.shapes import (
     Shape,
     broadcast_shapes,
+    data_dependent,
+    describe_size,
     dims_equal,
     format_dim,
     format_shape,
+    mark_data_dependent,
     numel,
     simplify_dim,
 )
@@ -345,8 +348,14 @@ _define("cumprod", "other", 1, _scan_rule, "running products along an axis", acc
 def _reshape_rule(types, attrs):
     (t,) = types
     shape = attrs["shape"]
-    if dims_equal(numel(t.shape), numel(shape)) is False:
+    same = dims_equal(numel(t.shape), numel(shape))
+    if same is False:
         raise ValueError(f"cannot reshape {format_shape(t.shape)} into {format_shape(shape)}")
+    unknown = data_dependent(t.shape) + data_dependent(shape)
+    if same is None and unknown:
+        raise ValueError(f"cannot reshape {format_shape(t.shape)} into {format_shape(shape)}:"
+                         f" the {describe_size(unknown[0])} cannot be shown to fit when the graph"
+                         " is built; reshape to a shape made of that size instead")
     return TensorType(t.dtype, shape)
 
 
@@ -524,6 +533,14 @@ def _scatter_rule(types, attrs):
     return base
 
 
+def _nonzero_rule(types, attrs):
+    (mask,) = types
+    _check_category(mask.dtype, "bool")
+    size = attrs["size"]
+    mark_data_dependent(size, "a nonzero")
+    return TensorType(dtypes.int64, (size, mask.ndim))
+
+
 def _argsort_rule(types, attrs):
     (x,) = types
     _check_axis(attrs["dim"], x.ndim)
@@ -549,6 +566,15 @@ _define("scatter", "shape", 3, _scatter_rule,
 _define("argsort", "other", 1, _argsort_rule,
         "indices that sort along dim, stably (NaN last; descending: reversed, ties in order)",
         method=True)
+_define("nonzero", "other", 1, _nonzero_rule,
+        "the positions of the true elements, one row each in row-major order; their count,"
+        " the symbol `size`, is data-dependent: bound when the node runs", accepts="bool",
+        method=True)
+
+
+def bound_sizes(op: str, attrs: dict[str, Any]) -> set:
+    """The data-dependent size symbols that a node of `op` binds when it runs."""
+    return {attrs["size"]} if op == "nonzero" else set()
 
 
 # ----------------------------------------------------------------------------- linalg

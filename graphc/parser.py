@@ -40,7 +40,7 @@ from graphc.dtypes import DType
 from graphc.graph import Graph
 from graphc.kernel import kernel_input
 from graphc.node import Location, Node, Ref, TensorType, TupleType, intern
-from graphc.ops import OPS
+from graphc.ops import OPS, bound_sizes
 from graphc.scopes import check_scope
 from graphc.shapes import simplify_dim, symbol, symbols_of
 from graphc.validate import _int, check_attrs, check_leaf, check_operands, finite_dim
@@ -279,6 +279,11 @@ class _Parser:
             node = self.leaf(opdef.name, type_, attrs, op_token, scope)
         else:
             node = self.op(opdef.name, tuple(inputs), attrs, type_, op_token, type_token, scope)
+        binds = bound_sizes(opdef.name, attrs)
+        if binds & self.bound:
+            self.fail(f"size {min(map(str, binds & self.bound))} is already bound (a nonzero's"
+                      " size must be a symbol of its own)", op_token)
+        self.bound = self.bound | binds
         parts = type_.parts if isinstance(type_, TupleType) else (type_,)
         unbound = sorted(map(str, set().union(*(symbols_of(t.shape) for t in parts)) - self.bound))
         if unbound:

@@ -17,6 +17,9 @@ Dim = int | sympy.Expr
 Shape = tuple[Dim, ...]
 
 _SYMBOLS: dict[str, sympy.Symbol] = {}
+# Data-dependent sizes: symbols bound when one node runs (a `nonzero`'s count), not by an
+# input's shape. Each maps to what binds it, for error messages.
+_DATA_DEPENDENT: dict[sympy.Symbol, str] = {}
 
 
 def symbol(name: str) -> sympy.Symbol:
@@ -27,6 +30,32 @@ def symbol(name: str) -> sympy.Symbol:
             raise ValueError(f"a symbolic dimension must be named by an identifier, got {name!r}")
         sym = _SYMBOLS[name] = sympy.Symbol(name, integer=True, nonnegative=True)
     return sym
+
+
+def fresh_size(prefix: str, binder: str) -> sympy.Symbol:
+    """A new data-dependent size symbol (`nz0`, `nz1`, ...), no name of which is in use yet;
+    `binder` says which node binds it (`nonzero created at file:line`)."""
+    k = 0
+    while f"{prefix}{k}" in _SYMBOLS:
+        k += 1
+    sym = symbol(f"{prefix}{k}")
+    _DATA_DEPENDENT[sym] = binder
+    return sym
+
+
+def mark_data_dependent(sym: sympy.Symbol, binder: str) -> None:
+    """Record that `sym` is a data-dependent size (a parsed `nonzero {size=nz0}` says so)."""
+    _DATA_DEPENDENT.setdefault(sym, binder)
+
+
+def data_dependent(shape: Shape) -> list[sympy.Symbol]:
+    """The data-dependent size symbols in `shape`, by name."""
+    return sorted((s for s in symbols_of(shape) if s in _DATA_DEPENDENT), key=str)
+
+
+def describe_size(sym: sympy.Symbol) -> str:
+    """`size nz0 (data-dependent: bound when nonzero created at f.py:3 runs)`."""
+    return f"size {sym} (data-dependent: bound when {_DATA_DEPENDENT.get(sym, 'its node')} runs)"
 
 
 def as_dim(value) -> Dim:
@@ -41,7 +70,11 @@ def as_dim(value) -> Dim:
             raise ValueError(f"a dimension must be non-negative, got {value}")
         return value
     if isinstance(value, str):
-        return symbol(value)
+        sym = symbol(value)
+        if sym in _DATA_DEPENDENT:
+            raise ValueError(f"{value!r} already names a data-dependent size (bound when"
+                             f" {_DATA_DEPENDENT[sym]} runs); give this dimension another name")
+        return sym
     if isinstance(value, sympy.Expr):
         return simplify_dim(value)
     raise TypeError(f"a dimension must be an int or a symbol name, got {value!r}")
@@ -129,10 +162,13 @@ def broadcast_shapes(*shapes: Shape) -> Shape:
             if isinstance(result, int) and result == 1:
                 result = d
             elif result != d and dims_equal(result, d) is not True:
+                unknown = data_dependent((result, d))
                 raise ValueError(
                     "shapes " + ", ".join(format_shape(s) for s in shapes)
                     + f" cannot be broadcast together (dimension {format_dim(result)}"
                     f" vs {format_dim(d)})"
+                    + (f"; the {describe_size(unknown[0])} equals no other size when the graph"
+                       " is built" if unknown else "")
                 )
         out.append(result)
     return tuple(out)

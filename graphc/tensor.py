@@ -448,7 +448,8 @@ class Tensor:
 _METHODS = (*sorted(ops_with("method")),
             "squeeze", "unsqueeze", "dot", "softmax", "log_softmax", "logsumexp",
             "scatter_add", "sort", "topk", "index_select", "take_along_dim", "index_put",
-            "std", "var", "clamp", "clip", "flatten", "tril", "triu")
+            "std", "var", "clamp", "clip", "flatten", "tril", "triu",
+            "masked_select", "argwhere")
 
 
 def _method(name: str):

@@ -38,6 +38,7 @@ BOOL: Check = ("true or false", lambda v: isinstance(v, (bool, np.bool_)))
 INT: Check = ("an integer", _int)
 SIZE: Check = ("a non-negative integer", lambda v: _int(v) and v >= 0)
 OPTIONAL_INT: Check = ("an integer or none", lambda v: v is None or _int(v))
+SYMBOL: Check = ("a size symbol", lambda v: isinstance(v, sympy.Symbol))
 INTS: Check = ("a list of integers", lambda v: isinstance(v, tuple) and all(map(_int, v)))
 NUMBER: Check = ("a number", lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool))
 SCALAR: Check = ("a number or true/false", lambda v: isinstance(v, (bool, int, float, np.generic)))
@@ -77,6 +78,7 @@ ATTRIBUTES: dict[str, dict[str, Check]] = {
     "gather": {"dim": INT},
     "scatter": {"dim": INT, "accumulate": BOOL},
     "argsort": {"dim": INT, "descending": BOOL},
+    "nonzero": {"size": SYMBOL},
     "kernel": {"body": ANY, "kind": STR},  # the kernel's type rule checks its body
     "result": {"index": INT},
 }

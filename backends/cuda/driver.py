@@ -18,7 +18,7 @@ from graphc.node import Node
 
 DEVICE = "dev"  # the name of the device in the generated function's globals
 FRESH = frozenset({"kernel", "result", "matmul", "cat", "pad", "argmax", "argmin",
-                   "setitem", "gather", "scatter", "argsort", "cumsum", "cumprod"})
+                   "setitem", "gather", "scatter", "argsort", "cumsum", "cumprod", "nonzero"})
 
 
 def _function(ctx, function, name: str) -> str:
@@ -121,6 +121,7 @@ def lowering(kernel_calls: dict) -> dict:
                                       f" {n.inputs[0].dtype.name!r})"),
         "cumsum": _scan,
         "cumprod": _scan,
+        "nonzero": _call(support.nonzero, "nonzero"),
         "kernel": kernel,
         "result": NUMPY_LOWERING["result"],
         "stop_gradient": "{0}",

@@ -2,8 +2,8 @@
 
 Leaves are uploaded to the device (constants, scalars, `arange` and `eye` once per device;
 parameters at each call, since the user may change their arrays), `cat` and `pad` are strided
-copies into a fresh array, as is `setitem`; argmax/argmin, gather, scatter, argsort and
-integer matmul are support kernels, float matmul
+copies into a fresh array, as is `setitem`; argmax/argmin, gather, scatter, argsort, nonzero
+and integer matmul are support kernels, float matmul
 is cuBLAS, and views are DeviceArray methods. Nothing here runs on the host's NumPy.
 """
 

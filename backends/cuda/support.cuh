@@ -373,3 +373,36 @@ GC_SCAN(int64, long long)
 GC_SCAN(float16, unsigned short)
 GC_SCAN(float32, float)
 GC_SCAN(float64, double)
+
+// ------------------------------------------------------------------------------- nonzero
+// The positions of the true elements of a contiguous bool mask, in row-major order, in two
+// passes over blocks of its elements: gc_nonzero_count stores each block's count; the host
+// adds them up (the total is the data-dependent size that sizes the output) and gives each
+// block the row its elements start at; gc_nonzero_positions writes each true element's
+// coordinates at that row plus its rank in the block (from warp ballots). blockDim.x is a
+// multiple of 32, one thread per element, the grid one block per blockDim.x elements.
+extern "C" __global__ void gc_nonzero_count(long long* counts, const bool* mask, long long n) {
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const int count = __syncthreads_count(i < n && mask[i]);
+  if (threadIdx.x == 0) counts[blockIdx.x] = count;
+}
+
+extern "C" __global__ void gc_nonzero_positions(long long* out, const bool* mask,
+                                                const long long* starts, GcDims sizes, int rank,
+                                                long long n) {
+  __shared__ int warp_counts[32];
+  const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  const bool set = i < n && mask[i];
+  const unsigned ballot = __ballot_sync(0xffffffffu, set);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) warp_counts[warp] = __popc(ballot);
+  __syncthreads();
+  if (!set) return;
+  long long row = starts[blockIdx.x] + __popc(ballot & ((1u << lane) - 1u));
+  for (int w = 0; w < warp; ++w) row += warp_counts[w];
+  long long q = i;
+  for (int d = rank - 1; d >= 0; --d) {
+    out[row * rank + d] = q % sizes.v[d];
+    q /= sizes.v[d];
+  }
+}

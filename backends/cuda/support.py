@@ -219,3 +219,30 @@ def argsort(x: DeviceArray, dim: int, descending: bool, dtype_name: str) -> Devi
     name = f"gc_argsort_{'descending_' if descending else ''}{dtype_name}"
     runtime.launch(device, function(device, name), grid(device, x.size), BLOCK, args)
     return out
+
+
+def nonzero(mask: DeviceArray) -> DeviceArray:
+    """graphc's `nonzero`: int64 [count, ndim] positions of the true elements. The count is
+    copied to the host (a synchronisation) to size the output: it is data-dependent."""
+    device = mask.device
+    rank = mask.ndim
+    if rank > MAX_RANK:
+        raise ValueError(f"the CUDA backend indexes arrays of at most {MAX_RANK} dimensions")
+    if not mask.size:
+        return DeviceArray.empty(device, (0, rank), np.int64)
+    mask = mask.contiguous()
+    blocks = math.ceil(mask.size / BLOCK)
+    counts = DeviceArray.empty(device, (blocks,), np.int64)
+    args = runtime.Arguments.pack([ctypes.c_uint64(counts.pointer), ctypes.c_uint64(mask.pointer),
+                                   ctypes.c_int64(mask.size)])
+    runtime.launch(device, function(device, "gc_nonzero_count"), blocks, BLOCK, args)
+    per_block = counts.numpy()  # waits for the count
+    out = DeviceArray.empty(device, (int(per_block.sum()), rank), np.int64)
+    if not out.size:
+        return out
+    starts = DeviceArray.from_host(device, np.cumsum(per_block) - per_block)
+    args = runtime.Arguments.pack([ctypes.c_uint64(out.pointer), ctypes.c_uint64(mask.pointer),
+                                   ctypes.c_uint64(starts.pointer), _dims(list(mask.shape)),
+                                   ctypes.c_int32(rank), ctypes.c_int64(mask.size)])
+    runtime.launch(device, function(device, "gc_nonzero_positions"), blocks, BLOCK, args)
+    return out

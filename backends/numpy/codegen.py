@@ -13,6 +13,7 @@ from graphc.backends.numpy.lowering import LOWERING
 from graphc.graph import Graph
 from graphc.names import Namespace, sanitize
 from graphc.node import Node
+from graphc.ops import bound_sizes
 
 REFERENCED = frozenset({"scalar", "constant", "parameter"})
 RESERVED = ("np", "rt", "owned", "int", "del", "return")
@@ -99,6 +100,9 @@ def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = N
         if dead:
             line += f"; del {', '.join(dead)}"
         body.append(line)
+        for size in sorted(bound_sizes(node.op, node.attr_dict), key=str):  # a data-dependent size
+            ctx.symbols[size] = names.fresh("s_" + sanitize(size.name))
+            body.append(f"{ctx.symbols[size]} = {var[node]}.shape[{node.shape.index(size)}]")
     # Results belong to the caller: copy borrowed arrays, and views or scalars (`owned`); a
     # value returned twice is copied the second time, so each output is an array of its own.
     returned: set[Node] = set()

@@ -196,6 +196,7 @@ LOWERING = {
     "scatter": lambda a, n, ctx: (f"rt.scatter({a[0]}, {a[1]}, {a[2]}, {int(n.attr('dim'))},"
                                   f" {bool(n.attr('accumulate'))})"),
     "argsort": lambda a, n, ctx: f"rt.argsort({a[0]}, {int(n.attr('dim'))}, {bool(n.attr('descending'))})",
+    "nonzero": "rt.nonzero({0})",
     # linear algebra
     "matmul": lambda a, n, ctx: (f"np.matmul({a[0]}, {a[1]})" if n.dtype.name != "bfloat16"  # ml_dtypes
                                  else f"np.matmul({a[0]}, {a[1]}).astype(rt.bfloat16)"),  # gives f32

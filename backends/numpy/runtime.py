@@ -9,7 +9,7 @@ import numpy as np
 from scipy import special
 
 from graphc.backends import buffers
-from graphc.index_arrays import argsort, gather, scatter, setitem  # noqa: F401 - generated code calls them
+from graphc.index_arrays import argsort, gather, nonzero, scatter, setitem  # noqa: F401 - generated code calls them
 
 bfloat16 = ml_dtypes.bfloat16
 

@@ -119,6 +119,14 @@ def _scan(node: Node, operands: list, ctx: Lowering) -> da.Array:
     return function(operands[0], axis=node.attr("axis"), dtype=node.dtype.numpy)
 
 
+def _nonzero(node: Node, operands: list, ctx: Lowering) -> da.Array:
+    """The count is a data-dependent size: the mask is computed here, when the graph is
+    lowered (a synchronisation, as on a GPU), and the count bound for the nodes after it."""
+    positions = index_arrays.nonzero(np.asarray(operands[0].compute()))
+    ctx.symbols = {**ctx.symbols, node.attr("size"): len(positions)}
+    return da.from_array(positions)
+
+
 def _kernel(node: Node, operands: list, ctx: Lowering) -> da.Array | tuple[da.Array, ...]:
     plan = ctx.plans[node]
     sizes = ctx.shape(plan.space)
@@ -150,6 +158,7 @@ LOWERINGS: dict[str, Lower] = {
     "argsort": _whole(index_arrays.argsort, dim="dim", descending="descending"),
     "cumsum": _scan,
     "cumprod": _scan,
+    "nonzero": _nonzero,
     "kernel": _kernel,
     "result": lambda node, operands, ctx: operands[0][node.attr("index")],
 }

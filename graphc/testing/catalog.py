@@ -285,7 +285,8 @@ _add("stack", "join", lambda a, p: graphc.stack(list(a), axis=p["axis"]),
 
 # ------------------------------------------------------------------------ indexing
 # Integer-array indexing (one constant list along an axis), basic-index assignment of a
-# scalar, and sorting. A row holding an inexact element may sort in any order.
+# scalar, the sum of a boolean-mask selection (a data-dependent size, kept inside the step),
+# and sorting. A row holding an inexact element may sort in any order.
 
 def _row_unsure(x: Bounded, dim: int) -> np.ndarray:
     if not x.value.ndim:
@@ -324,10 +325,25 @@ def _setitem_mirror(args, p, ctx):
     return Bounded(assign(x.value, value), assign(x.lo, value), assign(x.hi, value), assign(x.wild, False))
 
 
+def _masked_sum_mirror(args, p, ctx):
+    """The sum of the elements above `above`; wild where an inexact element might fall on
+    either side (then even the count may differ)."""
+    x = bounds.cast(args[0], ctx.operand_dtype(0))
+    keep = x.value > p["above"]
+    unsure = x.wild | (~x.exact & ((x.lo > p["above"]) != (x.hi > p["above"])))
+    total = bounds.reduce_sum(x.map(lambda v: v[keep]), (0,), False)
+    if unsure.any():
+        return Bounded(total.value, total.value, total.value, np.ones(total.value.shape, bool))
+    return total
+
+
 _add("argsort", "sort", lambda a, p: graphc.argsort(a[0], p["dim"], p["descending"]), _argsort_mirror,
      lambda n, p: _call("argsort", n, dim=p["dim"], descending=p["descending"]))
 _add("sort", "sort", lambda a, p: graphc.sort(a[0], p["dim"], p["descending"]).values, _sort_mirror,
      lambda n, p: _call("sort", n, dim=p["dim"], descending=p["descending"]) + ".values")
+_add("masked_sum", "indexing", lambda a, p: graphc.sum(graphc.masked_select(a[0], a[0] > p["above"])),
+     _masked_sum_mirror,
+     lambda n, p: f"graphc.sum(graphc.masked_select({n[0]}, {n[0]} > {literal(p['above'])}))")
 _add("take", "indexing", lambda a, p: a[0][_take_index(p)],
      lambda a, p, ctx: a[0].map(lambda v: v[_take_index(p)]),
      lambda n, p: f"{n[0]}[{':, ' * p['axis']}{list(p['positions'])}]")

@@ -389,11 +389,17 @@ def sample_sort(g: _Generator, op: str) -> None:
 
 
 def sample_indexing(g: _Generator, op: str) -> None:
-    """take: a list of positions along an axis of static size; setitem: a scalar into a basic index."""
+    """take: a list of positions along an axis of static size; setitem: a scalar into a basic
+    index; masked_sum: the sum of the elements of a numeric value above -1, 0 or 1."""
     k = g.pick()
     if k is None:
         return
     t = g.values[k]
+    if op == "masked_sum":
+        k = g.pick(lambda t: t.ndim > 0 and t.dtype.name != "bool")
+        if k is not None:
+            g.add(op, (k,), above=int(g.rng.integers(-1, 2)))
+        return
     if op == "setitem":
         g.add(op, (k,), index=_random_index(g, t),
               value=g.scalar_for(t.dtype.name) if not g.profile.smooth else 0.5)

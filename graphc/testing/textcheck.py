@@ -91,6 +91,7 @@ ATTRIBUTES = {
                 "accumulate": lambda v, n: isinstance(v, bool)},
     "argsort": {"dim": lambda v, n: _is_int(v) and 0 <= v < max(n.ndim, 1),
                 "descending": lambda v, n: isinstance(v, bool)},
+    "nonzero": {"size": lambda v, n: isinstance(v, sympy.Symbol)},
     "kernel": {"body": lambda v, n: isinstance(v, Graph),
                "kind": lambda v, n: v in ("elementwise", "reduce", "row")},
     "result": {"index": lambda v, n: _is_int(v)},
@@ -190,8 +191,9 @@ def _run_accepted(graph: Graph) -> Outcome:
     try:
         with np.errstate(all="ignore"):
             function(*args)
-    except (ValueError, ArithmeticError):
-        pass  # data-dependent refusals (an empty max, an integer to a negative power)
+    except (ValueError, ArithmeticError, IndexError):
+        pass  # data-dependent refusals (an empty max, an integer to a negative power, a gather
+        # index outside its dimension: docs/indexing.md)
     except Exception as error:
         return crash_outcome(PARSER, error, "running an accepted graph")
     return Outcome(PARSER, "accepted")

@@ -20,7 +20,7 @@ from graphc.tensor import Tensor
 NON_DIFFERENTIABLE = frozenset({
     "placeholder", "parameter", "constant", "scalar", "arange", "eye",
     "sign", "floor", "ceil", "round", "logical_not", "logical_and", "logical_or",
-    "eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin", "argsort", "floordiv", "stop_gradient",
+    "eq", "ne", "lt", "le", "gt", "ge", "argmax", "argmin", "argsort", "nonzero", "floordiv", "stop_gradient",
 })
 
 # Ops that only passes after differentiation create: autodiff rejects them with an error

@@ -255,10 +255,11 @@ def test_too_many_indices():
     [
         1.5,
         pytest.param(lambda: np.array([0.5, 1.0]), id="float-array"),
-        pytest.param(lambda: graphc.placeholder("m", (2,), graphc.bool_), id="symbolic-mask"),
+        pytest.param(lambda: graphc.placeholder("m", (3,), graphc.bool_), id="mask-of-another-shape"),
+        pytest.param(lambda: graphc.placeholder("m", (), graphc.bool_), id="0-d-symbolic-mask"),
     ],
 )
-def test_an_index_graphc_cannot_read_is_rejected(index):  # integer arrays and eager masks work
+def test_an_index_graphc_cannot_read_is_rejected(index):  # integer arrays and masks work
     index = index() if callable(index) else index
     t = graphc.ones(2, 3)
     with pytest.raises(graphc.GraphBuildError) as info:

@@ -86,7 +86,7 @@ PINNED = {
     "row_reduction": REDUCTIONS - {"prod"},
     "method": (UNARY - {"stop_gradient"}) | BINARY | REDUCTIONS
               | {"argmax", "argmin", "broadcast_to", "transpose", "flip", "pad", "matmul",
-                 "gather", "scatter", "argsort", "cumsum", "cumprod"},
+                 "gather", "scatter", "argsort", "cumsum", "cumprod", "nonzero"},
 }
 
 ACCEPTS = {
@@ -94,7 +94,7 @@ ACCEPTS = {
               "erf", "div", "atan2", "mean"},
     "number": {"neg", "abs", "sign", "relu", "floor", "ceil", "round", "sub", "floordiv", "mod",
                "pow", "sum", "prod", "cumsum", "cumprod"},
-    "bool": {"logical_not", "logical_and", "logical_or"},
+    "bool": {"logical_not", "logical_and", "logical_or", "nonzero"},
 }
 
 
@@ -124,7 +124,8 @@ def test_the_lists_modules_use_are_derived_from_the_traits():
     assert PINNED["view"] == ops.VIEW_OPS
     compositions = {"squeeze", "unsqueeze", "dot", "softmax", "log_softmax", "logsumexp",
                     "scatter_add", "sort", "topk", "index_select", "take_along_dim", "index_put",
-                    "std", "var", "clamp", "clip", "flatten", "tril", "triu"}
+                    "std", "var", "clamp", "clip", "flatten", "tril", "triu",
+                    "masked_select", "argwhere"}
     assert set(TENSOR_METHODS) == PINNED["method"] | compositions
 
 

@@ -184,8 +184,19 @@ def indexing_ops() -> Graph:
     return Graph([x, i], outs)
 
 
+def mask_selection() -> Graph:
+    """nonzero and boolean-mask selection of symbolic tensors: data-dependent sizes (nz...)
+    that later kernels, a gradient and a second selection by the same mask share."""
+    x, r = _ph("x", ("n", 3)), _ph("r", ("n",))
+    picked = x[x > 0]
+    loss = gc.sum(picked * picked)
+    outs = [picked * 2.0 + x[x > 0], loss, gc.grad(loss, x), gc.nonzero(r > 0), x[r < 0.5, 1:],
+            gc.masked_select(x, r[:, None] > 0).sum()]
+    return Graph([x, r], outs)
+
+
 CORPUS = {f.__name__: f for f in (
-    indexing_ops,
+    indexing_ops, mask_selection,
     unary_ops, binary_ops, reductions, scans, shape_ops, symbolic_arithmetic, linalg,
     leaves_and_constants, odd_names, parameter_inputs, casts_and_promotion, compositions,
     seed_tutorial, long_chain, no_inputs_scalar_only, fused_kernels,

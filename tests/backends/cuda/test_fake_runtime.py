@@ -17,6 +17,7 @@ import pytest
 import graphc
 from graphc.backends.cuda import cublas, runtime
 from graphc.backends.cuda.arrays import DeviceArray
+from graphc.shapes import data_dependent
 from tests.backends.cuda.graphs import all_graphs
 from tests.passes.corpus import random_inputs
 
@@ -93,6 +94,24 @@ def _run_support(function: str, values) -> None:
         _strided(source.value, itemsize, shape, list(frm.v[:rank.value]))
 
 
+def _run_nonzero(function: str, grid: int, block: int, values) -> None:
+    """What support.cuh's two nonzero kernels do, block by block, on host memory."""
+    if function == "gc_nonzero_count":
+        counts, mask, n = values
+        flags = _strided(mask.value, 1, [n.value], [1]).astype(bool)
+        _strided(counts.value, 8, [grid], [1])[...] = [flags[b * block:(b + 1) * block].sum()
+                                                      for b in range(grid)]
+        return
+    out, mask, starts, sizes, rank, n = values
+    flags = _strided(mask.value, 1, [n.value], [1]).astype(bool)
+    shape = list(sizes.v[:rank.value])
+    rows = _strided(out.value, 8, [int(flags.sum()), rank.value], [rank.value, 1])
+    first = _strided(starts.value, 8, [grid], [1])
+    for b in range(grid):
+        found = np.flatnonzero(flags[b * block:(b + 1) * block]) + b * block
+        rows[first[b]:first[b] + len(found)] = np.stack(np.unravel_index(found, shape), axis=1)
+
+
 @pytest.fixture
 def device(monkeypatch):
     fake = FakeDevice()
@@ -105,6 +124,8 @@ def device(monkeypatch):
         dev.launches.append((function, grid, block, len(arguments.values)))
         if function.startswith(("gc_copy_", "gc_fill_")):
             _run_support(function, arguments.values)
+        if function.startswith("gc_nonzero_"):
+            _run_nonzero(function, grid, block, arguments.values)
 
     monkeypatch.setattr(runtime, "device", lambda ordinal=0: fake)
     monkeypatch.setattr(runtime, "device_count", lambda: 1)
@@ -125,7 +146,10 @@ def test_every_graph_runs_through_the_driver(device, name):
     with np.errstate(all="ignore"):
         want = reference(*args)
     got = gpu(*args)
-    assert [(g.dtype, g.shape) for g in got] == [(w.dtype, w.shape) for w in want]
+    # a data-dependent size counts values that kernels here never compute: only its rank is known
+    sizes = [[None if data_dependent((d,)) else d for d in o.shape] for o in graph.outputs]
+    assert [(g.dtype, [d and s for d, s in zip(size, g.shape)]) for g, size in zip(got, sizes)] == \
+        [(w.dtype, [d and s for d, s in zip(size, w.shape)]) for w, size in zip(want, sizes)]
     params = {spec.name: len(spec.params) for spec in (k.spec for k in gpu.executable.kernels.values())}
     for launch in device.launches:
         if launch[0] in params:
@@ -187,3 +211,16 @@ def test_tensors_on_the_stand_in_gpu(device, monkeypatch):
     computed = graphc.sin(t) * 2  # compiled for the stand-in GPU and run there (computing nothing)
     assert computed.cpu().shape == (2,) and computed.cpu().device == "cpu"
     assert any(launch[0].startswith("k") for launch in device.launches)
+
+
+@pytest.mark.parametrize("shape", [(0,), (1,), (300,), (3, 200), (7, 5, 40)])
+def test_nonzero_counts_per_block_and_writes_rows_in_order(device, shape):
+    m = graphc.placeholder("m", shape, graphc.bool)
+    x = graphc.placeholder("x", shape, graphc.float64)
+    f = graphc.function([m, x], [graphc.nonzero(m), x[m]], backend="cuda", passes="")
+    rng = np.random.default_rng(len(shape))
+    for mask in (rng.random(shape) < 0.3, np.zeros(shape, bool), np.ones(shape, bool)):
+        data = rng.standard_normal(shape)
+        positions, picked = f(mask, data)
+        np.testing.assert_array_equal(positions, np.argwhere(mask))
+        assert picked.shape == (int(mask.sum()),)

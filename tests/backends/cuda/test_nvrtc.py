@@ -56,6 +56,7 @@ def test_the_support_kernels_compile_without_spills(arch):
                  for index in (4, 8)}
     indexing |= {f"gc_argsort_{order}{t}" for order in ("", "descending_")
                  for t in ("bool", "int32", "int64", "float16", "float32", "float64")}
+    indexing |= {"gc_nonzero_count", "gc_nonzero_positions"}
     assert indexing <= names
     assert {"gc_cumsum_float16", "gc_cumprod_int32"} <= names
 
