@@ -243,22 +243,41 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
                     stack.append(s)
         return False
 
+    def joins_as_rows(reduction: Node, consumer: Node) -> bool:
+        """Whether the reduce kernel `reduction` may join `consumer`, the one kernel reading it,
+        which becomes (or stays) a row kernel of its rows."""
+        return (plan.roots[reduction] == [reduction] and is_row_reduction(reduction)
+                and reduction not in outputs and succ[reduction] == {consumer}
+                and consumer.op not in REDUCE_OPS
+                and plan.rows.get(consumer, reduction.shape) == reduction.shape)
+
     def mergeable(producer: Node, consumer: Node) -> bool:
-        return (producer in plan.roots and consumer in plan.roots
-                and REDUCE_OPS.isdisjoint((producer.op, consumer.op))
-                and space[producer] == space[consumer]
-                and _rows_agree(plan, producer, consumer)
+        if producer not in plan.roots or consumer not in plan.roots:
+            return False
+        if producer.op in REDUCE_OPS:
+            if not joins_as_rows(producer, consumer):
+                return False
+        elif consumer.op in REDUCE_OPS or not _rows_agree(plan, producer, consumer):
+            return False
+        return (space[producer] == space[consumer]
                 and viewed[consumer].isdisjoint(plan.roots[producer])
                 and not reaches(succ[producer] - {consumer}, consumer))
 
+    outputs = set(graph.outputs)
     adjacent = {r: succ.get(r, set()) | pred.get(r, set()) for r in roots}  # before any merge
     for root in roots:
         here = plan.kernel_of(root)
-        neighbours = {unit(n) for n in adjacent[root]} - {here}
-        for other in sorted(neighbours, key=height.get, reverse=True):
+        queue = sorted({unit(n) for n in adjacent[root]} - {here}, key=height.get, reverse=True)
+        while queue:
+            other = queue.pop(0)
             reads_here = other in succ.get(here, ())
-            if mergeable(here, other) if reads_here else mergeable(other, here):
-                here = _absorb(plan, here, other, succ, pred, height, viewed, position)
+            producer, consumer = (here, other) if reads_here else (other, here)
+            if other is here or not mergeable(producer, consumer):
+                continue
+            if producer.op in REDUCE_OPS:  # its producers may now join without a cycle
+                plan.rows[producer] = producer.shape
+                queue[:0] = sorted(pred.get(producer, set()) - {consumer}, key=height.get, reverse=True)
+            here = _absorb(plan, here, other, succ, pred, height, viewed, position)
 
 
 def _rows_agree(plan: Plan, a: Node, b: Node) -> bool:
@@ -269,8 +288,9 @@ def _rows_agree(plan: Plan, a: Node, b: Node) -> bool:
 
 def _absorb(plan: Plan, a: Node, b: Node, succ, pred, height, viewed, position) -> Node:
     """Merge kernels `a` and `b` (one reads the other); return the merged kernel's name."""
-    if len(plan.roots[a]) > len(plan.roots[b]):
-        a, b = b, a  # the smaller kernel joins the larger one (keeps renaming linear)
+    if b.op in REDUCE_OPS or (len(plan.roots[a]) > len(plan.roots[b]) and a.op not in REDUCE_OPS):
+        a, b = b, a  # the smaller kernel joins the larger one (keeps renaming linear); a
+        # reduction joining a row kernel never names it
     for root in plan.roots[a]:
         plan.merged[root] = b
     plan.roots[b] = sorted(plan.roots[a] + plan.roots[b], key=position.__getitem__)
@@ -314,7 +334,7 @@ def kernel_body(kernel: Node, plan: Plan, used: set[Node],
                          else inputs[i] for i in node.inputs)
         built[node] = node if not node.inputs else intern(
             node.op, operands, node.attrs, node.type, None, location=node.location)
-    kind = "reduce" if kernel.op in REDUCE_OPS else "row" if kernel in plan.rows else "elementwise"
+    kind = "row" if kernel in plan.rows else "reduce" if kernel.op in REDUCE_OPS else "elementwise"
     exported = [r for r in roots if r in used]
     body = Graph(list(inputs.values()), [built[r] for r in exported])
     if kind == "row":  # never compute expensive work twice: a later pass reads it back
