@@ -59,7 +59,8 @@ class RowBuilder(KernelBuilder):
         for node in step.loaded:
             values[id(node)] = self._load_output(self._memory_of(node), offsets, i, tail)
         passes = self.spec.schedule.passes
-        if lanes and tail is None and len(passes) > 1 and step is passes[1]:
+        has_next_row = self.spec.rank > self.spec.reduced  # (a 1-d row kernel is one row)
+        if lanes and tail is None and len(passes) > 1 and step is passes[1] and has_next_row:
             self._prefetch_next_row(offsets, i)  # while the first pass over it streams from memory
         self.emitter.emit_nodes(b, step.computed, values, lanes)
         for r in step.reductions:
