@@ -22,7 +22,9 @@ outputs back:
   a *row kernel* (graphc/rows.py: it reduces each row in passes, then computes its outputs);
   so is an elementwise op of that kernel's row shape (constant along rows: computed once per
   row). Any other reduction is a root: its producers fuse into it (`kind="reduce"`), its
-  consumers read its result. A row kernel that would compute an expensive value in two passes
+  consumers read its result, unless it is a row reduction that, once kernels merge, only one
+  kernel reads: then it joins that kernel (`_merge`). A row kernel that would compute an
+  expensive value in two passes
   outputs it instead, where no output's memory can hold it in between (`kernel_body`).
 - Views (`broadcast_to`, `reshape`, `transpose`, `getitem`, `flip`) are never materialised
   for a kernel: a kernel that reads a view chain holds a copy of the chain over an input,
@@ -205,7 +207,9 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
     path through the graph of kernels and outside ops leads from one to the other: a search
     bounded by heights (the longest path from a unit to a sink, which falls along every
     edge), where one that would visit more than SEARCH_LIMIT units counts as finding a path,
-    so that fusing stays linear in the size of the graph.
+    so that fusing stays linear in the size of the graph. A reduce kernel of one row reduction
+    whose only reader is the other kernel joins it as well (which becomes a row kernel), and
+    the kernels it read are tried next: the path through it that kept them apart is gone.
     """
     unit = plan.unit
     succ: dict[Node, set[Node]] = {}
