@@ -14,9 +14,12 @@ from graphc.backends.llvm.intrinsics import prefetch
 from graphc.backends.llvm.kernel.layout import CONTIGUOUS
 from graphc.backends.llvm.kernel.loops import KernelBuilder, Tail, splat
 from graphc.backends.llvm.kernel.reduction import Accumulator
+from graphc.backends.llvm.math.library import MATH
 from graphc.backends.llvm.scalar import memory_type
 from graphc.node import Node
 from graphc.rows import RowPass
+
+CALLS = frozenset(MATH)  # ops that call the math library (backends/llvm/math)
 
 
 class RowBuilder(KernelBuilder):
@@ -40,14 +43,25 @@ class RowBuilder(KernelBuilder):
                 self.emitter.emit_nodes(b, step.row_values, {**values, **row}, None, row)
             for r in step.reductions:
                 self.accumulators[r].reset(b)
-            self._nest(kept, spec.rank - 1, None, None, offsets, lambda offs, step=step: self._innermost(
-                offs, lambda o: self._row_element(step, row, o, None, None),
-                lambda o, i, tail: self._row_element(step, row, o, i, tail)))
+            self._pass(step, row, offsets)
             for r in step.reductions:
                 row[id(r)] = self.accumulators[r].total(b, self.sizes[kept:])
 
-    def _row_element(self, step: RowPass, row: dict, offsets, i, tail: Tail | None):
-        """One element (or vector of elements, from index `i`) of a pass over a row."""
+    def _pass(self, step: RowPass, row: dict, offsets) -> None:
+        """The loops of one pass over a row."""
+        kept = self.spec.rank - self.spec.reduced
+        late = _read_back(step)
+        self._nest(kept, self.spec.rank - 1, None, None, offsets, lambda offs: self._innermost(
+            offs, lambda o: self._row_element(step, row, o, None, None, late),
+            lambda o, i, tail: self._row_element(step, row, o, i, tail, late)))
+        if late:  # a second, short loop over what the first one just stored (from cache)
+            self._nest(kept, self.spec.rank - 1, None, None, offsets, lambda offs: self._innermost(
+                offs, lambda o: self._accumulate_stored(late, o, None, None),
+                lambda o, i, tail: self._accumulate_stored(late, o, i, tail)))
+
+    def _row_element(self, step: RowPass, row: dict, offsets, i, tail: Tail | None, late=()):
+        """One element (or vector of elements, from index `i`) of a pass over a row; the
+        reductions in `late` are left to `_accumulate_stored`."""
         b, lanes = self.b, self.lanes if i is not None else None
         needs = step.computed + [r.inputs[0] for r in step.reductions]
         only = self._operands_of(needs) | {k for k, o in enumerate(self.spec.operands) if o in needs}
@@ -64,9 +78,17 @@ class RowBuilder(KernelBuilder):
             self._prefetch_next_row(offsets, i)  # while the first pass over it streams from memory
         self.emitter.emit_nodes(b, step.computed, values, lanes)
         for r in step.reductions:
-            self.accumulators[r].add(b, values[id(r.inputs[0])], tail)
+            if r not in late:
+                self.accumulators[r].add(b, values[id(r.inputs[0])], tail)
         for node in step.stored:
             self._store(self._memory_of(node), values[id(node)], offsets, i, tail)
+
+    def _accumulate_stored(self, late: list[Node], offsets, i, tail: Tail | None) -> None:
+        """Take the stored operands of the reductions `late` back in, element by element (or a
+        vector from index `i`)."""
+        for r in late:
+            value = self._load_output(self._memory_of(r.inputs[0]), offsets, i, tail)
+            self.accumulators[r].add(self.b, value, tail)
 
     def _by_node(self, loaded: list[ir.Value | None]) -> dict[int, ir.Value]:
         """The operands' loaded values by node id (those not loaded left out)."""
@@ -102,3 +124,14 @@ class RowBuilder(KernelBuilder):
         else:
             v = self._load_run(self._element(k, node.dtype, b.add(offsets[k], i)), ty, tail)
         return self._from_memory(v, node.dtype)
+
+
+def _read_back(step: RowPass) -> list[Node]:
+    """The reductions of `step` to accumulate in a loop of their own, from memory, after the
+    pass stored their operands: where the pass calls a math function (exp in softmax), every
+    vector register is saved around the call, and an accumulator kept across it would make a
+    chain of stores and reloads through the stack, several cycles per vector."""
+    if not any(n.op in CALLS for n in step.computed):
+        return []
+    stored = set(step.stored)
+    return [r for r in step.reductions if r.inputs[0] in stored]
