@@ -20,6 +20,7 @@ from graphc.node import Node
 from graphc.rows import RowPass
 
 CALLS = frozenset(MATH)  # ops that call the math library (backends/llvm/math)
+READ_BACK_MAX = 1 << 14  # longest row (elements) whose stored values are read back from cache
 
 
 class RowBuilder(KernelBuilder):
@@ -51,13 +52,28 @@ class RowBuilder(KernelBuilder):
         """The loops of one pass over a row."""
         kept = self.spec.rank - self.spec.reduced
         late = _read_back(step)
-        self._nest(kept, self.spec.rank - 1, None, None, offsets, lambda offs: self._innermost(
-            offs, lambda o: self._row_element(step, row, o, None, None, late),
-            lambda o, i, tail: self._row_element(step, row, o, i, tail, late)))
-        if late:  # a second, short loop over what the first one just stored (from cache)
-            self._nest(kept, self.spec.rank - 1, None, None, offsets, lambda offs: self._innermost(
-                offs, lambda o: self._accumulate_stored(late, o, None, None),
-                lambda o, i, tail: self._accumulate_stored(late, o, i, tail)))
+        if not late:
+            self._elements(step, row, offsets, ())
+            return
+        b = self.b
+        count = self.sizes[kept]
+        for size in self.sizes[kept + 1:]:
+            count = b.mul(count, size)
+        with b.if_else(b.icmp_signed("<=", count, ir.Constant(count.type, READ_BACK_MAX))) as (short, long):
+            with short:  # a second loop over what the first one just stored, from cache
+                self._elements(step, row, offsets, late)
+                self._nest(kept, self.spec.rank - 1, None, None, offsets, lambda offs: self._innermost(
+                    offs, lambda o: self._accumulate_stored(late, o, None, None),
+                    lambda o, i, tail: self._accumulate_stored(late, o, i, tail)))
+            with long:  # a row past the cache: read it once
+                self._elements(step, row, offsets, ())
+
+    def _elements(self, step: RowPass, row: dict, offsets, late) -> None:
+        """The loop of a pass over a row's elements, leaving the reductions `late` out."""
+        self._nest(self.spec.rank - self.spec.reduced, self.spec.rank - 1, None, None, offsets,
+                   lambda offs: self._innermost(
+                       offs, lambda o: self._row_element(step, row, o, None, None, late),
+                       lambda o, i, tail: self._row_element(step, row, o, i, tail, late)))
 
     def _row_element(self, step: RowPass, row: dict, offsets, i, tail: Tail | None, late=()):
         """One element (or vector of elements, from index `i`) of a pass over a row; the
