@@ -3,7 +3,8 @@
 Each pass is a loop over the row (vectors, masked tail) that accumulates that pass's
 reductions and stores what the pass writes; between passes, the row's constant values are
 computed as scalars. A stashed value is stored in the memory of the output that is its home
-and loaded back by later passes at the same offsets.
+and loaded back by later passes at the same offsets. A pass that calls a math function sums
+what it stores in a second loop over the row (`_read_back`), where the row fits in cache.
 """
 
 from __future__ import annotations
