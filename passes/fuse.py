@@ -120,8 +120,10 @@ def _binds_its_symbols(view: Node) -> bool:
     return symbols_of(view.shape) <= bare
 
 
-def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) -> Plan:
-    """Decide, by the cost model above, which kernel computes each fusible op."""
+def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True,
+              vector_rows: bool = True) -> Plan:
+    """Decide, by the cost model above, which kernel computes each fusible op (a 1-d kernel is
+    one row only where `vector_rows`)."""
     inputs = frozenset(graph.inputs)
     consumers: dict[Node, set[Node]] = {n: set() for n in graph.nodes}
     for node in graph.nodes[len(graph.inputs):]:
@@ -137,6 +139,8 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) ->
         """Whether `node`, constant along rows of `root`'s kernel, may be computed once per row
         there; if so, that kernel's row shape is now `node`'s."""
         if root is None or node in outputs or root.op in REDUCE_OPS:
+            return False
+        if len(space[root]) == 1 and not vector_rows:
             return False
         if node.op in REDUCE_OPS and not (is_row_reduction(node) and node.inputs[0].shape == space[root]):
             return False
@@ -173,7 +177,7 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) ->
     roots = [n for n in graph.nodes if owner.get(n) is n]
     plan.roots = {r: [r] for r in roots}
     if merge:
-        _merge(plan, graph, roots, space)
+        _merge(plan, graph, roots, space, vector_rows)
     return plan
 
 
@@ -195,7 +199,8 @@ def _reads(plan: Plan, roots: list[Node], kernel: Node) -> tuple[set[Node], set[
     return reads, viewed
 
 
-def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]) -> None:
+def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple],
+           vector_rows: bool = True) -> None:
     """Merge elementwise kernels that read one another, where that makes no cycle.
 
     A value with consumers in several kernels is then computed inside one of them (which
@@ -251,8 +256,8 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
         """Whether the reduce kernel `reduction` may join `consumer`, the one kernel reading it,
         which becomes (or stays) a row kernel of its rows."""
         return (plan.roots[reduction] == [reduction] and is_row_reduction(reduction)
-                and reduction not in outputs and succ[reduction] == {consumer}
-                and consumer.op not in REDUCE_OPS
+                and (vector_rows or reduction.ndim > 1) and reduction not in outputs
+                and succ[reduction] == {consumer} and consumer.op not in REDUCE_OPS
                 and plan.rows.get(consumer, reduction.shape) == reduction.shape)
 
     def mergeable(producer: Node, consumer: Node) -> bool:
@@ -351,12 +356,13 @@ def kernel_body(kernel: Node, plan: Plan, used: set[Node],
 
 
 def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | None = None,
-         merge: bool = True) -> Graph:
+         merge: bool = True, vector_rows: bool = True) -> Graph:
     """`graph` with its elementwise work and reductions grouped into `kernel` nodes.
 
     `fusible(node)` says whether the backend can compile `node` inside a kernel; by default
     everything docs/kernels.md allows in a body is fused. `merge=False` keeps every kernel to
-    one output (no merging of kernels that read one another).
+    one output (no merging of kernels that read one another). `vector_rows=False` makes no
+    1-d row kernels (a 1-d array is one row: Dask would gather it into one block).
 
     The rebuild does not run on `passes.rewrite.transform`, which turns each node into one
     node in the graph's order: here many nodes become one kernel, built once all it reads is,
@@ -366,7 +372,7 @@ def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | Non
     """
     fusible = fusible or _anything
     statistics = statistics if statistics is not None else Counter()
-    plan = partition(graph, fusible, merge)
+    plan = partition(graph, fusible, merge, vector_rows)
     statistics["merged-kernels"] += len(plan.merged)
     reads = {k: _reads(plan, roots, k)[0] for k, roots in plan.roots.items()}
     outside = [n for n in graph.nodes[len(graph.inputs):]
