@@ -43,10 +43,12 @@ def rows(seed: int = 0) -> np.ndarray:
     return (np.random.default_rng(seed).standard_normal(ROWS) * 3).astype(np.float32)
 
 
-@pytest.mark.parametrize("shape", [ROWS, (3, (1 << 14) + 5)], ids=["short", "long"])
+@pytest.mark.parametrize("shape", [ROWS, (4, 53), (3, (1 << 14) + 5)], ids=["short", "odd", "long"])
 def test_softmax_along_rows_is_one_row_kernel(shape):
-    """Rows of either length the LLVM row kernel treats differently: exp is stored, then summed
-    from cache (short rows), or summed as it is computed (rows longer than the cache holds)."""
+    """Rows of the lengths the LLVM row kernel treats differently: pairs of vectors (each pair
+    into two accumulators), an odd vector and a masked tail (53 = 32 + 16 + 5 with 16 lanes);
+    exp stored, then summed from cache (short rows), or summed as it is computed (rows longer
+    than the cache holds)."""
     x = graphc.placeholder("x", shape)
     f = graphc.function([x], graphc.softmax(x, -1))
     assert kinds(f) == ["row"] and outside(f) == []
@@ -54,11 +56,12 @@ def test_softmax_along_rows_is_one_row_kernel(shape):
     np.testing.assert_allclose(f(xs), numpy_softmax(xs), rtol=1e-6, atol=1e-7)
 
 
-def test_layer_norm_along_rows_is_one_row_kernel():
-    x = graphc.placeholder("x", ROWS)
+@pytest.mark.parametrize("shape", [ROWS, (4, 53)], ids=["short", "odd"])
+def test_layer_norm_along_rows_is_one_row_kernel(shape):
+    x = graphc.placeholder("x", shape)
     f = graphc.function([x], layer_norm(x))
     assert kinds(f) == ["row"] and outside(f) == []
-    xs = rows()
+    xs = (np.random.default_rng(0).standard_normal(shape) * 3).astype(np.float32)
     centred = xs - xs.mean(-1, keepdims=True)
     want = centred / np.sqrt((centred * centred).mean(-1, keepdims=True) + 1e-5)
     np.testing.assert_allclose(f(xs), want, rtol=1e-5, atol=1e-5)
