@@ -431,8 +431,10 @@ class Fuse:
         "help": "fuse only what this backend compiles in a kernel (default: all the contract allows)"})
     merge: bool = field(default=True, metadata={
         "help": "merge kernels that read one another into kernels of several outputs"})
+    vector_rows: bool = field(default=True, metadata={
+        "help": "make a 1-d array one row of a row kernel (its reductions and their consumers)"})
     statistics: Counter = field(default_factory=Counter, init=False)
 
     def __call__(self, graph: Graph) -> Graph:
         fusible = fusion_predicate(self.backend) if self.backend else None
-        return fuse(graph, fusible, self.statistics, self.merge)
+        return fuse(graph, fusible, self.statistics, self.merge, self.vector_rows)
