@@ -65,7 +65,8 @@ def register_backend(name: str, module: str, pipeline: str = "") -> None:
 
 register_backend("numpy", "graphc.backends.numpy")
 register_backend("llvm", "graphc.backends.llvm", "fuse{backend=llvm}")
-register_backend("cuda", "graphc.backends.cuda", "fuse{backend=cuda}")
+# (a 1-d row kernel would run on one block of threads: the GPU's reduce kernels spread wider)
+register_backend("cuda", "graphc.backends.cuda", "fuse{backend=cuda,vector-rows=false}")
 
 
 def lookup(name: str) -> Backend:

@@ -35,14 +35,16 @@ ROW_REDUCE_OPS = ops_with("row_reduction")
 
 def row_axes(space: tuple, row_shape: tuple) -> tuple[int, ...] | None:
     """The trailing axes along which values of shape `row_shape` are constant in iteration
-    shape `space`, keeping at least one leading axis; None where `row_shape` is no such shape.
+    shape `space`, keeping at least one leading axis, except that a 1-d space is one row; None
+    where `row_shape` is no such shape.
 
-    `(n, 1)` in `(n, m)` gives `(1,)`; the fewest axes are chosen where sizes of 1 allow several.
+    `(n, 1)` in `(n, m)` gives `(1,)`, `(1,)` in `(n,)` gives `(0,)`; the fewest axes are chosen
+    where sizes of 1 allow several.
     """
     rank = len(space)
     if len(row_shape) != rank or tuple(row_shape) == tuple(space):
         return None
-    for k in range(rank - 1, 0, -1):
+    for k in range(rank - 1, 0 if rank > 1 else -1, -1):
         if (all(d == 1 for d in row_shape[k:]) and tuple(row_shape[:k]) == tuple(space[:k])
                 and any(d != 1 for d in space[k:])):
             return tuple(range(k, rank))

@@ -22,7 +22,9 @@ outputs back:
   a *row kernel* (graphc/rows.py: it reduces each row in passes, then computes its outputs);
   so is an elementwise op of that kernel's row shape (constant along rows: computed once per
   row). Any other reduction is a root: its producers fuse into it (`kind="reduce"`), its
-  consumers read its result. A row kernel that would compute an expensive value in two passes
+  consumers read its result, unless it is a row reduction that, once kernels merge, only one
+  kernel reads: then it joins that kernel (`_merge`). A row kernel that would compute an
+  expensive value in two passes
   outputs it instead, where no output's memory can hold it in between (`kernel_body`).
 - Views (`broadcast_to`, `reshape`, `transpose`, `getitem`, `flip`) are never materialised
   for a kernel: a kernel that reads a view chain holds a copy of the chain over an input,
@@ -118,8 +120,10 @@ def _binds_its_symbols(view: Node) -> bool:
     return symbols_of(view.shape) <= bare
 
 
-def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) -> Plan:
-    """Decide, by the cost model above, which kernel computes each fusible op."""
+def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True,
+              vector_rows: bool = True) -> Plan:
+    """Decide, by the cost model above, which kernel computes each fusible op (a 1-d kernel is
+    one row only where `vector_rows`)."""
     inputs = frozenset(graph.inputs)
     consumers: dict[Node, set[Node]] = {n: set() for n in graph.nodes}
     for node in graph.nodes[len(graph.inputs):]:
@@ -135,6 +139,8 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) ->
         """Whether `node`, constant along rows of `root`'s kernel, may be computed once per row
         there; if so, that kernel's row shape is now `node`'s."""
         if root is None or node in outputs or root.op in REDUCE_OPS:
+            return False
+        if len(space[root]) == 1 and not vector_rows:
             return False
         if node.op in REDUCE_OPS and not (is_row_reduction(node) and node.inputs[0].shape == space[root]):
             return False
@@ -171,7 +177,7 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True) ->
     roots = [n for n in graph.nodes if owner.get(n) is n]
     plan.roots = {r: [r] for r in roots}
     if merge:
-        _merge(plan, graph, roots, space)
+        _merge(plan, graph, roots, space, vector_rows)
     return plan
 
 
@@ -193,7 +199,8 @@ def _reads(plan: Plan, roots: list[Node], kernel: Node) -> tuple[set[Node], set[
     return reads, viewed
 
 
-def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]) -> None:
+def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple],
+           vector_rows: bool = True) -> None:
     """Merge elementwise kernels that read one another, where that makes no cycle.
 
     A value with consumers in several kernels is then computed inside one of them (which
@@ -205,7 +212,9 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
     path through the graph of kernels and outside ops leads from one to the other: a search
     bounded by heights (the longest path from a unit to a sink, which falls along every
     edge), where one that would visit more than SEARCH_LIMIT units counts as finding a path,
-    so that fusing stays linear in the size of the graph.
+    so that fusing stays linear in the size of the graph. A reduce kernel of one row reduction
+    whose only reader is the other kernel joins it as well (which becomes a row kernel), and
+    the kernels it read are tried next: the path through it that kept them apart is gone.
     """
     unit = plan.unit
     succ: dict[Node, set[Node]] = {}
@@ -243,22 +252,41 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
                     stack.append(s)
         return False
 
+    def joins_as_rows(reduction: Node, consumer: Node) -> bool:
+        """Whether the reduce kernel `reduction` may join `consumer`, the one kernel reading it,
+        which becomes (or stays) a row kernel of its rows."""
+        return (plan.roots[reduction] == [reduction] and is_row_reduction(reduction)
+                and (vector_rows or reduction.ndim > 1) and reduction not in outputs
+                and succ[reduction] == {consumer} and consumer.op not in REDUCE_OPS
+                and plan.rows.get(consumer, reduction.shape) == reduction.shape)
+
     def mergeable(producer: Node, consumer: Node) -> bool:
-        return (producer in plan.roots and consumer in plan.roots
-                and REDUCE_OPS.isdisjoint((producer.op, consumer.op))
-                and space[producer] == space[consumer]
-                and _rows_agree(plan, producer, consumer)
+        if producer not in plan.roots or consumer not in plan.roots:
+            return False
+        if producer.op in REDUCE_OPS:
+            if not joins_as_rows(producer, consumer):
+                return False
+        elif consumer.op in REDUCE_OPS or not _rows_agree(plan, producer, consumer):
+            return False
+        return (space[producer] == space[consumer]
                 and viewed[consumer].isdisjoint(plan.roots[producer])
                 and not reaches(succ[producer] - {consumer}, consumer))
 
+    outputs = set(graph.outputs)
     adjacent = {r: succ.get(r, set()) | pred.get(r, set()) for r in roots}  # before any merge
     for root in roots:
         here = plan.kernel_of(root)
-        neighbours = {unit(n) for n in adjacent[root]} - {here}
-        for other in sorted(neighbours, key=height.get, reverse=True):
+        queue = sorted({unit(n) for n in adjacent[root]} - {here}, key=height.get, reverse=True)
+        while queue:
+            other = queue.pop(0)
             reads_here = other in succ.get(here, ())
-            if mergeable(here, other) if reads_here else mergeable(other, here):
-                here = _absorb(plan, here, other, succ, pred, height, viewed, position)
+            producer, consumer = (here, other) if reads_here else (other, here)
+            if other is here or not mergeable(producer, consumer):
+                continue
+            if producer.op in REDUCE_OPS:  # its producers may now join without a cycle
+                plan.rows[producer] = producer.shape
+                queue[:0] = sorted(pred.get(producer, set()) - {consumer}, key=height.get, reverse=True)
+            here = _absorb(plan, here, other, succ, pred, height, viewed, position)
 
 
 def _rows_agree(plan: Plan, a: Node, b: Node) -> bool:
@@ -269,8 +297,9 @@ def _rows_agree(plan: Plan, a: Node, b: Node) -> bool:
 
 def _absorb(plan: Plan, a: Node, b: Node, succ, pred, height, viewed, position) -> Node:
     """Merge kernels `a` and `b` (one reads the other); return the merged kernel's name."""
-    if len(plan.roots[a]) > len(plan.roots[b]):
-        a, b = b, a  # the smaller kernel joins the larger one (keeps renaming linear)
+    if b.op in REDUCE_OPS or (len(plan.roots[a]) > len(plan.roots[b]) and a.op not in REDUCE_OPS):
+        a, b = b, a  # the smaller kernel joins the larger one (keeps renaming linear); a
+        # reduction joining a row kernel never names it
     for root in plan.roots[a]:
         plan.merged[root] = b
     plan.roots[b] = sorted(plan.roots[a] + plan.roots[b], key=position.__getitem__)
@@ -314,7 +343,7 @@ def kernel_body(kernel: Node, plan: Plan, used: set[Node],
                          else inputs[i] for i in node.inputs)
         built[node] = node if not node.inputs else intern(
             node.op, operands, node.attrs, node.type, None, location=node.location)
-    kind = "reduce" if kernel.op in REDUCE_OPS else "row" if kernel in plan.rows else "elementwise"
+    kind = "row" if kernel in plan.rows else "reduce" if kernel.op in REDUCE_OPS else "elementwise"
     exported = [r for r in roots if r in used]
     body = Graph(list(inputs.values()), [built[r] for r in exported])
     if kind == "row":  # never compute expensive work twice: a later pass reads it back
@@ -327,12 +356,13 @@ def kernel_body(kernel: Node, plan: Plan, used: set[Node],
 
 
 def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | None = None,
-         merge: bool = True) -> Graph:
+         merge: bool = True, vector_rows: bool = True) -> Graph:
     """`graph` with its elementwise work and reductions grouped into `kernel` nodes.
 
     `fusible(node)` says whether the backend can compile `node` inside a kernel; by default
     everything docs/kernels.md allows in a body is fused. `merge=False` keeps every kernel to
-    one output (no merging of kernels that read one another).
+    one output (no merging of kernels that read one another). `vector_rows=False` makes no
+    1-d row kernels (a 1-d array is one row: Dask would gather it into one block).
 
     The rebuild does not run on `passes.rewrite.transform`, which turns each node into one
     node in the graph's order: here many nodes become one kernel, built once all it reads is,
@@ -342,7 +372,7 @@ def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | Non
     """
     fusible = fusible or _anything
     statistics = statistics if statistics is not None else Counter()
-    plan = partition(graph, fusible, merge)
+    plan = partition(graph, fusible, merge, vector_rows)
     statistics["merged-kernels"] += len(plan.merged)
     reads = {k: _reads(plan, roots, k)[0] for k, roots in plan.roots.items()}
     outside = [n for n in graph.nodes[len(graph.inputs):]
@@ -401,8 +431,10 @@ class Fuse:
         "help": "fuse only what this backend compiles in a kernel (default: all the contract allows)"})
     merge: bool = field(default=True, metadata={
         "help": "merge kernels that read one another into kernels of several outputs"})
+    vector_rows: bool = field(default=True, metadata={
+        "help": "make a 1-d array one row of a row kernel (its reductions and their consumers)"})
     statistics: Counter = field(default_factory=Counter, init=False)
 
     def __call__(self, graph: Graph) -> Graph:
         fusible = fusion_predicate(self.backend) if self.backend else None
-        return fuse(graph, fusible, self.statistics, self.merge)
+        return fuse(graph, fusible, self.statistics, self.merge, self.vector_rows)

@@ -1,8 +1,9 @@
 """The CUDA backend: fused kernels compiled to CUDA C with NVRTC, run on an NVIDIA GPU.
 
-The backend's pipeline, `fuse{backend=cuda}`, groups the graph's elementwise work and
-reductions into kernels, the same kernels the LLVM backend compiles (docs/kernels.md), with
-this backend's predicate `fusible`; each becomes one `__global__` function of a
+The backend's pipeline, `fuse{backend=cuda,vector-rows=false}`, groups the graph's elementwise
+work and reductions into kernels, the same kernels the LLVM backend compiles (docs/kernels.md),
+with this backend's predicate `fusible` (and no 1-d row kernels, which would run on one block
+of threads); each becomes one `__global__` function of a
 CUDA module (backends/cuda/source.py), which NVRTC compiles to a CUBIN for the device's
 architecture on the CPU. A generated Python driver (backends/cuda/driver.py) enqueues the
 kernels and the ops outside them on the device's stream. See docs/cuda.md.

@@ -114,6 +114,7 @@ class KernelCall:
         # a row kernel's max or min of an empty row has no value (NumPy raises)
         self.row_extremum = next((r for step in spec.schedule.passes for r in step.reductions
                                   if r.op in ("max", "min")), None) if spec.schedule else None
+        self.schedule = spec.schedule is not None
         if spec.schedule is not None:
             self.row_axes = spec.schedule.axes
         if spec.reduction is not None:
@@ -202,7 +203,9 @@ class KernelCall:
             if self._generic is None:
                 self._generic = KERNEL_SIGNATURE(self._generic_address())
             function = self._generic
-        splittable = shape and (self.reduction is None or len(self.axes) < self.rank)
+        # threads split the outermost dimension, unless it is reduced (a 1-d row kernel is one row)
+        reduced = len(self.axes) if self.reduction is not None else len(self.row_axes) if self.schedule else 0
+        splittable = shape and reduced < self.rank
         total = int(np.prod(shape, dtype=np.int64)) if shape else 1
         out_bytes = int(np.prod(out_shape, dtype=np.int64)) * max(d.itemsize for d in self.out_dtypes)
         allocate = buffers.empty if out_bytes >= buffers.MIN_BYTES else np.empty

@@ -39,7 +39,8 @@ class DaskFunction:
         from graphc.targets import fusion_predicate
 
         self.signature = Signature(graph)
-        self.graph = fuse(graph, block_local(fusion_predicate("llvm")))
+        # a 1-d array is one row in a row kernel: that would gather it into one block
+        self.graph = fuse(graph, block_local(fusion_predicate("llvm")), vector_rows=False)
         self.returns_list = returns_list
         self.plans: dict[Node, ChunkPlan] = {}
         for node in self.graph.nodes[len(self.graph.inputs):]:

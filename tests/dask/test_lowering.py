@@ -69,6 +69,18 @@ def test_row_softmax_with_rows_split_across_chunks_matches():
     assert len(rows.chunks[1]) == 1  # each block holds whole rows
 
 
+def test_a_1d_softmax_stays_in_its_blocks():
+    """On one machine a 1-d array is one row (one kernel); on Dask its reductions run block by
+    block instead of gathering the array into one block."""
+    x = graphc.placeholder("x", ("n",))
+    f = graphc.function([x], graphc.softmax(x * 2.0, 0))
+    check(f, data(60))
+    dask_f = gdask.compile(f)
+    assert "row" not in {p.kind for p in dask_f.plans.values()}
+    probs = dask_f(da.from_array(data(60), chunks=7))
+    assert probs.chunks == ((7,) * 8 + (4,),)
+
+
 def test_matmul_and_the_ops_around_it_match():
     x, w, b = (graphc.placeholder(n, s) for n, s in (("x", ("n", 16)), ("w", (16, 8)), ("b", (8,))))
     f = graphc.function([x, w, b], graphc.relu(graphc.matmul(graphc.tanh(x), w) + b))

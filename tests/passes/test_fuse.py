@@ -209,6 +209,38 @@ def test_row_schedules_stash_expensive_values_where_an_output_can_hold_them():
     assert row_schedule(kernel.attr("body")).unhomed == []  # an output now: it is loaded
 
 
+def test_a_row_reduction_read_by_one_kernel_joins_it_once_kernels_merge():
+    """softmax's exp and row sum are read by the forward output and by the gradient: after those
+    merge into one kernel, the sum (a reduce kernel until then) joins it, and so does exp."""
+    x, g = gc.placeholder("x", ("n", 8)), gc.placeholder("g", ("n", 8))
+    y = gc.softmax(x, -1)
+    graph = passes.run(Graph([x, g], [y, gc.grad(gc.sum(y * g), x)]), "-O1")  # as graphc.function
+    (kernel,) = kernels(fuse(graph))
+    assert kernel.attr("kind") == "row" and len(kernel.attr("body").outputs) == 2
+    assert [op for op in body_ops(kernel) if op in ("max", "sum", "exp")] == ["max", "exp", "sum", "sum"]
+    assert_same_results(graph, fuse(graph), random_inputs(graph, np.random.default_rng(3)))
+
+
+def test_a_row_reduction_read_elsewhere_stays_a_reduce_kernel():
+    """A row kernel outputs only values of its own shape: a sum the graph returns, or that a
+    matmul reads, stays a reduce kernel."""
+    x, w = gc.placeholder("x", (4, 8)), gc.placeholder("w", (1, 3))
+    e = gc.exp(x)
+    s = gc.sum(e, 1, keepdims=True)
+    for outputs in ([e / s, s], [e / s, s @ w]):
+        graph = Graph([x, w], outputs)
+        assert sorted(k.attr("kind") for k in kernels(fuse(graph))) == ["elementwise"] * 2 + ["reduce"]
+        assert_same_results(graph, fuse(graph), random_inputs(graph, np.random.default_rng(4)))
+
+
+def test_a_1d_value_is_one_row():
+    x = gc.placeholder("x", ("n",))
+    graph = Graph([x], [gc.softmax(x * 2.0, 0)])
+    (kernel,) = kernels(fuse(graph))
+    assert kernel.attr("kind") == "row" and row_schedule(kernel.attr("body")).axes == (0,)
+    assert_same_results(graph, fuse(graph), [np.random.default_rng(5).standard_normal(9).astype(np.float32)])
+
+
 def test_values_constant_along_rows_are_computed_once_per_row():
     x, b = gc.placeholder("x", ("n", 8)), gc.placeholder("b", ("n", 1))
     (kernel,) = kernels(fuse(Graph([x, b], [x * gc.exp(b)])))

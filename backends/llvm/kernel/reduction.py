@@ -18,35 +18,41 @@ COLUMN_CHUNK = 256  # kept elements a column reduction accumulates at once (on t
 
 class Accumulator:
     """A reduction's running value in a loop nest: a scalar and, for vector loops, one partial
-    result per lane, in entry-block slots (which become registers)."""
+    result per lane, in entry-block slots (which become registers). `chains` vector slots
+    let a loop that takes in several vectors per iteration keep independent chains of
+    operations (each waits for its own previous value only), merged at the end."""
 
-    def __init__(self, b: ir.IRBuilder, node: Node, lanes: int | None):
+    def __init__(self, b: ir.IRBuilder, node: Node, lanes: int | None, chains: int = 1):
         self.reducer = r = Reducer(node)
         self.scalar = b.alloca(r.acc_type)
-        self.vector = b.alloca(ir.VectorType(r.acc_type, lanes)) if lanes else None
+        self.vectors = [b.alloca(ir.VectorType(r.acc_type, lanes)) for _ in range(chains)] if lanes else []
 
     def reset(self, b: ir.IRBuilder) -> None:
         init = self.reducer.init()
         b.store(init, self.scalar)
-        if self.vector is not None:
-            b.store(ir.Constant(self.vector.allocated_type, init.constant), self.vector)
+        for slot in self.vectors:
+            b.store(ir.Constant(slot.allocated_type, init.constant), slot)
 
-    def add(self, b: ir.IRBuilder, value: ir.Value, tail: Tail | None = None) -> None:
-        """Take in a value, or a vector of them (whose lanes masked off in a `tail` count as
-        the identity)."""
+    def add(self, b: ir.IRBuilder, value: ir.Value, tail: Tail | None = None, chain: int = 0) -> None:
+        """Take in a value, or a vector of them into vector chain `chain` (whose lanes masked
+        off in a `tail` count as the identity)."""
         r = self.reducer
-        slot = self.vector if isinstance(value.type, ir.VectorType) else self.scalar
+        slot = self.vectors[chain] if isinstance(value.type, ir.VectorType) else self.scalar
         if tail is not None:
             identity = ir.Constant(value.type, [r.init().constant] * value.type.count)
             value = b.select(tail.mask, value, identity)
         b.store(r.combine(b, b.load(slot, typ=slot.allocated_type), value), slot)
 
     def total(self, b: ir.IRBuilder, reduced_sizes: list[ir.Value]) -> ir.Value:
-        """The reduction of everything taken in (the lanes merged), finished (a mean divided)."""
+        """The reduction of everything taken in (the chains and lanes merged), finished (a mean
+        divided)."""
         r = self.reducer
         acc = b.load(self.scalar, typ=r.acc_type)
-        if self.vector is not None:
-            acc = r.merge(b, acc, r.merge_lanes(b, b.load(self.vector, typ=self.vector.allocated_type)))
+        if self.vectors:
+            vector = b.load(self.vectors[0], typ=self.vectors[0].allocated_type)
+            for slot in self.vectors[1:]:
+                vector = r.merge(b, vector, b.load(slot, typ=slot.allocated_type))
+            acc = r.merge(b, acc, r.merge_lanes(b, vector))
         return r.finish(b, acc, reduced_sizes)
 
 

@@ -3,7 +3,8 @@
 Each pass is a loop over the row (vectors, masked tail) that accumulates that pass's
 reductions and stores what the pass writes; between passes, the row's constant values are
 computed as scalars. A stashed value is stored in the memory of the output that is its home
-and loaded back by later passes at the same offsets.
+and loaded back by later passes at the same offsets. A pass that calls a math function sums
+what it stores in a second loop over the row (`_read_back`), where the row fits in cache.
 """
 
 from __future__ import annotations
@@ -14,9 +15,14 @@ from graphc.backends.llvm.intrinsics import prefetch
 from graphc.backends.llvm.kernel.layout import CONTIGUOUS
 from graphc.backends.llvm.kernel.loops import KernelBuilder, Tail, splat
 from graphc.backends.llvm.kernel.reduction import Accumulator
-from graphc.backends.llvm.scalar import memory_type
+from graphc.backends.llvm.math.library import MATH
+from graphc.backends.llvm.scalar import I64, memory_type
 from graphc.node import Node
 from graphc.rows import RowPass
+
+CALLS = frozenset(MATH)  # ops that call the math library (backends/llvm/math)
+CHAINS = 2  # vectors per iteration of a pass, each accumulated in its own chain
+READ_BACK_MAX = 1 << 14  # longest row (elements) whose stored values are read back from cache
 
 
 class RowBuilder(KernelBuilder):
@@ -24,7 +30,7 @@ class RowBuilder(KernelBuilder):
 
     def _loops(self, start, stop, offsets) -> None:
         spec = self.spec
-        self.accumulators = {r: Accumulator(self.b, r, self.lanes)
+        self.accumulators = {r: Accumulator(self.b, r, self.lanes, CHAINS)
                              for step in spec.schedule.passes for r in step.reductions}
         self._nest(0, spec.rank - spec.reduced, start, stop, offsets, self._row)
 
@@ -40,14 +46,55 @@ class RowBuilder(KernelBuilder):
                 self.emitter.emit_nodes(b, step.row_values, {**values, **row}, None, row)
             for r in step.reductions:
                 self.accumulators[r].reset(b)
-            self._nest(kept, spec.rank - 1, None, None, offsets, lambda offs, step=step: self._innermost(
-                offs, lambda o: self._row_element(step, row, o, None, None),
-                lambda o, i, tail: self._row_element(step, row, o, i, tail)))
+            self._pass(step, row, offsets)
             for r in step.reductions:
                 row[id(r)] = self.accumulators[r].total(b, self.sizes[kept:])
 
-    def _row_element(self, step: RowPass, row: dict, offsets, i, tail: Tail | None):
-        """One element (or vector of elements, from index `i`) of a pass over a row."""
+    def _pass(self, step: RowPass, row: dict, offsets) -> None:
+        """The loops of one pass over a row."""
+        kept = self.spec.rank - self.spec.reduced
+        late = _read_back(step)
+        if not late:
+            self._elements(step, row, offsets, ())
+            return
+        b = self.b
+        count = self.sizes[kept]
+        for size in self.sizes[kept + 1:]:
+            count = b.mul(count, size)
+        with b.if_else(b.icmp_signed("<=", count, ir.Constant(count.type, READ_BACK_MAX))) as (short, long):
+            with short:  # a second loop over what the first one just stored, from cache
+                self._elements(step, row, offsets, late)
+                self._nest(kept, self.spec.rank - 1, None, None, offsets, lambda offs: self._row_loop(
+                    offs, lambda o, i, tail, chain: self._accumulate_stored(late, o, i, tail, chain)))
+            with long:  # a row past the cache: read it once
+                self._elements(step, row, offsets, ())
+
+    def _elements(self, step: RowPass, row: dict, offsets, late) -> None:
+        """The loop of a pass over a row's elements, leaving the reductions `late` out."""
+        self._nest(self.spec.rank - self.spec.reduced, self.spec.rank - 1, None, None, offsets,
+                   lambda offs: self._row_loop(offs, lambda o, i, tail, chain: self._row_element(
+                       step, row, o, i, tail, late, chain)))
+
+    def _row_loop(self, offsets, element) -> None:
+        """The innermost loop over a row: `element(offsets, i, tail, chain)` for each vector from
+        index `i`, CHAINS vectors per iteration, each into its own accumulator chain, then the
+        vectors left and the masked tail (or for each element, in the generic variant)."""
+        if self.lanes is None:
+            self._innermost(offsets, lambda o: element(o, None, None, 0), None)
+            return
+        b, lanes = self.b, self.lanes
+        grouped_end = b.and_(self.sizes[self.inner], I64(-CHAINS * lanes))
+
+        def group(i):
+            for chain in range(CHAINS):
+                element(offsets, b.add(i, I64(chain * lanes)) if chain else i, None, chain)
+
+        self._loop(I64(0), grouped_end, CHAINS * lanes, group)
+        self._innermost(offsets, None, lambda o, i, tail: element(o, i, tail, 0), lo=grouped_end)
+
+    def _row_element(self, step: RowPass, row: dict, offsets, i, tail: Tail | None, late=(), chain=0):
+        """One element (or vector of elements, from index `i`) of a pass over a row; the
+        reductions in `late` are left to `_accumulate_stored`."""
         b, lanes = self.b, self.lanes if i is not None else None
         needs = step.computed + [r.inputs[0] for r in step.reductions]
         only = self._operands_of(needs) | {k for k, o in enumerate(self.spec.operands) if o in needs}
@@ -59,13 +106,22 @@ class RowBuilder(KernelBuilder):
         for node in step.loaded:
             values[id(node)] = self._load_output(self._memory_of(node), offsets, i, tail)
         passes = self.spec.schedule.passes
-        if lanes and tail is None and len(passes) > 1 and step is passes[1]:
+        has_next_row = self.spec.rank > self.spec.reduced  # (a 1-d row kernel is one row)
+        if lanes and tail is None and len(passes) > 1 and step is passes[1] and has_next_row:
             self._prefetch_next_row(offsets, i)  # while the first pass over it streams from memory
         self.emitter.emit_nodes(b, step.computed, values, lanes)
         for r in step.reductions:
-            self.accumulators[r].add(b, values[id(r.inputs[0])], tail)
+            if r not in late:
+                self.accumulators[r].add(b, values[id(r.inputs[0])], tail, chain)
         for node in step.stored:
             self._store(self._memory_of(node), values[id(node)], offsets, i, tail)
+
+    def _accumulate_stored(self, late: list[Node], offsets, i, tail: Tail | None, chain: int = 0) -> None:
+        """Take the stored operands of the reductions `late` back in, element by element (or a
+        vector from index `i`)."""
+        for r in late:
+            value = self._load_output(self._memory_of(r.inputs[0]), offsets, i, tail)
+            self.accumulators[r].add(self.b, value, tail, chain)
 
     def _by_node(self, loaded: list[ir.Value | None]) -> dict[int, ir.Value]:
         """The operands' loaded values by node id (those not loaded left out)."""
@@ -101,3 +157,14 @@ class RowBuilder(KernelBuilder):
         else:
             v = self._load_run(self._element(k, node.dtype, b.add(offsets[k], i)), ty, tail)
         return self._from_memory(v, node.dtype)
+
+
+def _read_back(step: RowPass) -> list[Node]:
+    """The reductions of `step` to accumulate in a loop of their own, from memory, after the
+    pass stored their operands: where the pass calls a math function (exp in softmax), every
+    vector register is saved around the call, and an accumulator kept across it would make a
+    chain of stores and reloads through the stack, several cycles per vector."""
+    if not any(n.op in CALLS for n in step.computed):
+        return []
+    stored = set(step.stored)
+    return [r for r in step.reductions if r.inputs[0] in stored]

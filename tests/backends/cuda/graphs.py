@@ -12,7 +12,7 @@ from tests.passes.test_results_unchanged import random_graph
 
 def fused(graph: Graph) -> Graph:
     """`graph` as `graphc.function(..., backend="cuda")` compiles it: -O1, then fused for CUDA."""
-    return passes.run(passes.run(graph, "-O1"), "fuse{backend=cuda}")
+    return passes.run(passes.run(graph, "-O1"), "fuse{backend=cuda,vector-rows=false}")
 
 
 def row_graphs() -> list[Graph]:
