@@ -248,7 +248,7 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
                 and REDUCE_OPS.isdisjoint((producer.op, consumer.op))
                 and space[producer] == space[consumer]
                 and _rows_agree(plan, producer, consumer)
-                and viewed[consumer].isdisjoint(plan.roots[producer])
+                and (not viewed[consumer] or viewed[consumer].isdisjoint(plan.roots[producer]))
                 and not reaches(succ[producer] - {consumer}, consumer))
 
     adjacent = {r: succ.get(r, set()) | pred.get(r, set()) for r in roots}  # before any merge
@@ -258,7 +258,9 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
         for other in sorted(neighbours, key=height.get, reverse=True):
             reads_here = other in succ.get(here, ())
             if mergeable(here, other) if reads_here else mergeable(other, here):
-                here = _absorb(plan, here, other, succ, pred, height, viewed, position)
+                here = _absorb(plan, here, other, succ, pred, height, viewed)
+    for kernel_roots in plan.roots.values():  # (sorted once: sorting at each merge was quadratic)
+        kernel_roots.sort(key=position.__getitem__)
 
 
 def _rows_agree(plan: Plan, a: Node, b: Node) -> bool:
@@ -267,14 +269,13 @@ def _rows_agree(plan: Plan, a: Node, b: Node) -> bool:
     return len(rows) <= 1
 
 
-def _absorb(plan: Plan, a: Node, b: Node, succ, pred, height, viewed, position) -> Node:
+def _absorb(plan: Plan, a: Node, b: Node, succ, pred, height, viewed) -> Node:
     """Merge kernels `a` and `b` (one reads the other); return the merged kernel's name."""
     if len(plan.roots[a]) > len(plan.roots[b]):
         a, b = b, a  # the smaller kernel joins the larger one (keeps renaming linear)
     for root in plan.roots[a]:
         plan.merged[root] = b
-    plan.roots[b] = sorted(plan.roots[a] + plan.roots[b], key=position.__getitem__)
-    del plan.roots[a]
+    plan.roots[b].extend(plan.roots.pop(a))  # in graph order once merging ends (_merge)
     if a in plan.rows:
         plan.rows.setdefault(b, plan.rows.pop(a))
     viewed[b] |= viewed.pop(a)
