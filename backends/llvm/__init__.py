@@ -94,10 +94,10 @@ class LLVMExecutable:
         self.driver = driver.source
         self.source = format_graph(graph)
         self._bind, self.run_unchecked = driver.signature.bind, driver.fn
+        self.entry = driver.signature.entry(driver.fn, "llvm_entry")  # checks, then the driver
 
     def __call__(self, *args) -> tuple:
-        arrays, _ = self._bind(args)
-        return self.run_unchecked(*arrays)
+        return self.entry(*args)
 
     def deferred_ir(self, kind: str) -> str:
         """The module of the "generic" loops of kernels that also have vector ones, or of the
