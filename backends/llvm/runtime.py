@@ -127,7 +127,7 @@ class KernelCall:
         if self.zero_d:
             views = tuple(np.asarray(v) for v in views)
         if len(views) == 1:  # (no list to build: a 16-element call costs little more than this)
-            key = (views[0].shape, views[0].strides)
+            key = ((views[0].shape, views[0].strides),)
         else:
             key = tuple([(v.shape, v.strides) for v in views])
         plan = self.plans.get(key)
