@@ -17,6 +17,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 
 CASES = ("chain", "grad", "outputs")
 DESCRIPTION = {"chain": "a chain of N ops", "grad": "a chain of N ops and its gradient",
@@ -39,7 +40,8 @@ else:
         y = graphc.sin(y) if k % 3 == 0 else (y * 1.01 if k % 3 == 1 else y + 0.5)
     outs = [y, graphc.grad(graphc.sum(y), x)] if case == "grad" else [y]
 graphc.function([x], outs, backend=backend)
-print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu,
+print(json.dumps({"from": graphc.__file__, "wall": time.perf_counter() - wall,
+                  "cpu": time.process_time() - cpu,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -51,6 +53,7 @@ def measure(case: str, n: int, backend: str, timeout: float) -> dict | None:
     env = {**os.environ, "PYTHONPATH": path}
     try:
         done = subprocess.run([sys.executable, "-c", _CHILD, case, str(n), backend], env=env,
+                              cwd=tempfile.gettempdir(),  # (not this checkout: PYTHONPATH picks)
                               capture_output=True, text=True, timeout=timeout, check=True)
     except subprocess.TimeoutExpired:
         return None
@@ -80,6 +83,8 @@ def main(argv=None) -> None:
             if result is None:
                 print(f"  {n:>7} did not finish in {args.timeout:.0f} s")
                 break
+            if previous is None and case == args.cases[0]:
+                print(f"  (graphc from {os.path.dirname(result['from'])})")
             ratio = ""
             if previous is not None and n > previous[0]:  # the growth, scaled to one doubling
                 pn, pcpu = previous
