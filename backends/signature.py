@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import linecache
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 
@@ -68,6 +69,32 @@ class Signature:
             if arrays[k].shape[axis] != expected:
                 self._shape_error(k, arrays[k], symbols)
         return arrays, symbols
+
+    def entry(self, run: Callable[..., tuple], label: str = "entry") -> Callable[..., tuple]:
+        """`run` behind this signature's checks, as one generated function: arrays of exactly
+        the inputs' static dtypes and shapes go straight to `run` (no loop, no `bind` call:
+        at 16 elements the checks cost as much as the work); anything else goes through
+        `bind`, which converts or refuses it."""
+        if self.exact is None or not self.exact:
+            def checked(*args):
+                return run(*self.bind(args)[0])
+            return checked
+        names = [f"a{k}" for k in range(len(self.exact))]
+        tests = " and ".join(f"type({a}) is ndarray and {a}.dtype is dtype_{k} and {a}.shape == shape_{k}"
+                             for k, a in enumerate(names))
+        source = (f"def graphc_{label}(*args):\n"
+                  f"    if len(args) == {len(names)}:\n"
+                  f"        {', '.join(names)}, = args\n"
+                  f"        if {tests}:\n"
+                  f"            return run({', '.join(names)})\n"
+                  f"    return run(*bind(args)[0])\n")
+        namespace = {"ndarray": np.ndarray, "run": run, "bind": self.bind}
+        for k, (dtype, shape) in enumerate(self.exact):
+            namespace[f"dtype_{k}"], namespace[f"shape_{k}"] = np.dtype(dtype), tuple(shape)
+        filename = f"<graphc-{label}-{id(self):x}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        exec(compile(source, filename, "exec"), namespace)  # our own generated code
+        return namespace[f"graphc_{label}"]
 
     def _convert(self, k: int, value) -> np.ndarray:
         want = self.np_dtypes[k]

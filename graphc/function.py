@@ -40,6 +40,8 @@ class Function:
                 self.graph = run_pipeline(self.graph, passes)
             self.backend = backend
             self.executable = compile_graph(self.graph, backend, options)
+        # what a call runs: the executable's checked entry where it has one (a call fewer)
+        self._run = getattr(self.executable, "entry", self.executable)
         self._cast = cast
         self._arguments = CallArguments(self.graph, cast)
 
@@ -63,7 +65,7 @@ class Function:
         call; with `cast`, arrays of another dtype of the same kind are converted first."""
         if kwargs or self._cast:  # exact positional arrays skip this: the per-call cost counts
             args = self._arguments.arrange(args, kwargs)
-        results = self.executable(*args)
+        results = self._run(*args)
         return results[0] if self._single else list(results)
 
     def __repr__(self) -> str:

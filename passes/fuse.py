@@ -269,7 +269,7 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
         elif consumer.op in REDUCE_OPS or not _rows_agree(plan, producer, consumer):
             return False
         return (space[producer] == space[consumer]
-                and viewed[consumer].isdisjoint(plan.roots[producer])
+                and (not viewed[consumer] or viewed[consumer].isdisjoint(plan.roots[producer]))
                 and not reaches(succ[producer] - {consumer}, consumer))
 
     outputs = set(graph.outputs)
@@ -286,7 +286,9 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
             if producer.op in REDUCE_OPS:  # its producers may now join without a cycle
                 plan.rows[producer] = producer.shape
                 queue[:0] = sorted(pred.get(producer, set()) - {consumer}, key=height.get, reverse=True)
-            here = _absorb(plan, here, other, succ, pred, height, viewed, position)
+            here = _absorb(plan, here, other, succ, pred, height, viewed)
+    for kernel_roots in plan.roots.values():  # (sorted once: sorting at each merge was quadratic)
+        kernel_roots.sort(key=position.__getitem__)
 
 
 def _rows_agree(plan: Plan, a: Node, b: Node) -> bool:
@@ -295,15 +297,14 @@ def _rows_agree(plan: Plan, a: Node, b: Node) -> bool:
     return len(rows) <= 1
 
 
-def _absorb(plan: Plan, a: Node, b: Node, succ, pred, height, viewed, position) -> Node:
+def _absorb(plan: Plan, a: Node, b: Node, succ, pred, height, viewed) -> Node:
     """Merge kernels `a` and `b` (one reads the other); return the merged kernel's name."""
     if b.op in REDUCE_OPS or (len(plan.roots[a]) > len(plan.roots[b]) and a.op not in REDUCE_OPS):
         a, b = b, a  # the smaller kernel joins the larger one (keeps renaming linear); a
         # reduction joining a row kernel never names it
     for root in plan.roots[a]:
         plan.merged[root] = b
-    plan.roots[b] = sorted(plan.roots[a] + plan.roots[b], key=position.__getitem__)
-    del plan.roots[a]
+    plan.roots[b].extend(plan.roots.pop(a))  # in graph order once merging ends (_merge)
     if a in plan.rows:
         plan.rows.setdefault(b, plan.rows.pop(a))
     viewed[b] |= viewed.pop(a)

@@ -61,12 +61,14 @@ class LLVMExecutable:
         # Vector functions (and the generic ones of kernels without) are built and compiled
         # now; the generic loops that other layouts need, and the streaming variants that
         # large outputs use, each in a module of their own on first use.
-        self.lanes = lanes = vector_lanes(jit.vector_bits())
+        bits = jit.vector_bits()
+        self.lanes = {node: vector_lanes(bits, node.attr("body")) for node in kernels}
         self.layouts = {node: layout(node.attr("body"), f"kernel{k}", node.attr("kind"))
                         for k, node in enumerate(kernels)}
         module = ir.Module("graphc")
         module.triple = jit.target_machine().triple
         for node, spec in self.layouts.items():
+            lanes = self.lanes[node]
             build(node.attr("body"), spec, module, lanes, None if has_vector_variant(spec, lanes) else module)
         jit.link_math(module)
         self.llvm_ir = str(module)
@@ -80,6 +82,7 @@ class LLVMExecutable:
             def later(module: str, variant: str, spec=spec):
                 return functools.partial(self._address, module, spec.function(variant))
 
+            lanes = self.lanes[node]
             vector = has_vector_variant(spec, lanes)
             self.kernels[node] = KernelCall(
                 spec, later("generic" if vector else "", "generic"), now("vector", vector),
@@ -91,10 +94,10 @@ class LLVMExecutable:
         self.driver = driver.source
         self.source = format_graph(graph)
         self._bind, self.run_unchecked = driver.signature.bind, driver.fn
+        self.entry = driver.signature.entry(driver.fn, "llvm_entry")  # checks, then the driver
 
     def __call__(self, *args) -> tuple:
-        arrays, _ = self._bind(args)
-        return self.run_unchecked(*arrays)
+        return self.entry(*args)
 
     def deferred_ir(self, kind: str) -> str:
         """The module of the "generic" loops of kernels that also have vector ones, or of the
@@ -104,8 +107,8 @@ class LLVMExecutable:
                 module = ir.Module(f"graphc.{kind}")
                 module.triple = jit.target_machine().triple
                 for node, spec in self.layouts.items():
-                    if has_vector_variant(spec, self.lanes):
-                        build(node.attr("body"), spec, None, self.lanes,
+                    if has_vector_variant(spec, self.lanes[node]):
+                        build(node.attr("body"), spec, None, self.lanes[node],
                               module if kind == "generic" else None, module if kind == "stream" else None)
                 jit.link_math(module)
                 self._deferred[kind] = str(module)

@@ -89,6 +89,26 @@ def _signed(dtype: DType) -> bool:
     return dtype is not dtypes.uint8 and dtype is not dtypes.bool_
 
 
+class VectorText(ir.Constant):
+    """A vector constant written as LLVM spells it whole (`splat (float 0.5)`, `poison`),
+    not lane by lane: long kernels use many constants, and their text was a large part of
+    the IR that is formatted and parsed."""
+
+    def __init__(self, typ: ir.VectorType, text: str):
+        self.type, self.constant = typ, text
+
+    def _to_string(self) -> str:
+        return self.constant
+
+    def _get_reference(self) -> str:
+        return self.constant
+
+
+def splat_constant(c: ir.Constant, lanes: int) -> ir.Constant:
+    """The scalar constant `c` in each of `lanes` lanes."""
+    return VectorText(ir.VectorType(c.type, lanes), f"splat ({c})")
+
+
 def _is_float(node: Node) -> bool:
     return node.inputs[0].dtype.is_floating_point if node.inputs else node.dtype.is_floating_point
 

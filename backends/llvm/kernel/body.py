@@ -11,7 +11,7 @@ from llvmlite import ir
 from graphc import dtypes
 from graphc.backends.llvm import math as llvm_math
 from graphc.backends.llvm.kernel.layout import KernelLayout
-from graphc.backends.llvm.scalar import I32, LOWERING, constant, round_bfloat16
+from graphc.backends.llvm.scalar import I32, LOWERING, constant, round_bfloat16, splat_constant
 from graphc.graph import Graph
 from graphc.kernel import VIEW_OPS
 from graphc.node import Node
@@ -48,7 +48,7 @@ class BodyEmitter:
                 continue
             if node.op == "scalar":
                 c = constant(node.dtype, node.attr("value"))
-                values[id(node)] = ir.Constant(ir.VectorType(c.type, lanes), c.constant) if lanes else c
+                values[id(node)] = splat_constant(c, lanes) if lanes else c
                 continue
             for i in node.inputs:
                 if i.op == "scalar":

@@ -78,8 +78,12 @@ def _expected_class(operand: Node, rank: int, axis: int) -> str:
     return CONTIGUOUS if position == operand.ndim - 1 else STRIDED
 
 
-def vector_lanes(vector_bits: int) -> int:
-    return max(1, vector_bits // 32)
+def vector_lanes(vector_bits: int, body: Graph | None = None) -> int:
+    """Elements per vector of a kernel: one register's worth of its widest values (32-bit
+    ones at least). A float64 kernel with float32's count would use two registers per value,
+    which doubles its code (and the time LLVM takes on it) for no speed."""
+    widest = max((n.dtype.numpy.itemsize for n in body.nodes), default=4) if body is not None else 4
+    return max(1, vector_bits // (8 * max(4, widest)))
 
 
 def has_vector_variant(spec: KernelLayout, lanes: int) -> bool:

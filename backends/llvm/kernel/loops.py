@@ -22,6 +22,7 @@ from graphc.backends.llvm.scalar import (
     I16,
     I32,
     I64,
+    VectorText,
     from_bfloat16,
     like,
     memory_type,
@@ -49,9 +50,9 @@ def splat(b: ir.IRBuilder, value: ir.Value, lanes: int) -> ir.Value:
     if isinstance(value.type, ir.VectorType):
         return value
     vty = ir.VectorType(value.type, lanes)
-    one = b.insert_element(ir.Constant(vty, ir.Undefined), value, I32(0))
-    zeros = ir.Constant(ir.VectorType(I32, lanes), [0] * lanes)
-    return b.shuffle_vector(one, ir.Constant(vty, ir.Undefined), zeros)
+    poison = VectorText(vty, "poison")  # (one word of text, not one per lane)
+    one = b.insert_element(poison, value, I32(0))
+    return b.shuffle_vector(one, poison, ir.Constant(ir.VectorType(I32, lanes), [0] * lanes))
 
 
 def splat_like(b: ir.IRBuilder, value: ir.Value, ty: ir.Type) -> ir.Value:
@@ -235,12 +236,54 @@ class ElementwiseBuilder(KernelBuilder):
         if self.spec.rank == 0:
             self._scalar(offsets)
             return
+        inner = self._innermost if self.lanes is None else self._vector_loop
         self._nest_then(self.spec.rank - 1, start, stop, offsets,
-                        lambda offs, lo, hi: self._innermost(offs, self._scalar, self._vector, lo, hi))
+                        lambda offs, lo, hi: inner(offs, self._scalar, None, lo, hi))
 
     def _scalar(self, offsets) -> None:
         self._store_all(offsets, self.emitter.emit(self.b, self._load_scalars(offsets), None))
 
-    def _vector(self, offsets, i, tail: Tail | None) -> None:
-        values = self.emitter.emit(self.b, self._load_vectors(offsets, i, tail), self.lanes)
-        self._store_all(offsets, values, i, tail)
+    def _vector_loop(self, offsets, _scalar, _vector, lo=None, hi=None) -> None:
+        """The last dimension in vectors of `lanes` elements, the body emitted once: each
+        iteration loads and stores whole vectors, or masked ones in the last, partial vector
+        (a branch the CPU predicts). A body written twice, once more for the tail, doubled the
+        IR that LLVM optimises and compiles, which dominates the compile time of long chains."""
+        b, d, lanes = self.b, self.inner, self.lanes
+        lo = lo if lo is not None else I64(0)
+        hi = hi if hi is not None else self.sizes[d]
+        vector_end = b.add(lo, b.and_(b.sub(hi, lo), I64(-lanes)))
+        head = b.block
+        loop, after = self.fn.append_basic_block("loop"), self.fn.append_basic_block("after")
+        b.cbranch(b.icmp_signed("<", lo, hi), loop, after)
+        b.position_at_end(loop)
+        i = b.phi(I64)
+        i.add_incoming(lo, head)
+        whole = b.icmp_signed("<", i, vector_end)
+        with b.if_else(whole) as (then, otherwise):
+            with then:
+                plain, plain_block = self._load_vectors(offsets, i, None), b.block
+            with otherwise:
+                masked = self._load_vectors(offsets, i, self._tail(i, hi))
+                masked_block = b.block
+        loaded = []
+        for p, m in zip(plain, masked):
+            v = b.phi(p.type)
+            v.add_incoming(p, plain_block)
+            v.add_incoming(m, masked_block)
+            loaded.append(v)
+        values = self.emitter.emit(b, loaded, lanes)
+        with b.if_else(whole) as (then, otherwise):
+            with then:
+                self._store_all(offsets, values, i)
+            with otherwise:
+                self._store_all(offsets, values, i, self._tail(i, hi))
+        nxt = b.add(i, I64(lanes))
+        i.add_incoming(nxt, b.block)
+        b.cbranch(b.icmp_signed("<", nxt, hi), loop, after)
+        b.position_at_end(after)
+
+    def _tail(self, i, hi) -> Tail:
+        """The lanes of the vector at index `i` that are before `hi`."""
+        b, lanes = self.b, self.lanes
+        index = b.add(splat(b, i, lanes), ir.Constant(ir.VectorType(I64, lanes), list(range(lanes))))
+        return Tail(b.icmp_signed("<", index, splat(b, hi, lanes)), b.sub(b.sub(hi, i), I64(1)))

@@ -62,3 +62,44 @@ def test_a_long_row_fills_many_vectors():
     x = graphc.placeholder("x", (2, 1000))
     outs = [graphc.sum(graphc.sin(x), 1), graphc.cos(x) * 2.0 - x, graphc.max(graphc.abs(x), 1)]
     compare_backends([x], outs, (data((2, 1000), seed=5),))
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 16, 17, 31])
+def test_a_kernel_of_mixed_widths_runs_its_lanes_of_the_widest(n):
+    """float64 sets a kernel's lanes (one register of them); its float32, int32 and bool
+    values run in the same vectors, with the tail masked at that width."""
+    x = graphc.placeholder("x", (3, n), dtype=graphc.float64)
+    s = graphc.placeholder("s", (n,))
+    outs = [graphc.sin(x) * graphc.cast(s, graphc.float64) + 1.0,
+            graphc.cast(x, graphc.float32) * s,
+            (x > 0.5) | (s < 0.0),
+            graphc.cast(x * 100.0, graphc.int32) - 3]
+    compare_backends([x, s], outs, (data((3, n), np.float64), data((n,), seed=4)))
+
+
+def test_lanes_are_one_register_of_the_widest_value():
+    from graphc.backends.llvm.kernel import vector_lanes
+    from graphc.graph import Graph
+
+    def body(dtype):
+        x = graphc.placeholder("x", (8,), dtype=dtype)
+        return Graph([x], [x + x])
+
+    assert vector_lanes(512, body(graphc.float64)) == 8
+    assert vector_lanes(512, body(graphc.float32)) == 16
+    assert vector_lanes(256, body(graphc.int64)) == 4
+    assert vector_lanes(512, body(graphc.bool_)) == 16  # narrow values keep 32-bit lanes
+
+
+def test_an_elementwise_kernel_emits_its_body_once():
+    """The last, partial vector runs the same body (masked loads and stores), not a copy."""
+    x = graphc.placeholder("x", ("n",))
+    f = graphc.function([x], graphc.exp(graphc.sin(x) * 3.0 + x))
+    vector = f.emit("llvm").split("define")[1]  # the vector function comes first
+    calls = [line.split("@")[1].split(".v")[0] for line in vector.splitlines() if " call " in line
+             and "graphc.math." in line]
+    assert sorted(calls) == ['"graphc.math.exp', '"graphc.math.sin'], calls
+    assert "masked.load" in vector and "masked.store" in vector
+    for n in (5, 16, 21):
+        xs = data((n,))
+        np.testing.assert_allclose(f(xs), np.exp(np.sin(xs) * np.float32(3.0) + xs), rtol=2e-6)
