@@ -22,7 +22,7 @@ from graphc.functional import (
 )
 from graphc.ops import build_error, checking
 from graphc.shapes import normalize_axes, normalize_axis, numel, simplify_dim
-from graphc.tensor import Tensor
+from graphc.tensor import Tensor, composed_as, shown_as
 
 
 def _stable_max(x: Tensor, axis: int) -> Tensor:
@@ -39,6 +39,7 @@ def _float_operand(op: str, x: TensorLike, axis) -> Tensor:
     return x if x.dtype.is_floating_point else cast(x, dtypes.DEFAULT_FLOAT)
 
 
+@shown_as("LogsumexpBackward0")
 def logsumexp(x: TensorLike, axis=-1, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """log(sum(exp(x))) along `axis` (PyTorch's `dim`), computed without overflow."""
     axis = dim if dim is not None else axis
@@ -49,6 +50,7 @@ def logsumexp(x: TensorLike, axis=-1, keepdims: bool = False, *, dim=None, keepd
     return out if keepdims else squeeze(out, axis)
 
 
+@shown_as("SoftmaxBackward0")
 def softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """exp(x) / sum(exp(x)) along `axis` (PyTorch's `dim`), computed without overflow."""
     axis = dim if dim is not None else axis
@@ -57,6 +59,7 @@ def softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Tensor:
     return e / F.sum(e, axis=axis, keepdims=True)
 
 
+@shown_as("LogSoftmaxBackward0")
 def log_softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Tensor:
     """x - logsumexp(x) along `axis` (PyTorch's `dim`), computed as (x - max) -
     log(sum(exp(x - max))).
@@ -72,6 +75,7 @@ def log_softmax(x: TensorLike, axis: int = -1, *, dim: int | None = None) -> Ten
 
 # ---------------------------------------------------------------- variance
 
+@shown_as("VarBackward0")
 def var(x: TensorLike, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None, axis=None, keepdims: bool | None = None) -> Tensor:
     """The variance over `dim` (all dimensions when None), as PyTorch's: the sum of squared
@@ -103,6 +107,7 @@ def var(x: TensorLike, dim=None, unbiased: bool | None = None, keepdim: bool = F
     return total / F.maximum(ones - correction, 0)
 
 
+@shown_as("StdBackward0")
 def std(x: TensorLike, dim=None, unbiased: bool | None = None, keepdim: bool = False, *,
         correction=None, axis=None, keepdims: bool | None = None) -> Tensor:
     """The standard deviation: sqrt of `var` with the same arguments."""
@@ -122,7 +127,8 @@ def clamp(x: TensorLike, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch'
         out = where(out < min, min, out)
     if max is not None:
         out = where(out > max, max, out)
-    return out
+    tensor_bound = isinstance(min, Tensor) or isinstance(max, Tensor)
+    return composed_as(out, "ClampBackward0" if tensor_bound else "ClampBackward1")
 
 
 clip = clamp
@@ -178,11 +184,13 @@ def _triangle(op: str, x: TensorLike, diagonal: int, lower: bool) -> Tensor:
     return where(keep, x, zeros_like(x))
 
 
+@shown_as("TrilBackward0")
 def tril(x: TensorLike, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dimensions (j - i <= diagonal kept), the rest 0."""
     return _triangle("tril", x, diagonal, lower=True)
 
 
+@shown_as("TriuBackward0")
 def triu(x: TensorLike, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dimensions (j - i >= diagonal kept), the rest 0."""
     return _triangle("triu", x, diagonal, lower=False)

@@ -12,9 +12,10 @@ from graphc import functional as F
 from graphc.functional import TensorLike, _scalar_node, _tensor, _wrap
 from graphc.ops import build_error, make
 from graphc.shapes import format_shape
-from graphc.tensor import Tensor
+from graphc.tensor import Tensor, shown_as
 
 
+@shown_as("ConvolutionBackward0")
 def conv1d(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None,  # noqa: A002 - torch's name
            stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     """1-D convolution (cross-correlation, as PyTorch's) of input (N, C_in, L) or (C_in, L)
@@ -22,6 +23,7 @@ def conv1d(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None
     return _convolution("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@shown_as("ConvolutionBackward0")
 def conv2d(input: TensorLike, weight: TensorLike, bias: TensorLike | None = None,  # noqa: A002 - torch's name
            stride=1, padding=0, dilation=1, groups: int = 1) -> Tensor:
     """2-D convolution (cross-correlation, as PyTorch's) of input (N, C_in, H, W) or

@@ -26,7 +26,7 @@ from graphc.functional import TensorLike, _node, _tensor, _wrap
 from graphc.node import Node, user_location
 from graphc.ops import build_error, checking, make
 from graphc.shapes import broadcast_shapes, dims_equal, format_shape, fresh_size, normalize_axis, numel
-from graphc.tensor import Tensor
+from graphc.tensor import Tensor, composed_as, shown_as
 
 sort_result = namedtuple("sort", ["values", "indices"])
 topk_result = namedtuple("topk", ["values", "indices"])
@@ -113,6 +113,7 @@ def argwhere(x: TensorLike) -> Tensor:
     return nonzero(x)
 
 
+@shown_as("MaskedSelectBackward0")
 def masked_select(x: TensorLike, mask: TensorLike) -> Tensor:
     """torch.masked_select: the elements of `x` where `mask` (broadcast with it) is true, as a
     1-D tensor in row-major order; its length is data-dependent for a symbolic mask."""
@@ -125,12 +126,14 @@ def masked_select(x: TensorLike, mask: TensorLike) -> Tensor:
     return getitem(F.broadcast_to(x, shape), F.broadcast_to(mask, shape))
 
 
+@shown_as("SortBackward0")
 def sort(x: TensorLike, dim: int = -1, descending: bool = False, stable: bool = False):
     """`(values, indices)` sorted along `dim` (stable); gradients flow to `values`."""
     indices = argsort(x, dim, descending)
     return sort_result(gather(x, dim, indices), indices)
 
 
+@shown_as("TopkBackward0")
 def topk(x: TensorLike, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
     """The `k` largest (smallest) elements along `dim` and their indices, in order; of equal
     elements the first comes first."""
@@ -314,7 +317,8 @@ def getitem(x: TensorLike, index) -> Tensor:
     if whole is not None:  # x[mask], the mask as large as x: one gather of the flattened x
         count = numel(tuple(x.shape))
         flat = F.reshape(whole, (count,))
-        return gather(F.reshape(x, (count,)), 0, nonzero(flat, as_tuple=True)[0])
+        return composed_as(gather(F.reshape(x, (count,)), 0, nonzero(flat, as_tuple=True)[0]),
+                           "IndexBackward0")
     basic, axes, arrays = _split(x, index)
     part = getitem(x, basic)
     with checking("getitem", *(t._node.type for t in (x, *arrays))):
@@ -329,7 +333,7 @@ def getitem(x: TensorLike, index) -> Tensor:
         t = gather(t, keep, F.broadcast_to(F.reshape(positions, (count,) + (1,) * (t.ndim - 1)), shape))
         if k:
             t = F.reshape(t, (count, *tuple(t.shape[2:])))
-    return _result_order(F.reshape(t, tuple(batch) + rest), len(batch), axes)
+    return composed_as(_result_order(F.reshape(t, tuple(batch) + rest), len(batch), axes), "IndexBackward0")
 
 
 def _whole_mask(x: Tensor, items: tuple) -> Tensor | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import weakref
 from typing import Any
 
 import numpy as np
@@ -42,8 +44,36 @@ GRAD_FN_NAMES = {
 }
 
 
+# Nodes that end a composition PyTorch has one backward function for (std, softmax, sort,
+# conv2d, ...), with that function's name: see `shown_as`.
+_COMPOSED: weakref.WeakKeyDictionary[Node, str] = weakref.WeakKeyDictionary()
+
+
+def shown_as(name: str):
+    """Decorate a composition so the tensor it returns (or the `values` of a named tuple) shows
+    PyTorch's `grad_fn=<name>`, not the name of the last primitive it built."""
+    def decorate(function):
+        @functools.wraps(function)
+        def composed(*args, **kwargs):
+            out = function(*args, **kwargs)
+            result = out if isinstance(out, Tensor) else getattr(out, "values", None)
+            if isinstance(result, Tensor) and not any(result is a for a in args):
+                composed_as(result, name)
+            return out
+        return composed
+    return decorate
+
+
+def composed_as(t: Tensor, name: str) -> Tensor:
+    """`t`, which shows `grad_fn=<name>` from now on (the tensor a composition returns)."""
+    _COMPOSED[t._node] = name
+    return t
+
+
 def grad_fn_name(node: Node) -> str:
     """The name PyTorch shows in `grad_fn=<...>` for the op that made `node`."""
+    if node in _COMPOSED:
+        return _COMPOSED[node]
     op = node.op
     if op in ("sum", "mean", "max", "min"):
         full = len(node.attr("axes")) == node.inputs[0].ndim and not node.attr("keepdims")

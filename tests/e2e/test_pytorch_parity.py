@@ -114,6 +114,111 @@ def integer_results(lib, x):
     return (x > 0).sum(dim=1) + x.argmax(dim=1) * 10 + x.argmin(dim=0).sum()
 
 
+# ------------------------------------------------- the ops of issue 14 (API breadth)
+
+def nn(lib):
+    """Where each library keeps pad and the convolutions."""
+    return torch.nn.functional if lib is torch else lib
+
+
+@program((4, 5))
+def std_and_var(lib, x):
+    return x.std(dim=1) + x.var(dim=0, correction=0).sum() + lib.var(x, unbiased=False)
+
+
+@program((3, 6))
+def clamp_and_clip(lib, x):
+    return x.clamp(-0.5, 0.7) * 2 + lib.clamp(x, min=-1.0) + lib.clip(x, max=lib.tensor(0.25))
+
+
+@program((3, 4))
+def scans(lib, x):
+    return x.cumsum(dim=1) * x.cumprod(dim=0) + lib.cumsum(x, dim=-1)
+
+
+@program((4, 6))
+def sort_and_topk(lib, x):
+    values, indices = lib.sort(x, dim=1, descending=True)
+    top = x.topk(2, dim=0)
+    return values * 2 + indices.to(x.dtype) + top.values.sum() + top.indices.sum()
+
+
+@program((5, 3), differentiable=False)
+def argsort(lib, x):
+    return lib.argsort(x, dim=0) * 10 + x.argsort(dim=1, descending=True)
+
+
+@program((3, 4), (4, 5), (4, 4))
+def einsum(lib, a, b, c):
+    return (lib.einsum("ij,jk->ik", a, b) + lib.einsum("ii->i", c).sum()
+            + lib.einsum("ij,ij->i", a, a)[:, None] + lib.einsum("ij->", c))
+
+
+@program((2, 3, 4), (5, 5))
+def flatten_and_triangles(lib, x, y):
+    return (x.flatten(1).sum(dim=1)[:, None] + x.flatten()[:5].sum() + y.tril(-1).sum()
+            + y.triu(1).mT.sum() + lib.tril(y)[0, 0])
+
+
+@program((2, 3, 10), (4, 3, 3), (4,))
+def conv1d(lib, x, w, b):
+    out = nn(lib).conv1d(x, w, b, stride=2, padding=1)
+    return out + nn(lib).conv1d(x, w, padding="same", dilation=2).sum()
+
+
+@program((2, 4, 7, 6), (6, 2, 3, 2), (6,))
+def conv2d(lib, x, w, b):
+    return nn(lib).conv2d(x, w, b, stride=(2, 1), padding=(1, 0), groups=2)
+
+
+@program((3, 4))
+def pad_like_torch(lib, x):
+    return (nn(lib).pad(x, (1, 2)) * 2 + nn(lib).pad(x, (0, 3, 1, 0), value=0.5).sum()
+            + nn(lib).pad(x[None], (1, 1, 1, 1), mode="replicate")[0].sum())
+
+
+@program((4, 5), (3, 5))
+def gather_and_scatter_add(lib, x, src):
+    index = lib.tensor([[0, 1, 2, 1, 0], [3, 3, 0, 1, 2], [1, 0, 0, 2, 3]])
+    return lib.gather(x, 0, index) + lib.scatter_add(x, 0, index, src)[1:4]
+
+
+@program((5, 4))
+def integer_array_indexing(lib, x):
+    rows = lib.tensor([4, 0, 2, 0])
+    return (x[[0, 2, 0]] * 2 + x[:, [1, 1, 3]].sum() + x[rows[:3], rows.flip(0)[:3]][:, None]
+            + x[rows[1:]][:, -1:] + x[-2:, [[0], [3]]].sum())
+
+
+@program((4, 5))
+def boolean_masks(lib, x):
+    picked = x[x > 0]
+    return (picked ** 2).sum() + x[:, x[0] < 0.5].sum() * 0.5 + lib.masked_select(x, x < -1).sum()
+
+
+@program((3, 4))
+def index_assignment_and_in_place(lib, x):
+    y = x * 2
+    y[0] = x[1] * 3
+    y[1:, ::2] = 7.0
+    y.add_(x).mul_(0.5)
+    y[:, 1] += x[:, 0]
+    return y
+
+
+@program((3, 4), differentiable=False)
+def small_integer_dtypes(lib, x):
+    a = (x * 40).to(lib.int8)
+    b = (x * 40 + 100).to(lib.uint8)
+    return (a + b) * 3 - a.to(lib.int16) + b.sum(dim=1)[:, None]
+
+
+@program((3, 4))
+def bfloat16_round_trip(lib, x):
+    h = x.to(lib.bfloat16)
+    return (h * 3 + h.sum(dim=1, keepdim=True)).to(lib.float64) + x
+
+
 def _inputs(prog: Program, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     lo, hi = (0.5, 2.0) if prog.positive else (-2.0, 2.0)
@@ -182,4 +287,26 @@ def test_printed_gradient_functions_match_pytorch():
     for lib in (graphc, torch):
         w = lib.tensor([1.0, 2.0], requires_grad=True)
         lines.append([repr(w), repr(w * 3), repr(w.sum()), repr(lib.sin(w)), repr(w.reshape(2, 1))])
+    assert lines[0] == lines[1]
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8", "int16", "bfloat16", "float16", "int64", "bool"])
+def test_printed_tensors_of_every_dtype_match_pytorch(dtype):
+    values = [[1, 0, 3], [4, 5, 6]]
+    got = repr(graphc.tensor(values, dtype=getattr(graphc, dtype)))
+    assert got == repr(torch.tensor(values, dtype=getattr(torch, dtype))).replace("torch.", "graphc.")
+
+
+def test_printed_gradient_functions_of_the_new_ops_match_pytorch():
+    lines = []
+    for lib in (graphc, torch):
+        x = lib.tensor([[3.0, 1.0, 2.0], [0.5, 4.0, -1.0]], requires_grad=True)
+        y = x * 1
+        y[0, 0] = 2.0
+        lines.append([repr(t).split("grad_fn=")[-1] for t in (
+            x.cumsum(1), x.std(), x.clamp(0, 1), lib.sort(x, 1).values, x.tril(), y,
+            lib.gather(x, 1, lib.tensor([[0], [2]])), x[[0, 1]], x[x > 1], lib.masked_select(x, x < 2),
+            lib.softmax(x, 1), lib.log_softmax(x, 0), lib.logsumexp(x, 1), x.var(0), x.triu(),
+            x.clamp(min=0), x.clamp(max=1), x.clamp(min=x * 0), x.topk(2).values,
+            nn(lib).conv1d(x[None], x[:, :2, None]))])
     assert lines[0] == lines[1]
