@@ -406,14 +406,20 @@ def slice_length(dim, start, stop, step):
     if step < 0:
         raise ValueError(f"negative slice steps on a symbolic dimension ({dim}) are not supported")
 
-    def bound(v, default):
-        if v is None:
-            return default
-        return v if v >= 0 else dim + v
+    return _symbolic_forward_length(dim, start, stop, step)
 
-    lo, hi = bound(start, 0), bound(stop, dim)
-    length = (hi - lo + step - 1) // step if step > 1 else hi - lo
-    return simplify_dim(sympy.sympify(length))
+
+def _symbolic_forward_length(dim, start, stop, step: int):
+    """The length of a positive-step slice of a symbolic `dim`, clamped as Python clamps.
+
+    It is never negative: `x[1:-1]` of a size-`m` axis has `Max(0, m - 2)` elements and
+    `x[:5]` has `Min(5, m)`. Only the clamps that can bind are written (a non-negative start
+    past the end, or a negative stop before the start, is caught by the outer `Max`).
+    """
+    lo = 0 if start is None else start if start >= 0 else dim - sympy.Min(-start, dim)
+    hi = dim if stop is None else sympy.Min(stop, dim) if stop >= 0 else dim + stop
+    span = sympy.Max(hi - lo, 0)
+    return simplify_dim(span if step == 1 else (span + step - 1) // step)
 
 
 def _getitem_rule(types, attrs):

@@ -12,7 +12,8 @@ import math
 
 import graphc.functional as F
 from graphc import dtypes
-from graphc.shapes import simplify_dim
+from graphc.ops import slice_length
+from graphc.shapes import dims_equal, simplify_dim
 from graphc.tensor import Tensor
 
 # Ops whose derivative is zero almost everywhere or undefined, as in PyTorch:
@@ -174,10 +175,39 @@ def _pad(node, y, g, x):
             index.append(slice(-(d + hi), -hi or None) if d else slice(0, 0))
         elif isinstance(d, int) and isinstance(lo, int):
             index.append(slice(lo, lo + d))
+        elif (found := _slice_between(lo, d, hi)) is not None:
+            index.append(found)
         else:
             raise UnsupportedGradientError(f"the gradient of pad by symbolic widths ({lo}, {hi}) of a"
                                       f" dimension of size {d} is not supported")
-    return (g[tuple(index)],)
+    cut = g[tuple(index)]
+    # Each slice takes the d middle elements, as the widths are not negative; where its length
+    # is clamped in a way the sizes cannot prove (Min(1, n) for 1, after x[-1]), say so.
+    return (cut if cut.shape == x.shape else F.reshape(cut, x.shape),)
+
+
+def _slice_between(lo, d, hi) -> slice | None:
+    """A slice with int bounds that takes the `d` middle elements of `lo + d + hi`, if one does.
+
+    Bounds are guessed from the widths at large sizes (`Min(1, n)`, after `x[:-1]`, is 1) and
+    kept only when the slice provably has the widths' clamps at every size.
+    """
+    size = simplify_dim(lo + d + hi)
+    large = {s: 2**20 for s in getattr(size, "free_symbols", ())}
+
+    def at_large(v):
+        v = v if isinstance(v, int) else simplify_dim(v.xreplace(large))
+        return v if isinstance(v, int) and abs(v) < 2**19 else None
+
+    starts = {at_large(lo), None if at_large(d + hi) is None else -at_large(d + hi)}
+    stops = {None if at_large(hi) is None else -at_large(hi) or None, at_large(lo + d)}
+    for start in starts - {None}:
+        if dims_equal(slice_length(size, None, start, 1), lo) is not True:
+            continue
+        for stop in stops:
+            if dims_equal(slice_length(size, start, stop, 1), d) is True:
+                return slice(start, stop)
+    return None
 
 
 def _cat(node, y, g, *xs):
@@ -209,9 +239,11 @@ def _scatter_axis(g: Tensor, axis: int, dim, start, stop, step) -> Tensor:
         if step != 1:
             raise UnsupportedGradientError(f"the gradient of a strided slice of a symbolic dimension"
                                       f" ({dim}) is not supported")
-        lo = 0 if start is None else (start if start >= 0 else dim + start)
-        hi = 0 if stop is None else (dim - stop if stop >= 0 else -stop)
-        return _pad_axis(g, axis, simplify_dim(lo), simplify_dim(hi))
+        # Zeros before the slice: as many as x[:start] has; after it: the rest, so the
+        # widths stay non-negative where the slice is empty (x[1:-1] of a size-1 axis).
+        lo = 0 if start is None else slice_length(dim, None, start, 1)
+        hi = simplify_dim(dim - lo - g.shape[axis])
+        return _pad_axis(g, axis, lo, hi)
     picked = range(dim)[slice(start, stop, step)]
     if len(picked) == 0:
         shape = list(g.shape)
@@ -249,7 +281,11 @@ def _getitem(node, y, g, x):
     g = F.reshape(g, tuple(1 if isinstance(e, int) else next(sliced) for e in per_axis))
     for axis, entry in enumerate(per_axis):
         dim = x.shape[axis]
-        if isinstance(entry, int):
+        if isinstance(entry, int) and not isinstance(dim, int):
+            # the index is in range (else the forward raised): no clamping, static widths
+            lo = entry if entry >= 0 else simplify_dim(dim + entry)
+            g = _pad_axis(g, axis, lo, simplify_dim(dim - lo - 1))
+        elif isinstance(entry, int):
             g = _scatter_axis(g, axis, dim, entry, entry + 1 or None, 1)
         elif entry != (None, None, None):
             start, stop, step = entry
