@@ -15,7 +15,9 @@ from graphc.names import Namespace, sanitize
 from graphc.node import Node
 
 REFERENCED = frozenset({"scalar", "constant", "parameter"})
-RESERVED = ("np", "rt", "owned", "int", "del", "return")
+# Names the generated code uses besides its values' (a symbolic size may print as `max(0, n - 2)`,
+# `min(5, n)` or `abs(n - 3)`: an op's value must not shadow those builtins).
+RESERVED = ("np", "rt", "owned", "int", "max", "min", "abs", "del", "return")
 
 
 class _DimPrinter(PythonCodePrinter):
