@@ -10,6 +10,7 @@ that operands already agree on dtype.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -423,26 +424,61 @@ def _cat_rule(types, attrs):
 
 
 def slice_length(dim, start, stop, step):
-    """Length of `range(dim)[start:stop:step]`, for int or symbolic `dim`."""
+    """Length of `range(dim)[start:stop:step]`, for int or symbolic `dim`.
+
+    On a symbolic `dim` it is Python's length at every size: `x[1::2]` of an axis of size n
+    has `floor(n/2)` elements, and where the bounds may fall outside the axis the clamps show,
+    `x[1:-1]` has `Max(0, n - 2)`, `x[:5]` `Min(5, n)`. The plain expression is used wherever
+    it is exact at every size, the clamped one only where it must be.
+    """
     step = 1 if step is None else step
     if step == 0:
         raise ValueError("slice step cannot be zero")
     if isinstance(dim, int):
         return len(range(dim)[slice(start, stop, step)])
+    return simplify_dim(_length_of_slice(start, stop, step).subs(_SLICE_DIM, dim))
 
+
+_SLICE_DIM = sympy.Symbol("slice_dim", integer=True, nonnegative=True)
+
+
+@functools.cache
+def _length_of_slice(start, stop, step: int) -> sympy.Expr:
+    """The length of the slice of an axis of size `_SLICE_DIM`: plain if that is exact."""
+    plain = sympy.sympify(_plain_length(_SLICE_DIM, start, stop, step))
+    # Both are linear in the size past the bounds' magnitudes: checking the sizes up to there
+    # (and a step beyond) decides whether the plain expression is exact at every size.
+    reach = abs(start or 0) + abs(stop or 0) + abs(step) + 1
+    if all(plain.subs(_SLICE_DIM, n) == len(range(n)[start:stop:step]) for n in range(reach + 1)):
+        return plain
+    return sympy.sympify(_clamped_length(_SLICE_DIM, start, stop, step))
+
+
+def _plain_length(dim, start, stop, step: int):
+    """The length if the slice's bounds lie inside the axis."""
     def bound(v, default):
-        if v is None:
-            return default
-        return v if v >= 0 else dim + v
+        return default if v is None else v if v >= 0 else dim + v
 
-    # Bounds on a symbolic dimension are taken to lie inside it (no clamping).
     if step < 0:  # from start (default: the last) down to just above stop (default: before 0)
-        lo, hi, step = bound(start, dim - 1), bound(stop, -1), -step
-        length = (lo - hi + step - 1) // step if step > 1 else lo - hi
-    else:
-        lo, hi = bound(start, 0), bound(stop, dim)
-        length = (hi - lo + step - 1) // step if step > 1 else hi - lo
-    return simplify_dim(sympy.sympify(length))
+        first, last = bound(start, dim - 1), bound(stop, -1)
+        return sympy.floor(sympy.Rational(1, -step) * (first - last - step - 1)) + 1 \
+            if step != -1 else first - last
+    lo, hi = bound(start, 0), bound(stop, dim)
+    return sympy.floor((hi - lo + step - 1) * sympy.Rational(1, step)) if step > 1 else hi - lo
+
+
+def _clamped_length(dim, start, stop, step: int):
+    """The length as Python computes it, the bounds clamped into the axis."""
+    if step > 0:  # (a start past the end, or a stop before the start, meets the outer Max)
+        lo = 0 if start is None else start if start >= 0 else dim - sympy.Min(-start, dim)
+        hi = dim if stop is None else sympy.Min(stop, dim) if stop >= 0 else dim + stop
+        span = sympy.Max(hi - lo, 0)
+        return span if step == 1 else sympy.floor((span + step - 1) * sympy.Rational(1, step))
+    first = dim - 1 if start is None else sympy.Min(start, dim - 1) if start >= 0 \
+        else sympy.Max(dim + start, -1)
+    last = -1 if stop is None else sympy.Min(stop, dim - 1) if stop >= 0 else sympy.Max(dim + stop, -1)
+    span = sympy.Max(first - last, 0)
+    return span if step == -1 else sympy.floor((span - step - 1) * sympy.Rational(1, -step))
 
 
 def _getitem_rule(types, attrs):

@@ -9,6 +9,7 @@ The grammar, one graph per file (`.gir`); `//` starts a comment that runs to the
     attrs    := "{" [NAME "=" attr ("," NAME "=" attr)*] "}"
     attr     := none | true | false | number | string | dtype | dim | "[" attr,* "]"
               | "dense" "<" nested list of scalars ">" | "blob" "<" base64 string ">"
+              | "dense" "<" scalar ">"  (a splat: every element of the type's shape)
               | body
     body     := "graph" "(" [value ":" type ("," value ":" type)*] ")" "{" stmt* "return" value "}"
                 (a kernel's body: its own value names, inputs %a0, %a1, ... in order)
@@ -28,6 +29,7 @@ import bisect
 import itertools
 import json
 import keyword
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -298,6 +300,11 @@ class _Parser:
             if not isinstance(value, _Array):
                 self.fail(f"{op} needs a value=dense<...> or value=blob<\"...\"> attribute", token)
             array = self.array(value, type_)
+            if op == "parameter" and not array.flags.writeable:  # a splat: a parameter is written
+                try:
+                    array = np.array(array)
+                except MemoryError:
+                    self.fail(f"no memory for a parameter of type {type_}", value.token)
             array.flags.writeable = op == "parameter"
             attrs["value"] = Ref(array)
         for key, value in attrs.items():
@@ -511,7 +518,7 @@ class _Parser:
                 data = base64.b64decode(json.loads(literal.payload.text), validate=True)
             except (binascii.Error, ValueError) as err:
                 self.fail(f"invalid base64 data: {err}", literal.payload)
-            expected = int(np.prod(shape, dtype=np.int64)) * np_dtype.itemsize
+            expected = math.prod(shape) * np_dtype.itemsize
             if len(data) != expected:
                 self.fail(f"blob holds {len(data)} bytes but {type_} needs {expected}", literal.payload)
             return np.frombuffer(data, dtype=np_dtype.newbyteorder("<")).astype(np_dtype).reshape(shape)
@@ -523,7 +530,12 @@ class _Parser:
         if dtypes.is_floating_numpy(np_dtype) and (np.isfinite(np.array(literal.payload, np.float64))
                                      & ~np.isfinite(array)).any():
             self.fail(f"dense value has a finite number too large for {type_}", literal.token)
-        if array.size != int(np.prod(shape, dtype=np.int64)):
+        if array.ndim == 0 and shape:  # a splat: one value for every element, kept once
+            try:
+                return np.broadcast_to(array, shape)
+            except ValueError:  # more elements than NumPy can index
+                self.fail(f"{type_} has too many elements for an array", literal.token)
+        if array.size != math.prod(shape):
             self.fail(f"dense value of shape {list(array.shape)} does not fit {type_}", literal.token)
         return array.reshape(shape)
 

@@ -49,10 +49,26 @@ def format_scalar(value) -> str:
 
 
 def format_array(array: np.ndarray) -> str:
+    """`dense<[...]>` for a few elements, `dense<v>` for many equal ones (a splat), else a blob.
+
+    An array with no elements is `dense<[]>` whatever its shape (the type gives the shape).
+    """
+    if array.size == 0:
+        return "dense<[]>"
     if array.size <= INLINE_LIMIT:
         return "dense<" + _nested(array.tolist()) + ">"
+    if _is_splat(array):
+        return "dense<" + format_scalar(array.flat[0]) + ">"
     data = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False)
     return 'blob<"' + base64.b64encode(data.tobytes()).decode("ascii") + '">'
+
+
+def _is_splat(array: np.ndarray) -> bool:
+    """Whether every element has the first one's bits (so -0.0 and 0.0 stay apart)."""
+    if all(stride == 0 or n == 1 for stride, n in zip(array.strides, array.shape)):
+        return True  # a broadcast view of one element
+    rows = np.ascontiguousarray(array).reshape(array.size, 1).view(np.uint8)
+    return bool((rows == rows[:1]).all())
 
 
 def _nested(value) -> str:

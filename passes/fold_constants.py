@@ -6,7 +6,8 @@ feed the rest of the graph are computed in one compiled NumPy function and repla
 result by a scalar, a result with one repeated value by a broadcast scalar, others by a
 constant array. Results with more than `max-elements` elements are not materialised; their
 operands are folded instead, and broadcasts are left as they are (they are cheaper than their
-values).
+values). A value whose computation raises (the max of an empty array) is left to raise at run
+time, as it does without the pass.
 """
 
 from __future__ import annotations
@@ -77,9 +78,31 @@ class FoldConstants:
     max_elements: int = field(default=4096, metadata={"help": "largest result to materialise"})
 
     def __call__(self, graph: Graph) -> Graph:
-        targets = fold_targets(graph, constant_nodes(graph), self.max_elements)
-        if not targets:
-            return graph
-        values = evaluate(Graph([], targets))
-        replacement = {t: literal(np.asarray(v), t) for t, v in zip(targets, values)}
-        return map_graph(graph, replace=replacement)
+        constant = constant_nodes(graph)
+        while targets := fold_targets(graph, constant, self.max_elements):
+            try:
+                values = evaluate(Graph([], targets))
+            except ValueError:  # a value that raises at run time: leave it to raise there
+                bad = raising(graph, targets, constant)
+                if not bad:
+                    raise
+                constant -= bad
+                continue
+            replacement = {t: literal(np.asarray(v), t) for t, v in zip(targets, values)}
+            return map_graph(graph, replace=replacement)
+        return graph
+
+
+def raising(graph: Graph, targets: list[Node], constant: set[Node]) -> set[Node]:
+    """The targets whose evaluation raises (the max of an empty array has no value), and the
+    constant nodes that use them: none of them can be folded."""
+    bad = set()
+    for target in targets:
+        try:
+            evaluate(Graph([], [target]))
+        except ValueError:
+            bad.add(target)
+    for node in graph.nodes:  # in topological order
+        if node in constant and any(i in bad for i in node.inputs):
+            bad.add(node)
+    return bad

@@ -16,7 +16,9 @@ from graphc.node import Node
 from graphc.ops import bound_sizes
 
 REFERENCED = frozenset({"scalar", "constant", "parameter"})
-RESERVED = ("np", "rt", "owned", "int", "del", "return")
+# Names the generated code uses besides its values' (a symbolic size may print as `max(0, n - 2)`,
+# `min(5, n)` or `abs(n - 3)`: an op's value must not shadow those builtins).
+RESERVED = ("np", "rt", "owned", "int", "max", "min", "abs", "del", "return")
 
 
 class _DimPrinter(PythonCodePrinter):
@@ -83,6 +85,7 @@ def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = N
     last_use = _last_uses(graph)
     outputs = set(graph.outputs)
     borrowed = set(graph.inputs)  # nodes whose variable may be the caller's array or a leaf's value
+    same_array: dict[Node, Node] = {}  # a pass-through -> the node that made its array
     for node in graph.nodes[len(graph.inputs):]:
         rule = (lowering or LOWERING)[node.op]
         operands = [var[i] for i in node.inputs]
@@ -91,8 +94,11 @@ def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = N
             var[node] = expr
             borrowed.add(node)
             continue
-        if expr in operands and node.inputs[operands.index(expr)] in borrowed:
-            borrowed.add(node)  # a pass-through (floor of an int, stop_gradient): the same array
+        if expr in operands:  # a pass-through (floor of an int, stop_gradient): the same array
+            source = node.inputs[operands.index(expr)]
+            same_array[node] = same_array.get(source, source)
+            if source in borrowed:
+                borrowed.add(node)
         var[node] = names.fresh(node.op)
         line = f"{var[node]} = {expr}"
         dead = [var[i] for i in dict.fromkeys(node.inputs)
@@ -103,14 +109,16 @@ def generate(graph: Graph, fn_name: str = "graphc_fn", lowering: dict | None = N
         for size in sorted(bound_sizes(node.op, node.attr_dict), key=str):  # a data-dependent size
             ctx.symbols[size] = names.fresh("s_" + sanitize(size.name))
             body.append(f"{ctx.symbols[size]} = {var[node]}.shape[{node.shape.index(size)}]")
-    # Results belong to the caller: copy borrowed arrays, and views or scalars (`owned`); a
-    # value returned twice is copied the second time, so each output is an array of its own.
+    # Results belong to the caller: copy borrowed arrays, and views or scalars (`owned`); an
+    # array returned twice (one value twice, or a value and its pass-through) is copied the
+    # second time, so each output is an array of its own.
     returned: set[Node] = set()
     results = []
     for o in graph.outputs:
-        copied = o in borrowed or o in returned
+        array = same_array.get(o, o)
+        copied = o in borrowed or array in returned
         results.append(f"{copy}({var[o]})" if copied else var[o] if o.op in fresh else f"owned({var[o]})")
-        returned.add(o)
+        returned.add(array)
     results = ", ".join(results)
     body.append(f"return ({results},)" if len(graph.outputs) == 1 else f"return ({results})")
     lines = [f"def {fn_name}({', '.join(args)}):"]

@@ -26,13 +26,24 @@ def _in_float32(func):
 
 @_in_float32
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)) without overflow for large |x| (SciPy's expit)."""
-    return special.expit(x)
+    """1 / (1 + exp(-x)) without overflow for large |x|, in x's dtype, rounded once from float64.
+
+    SciPy's expit gives 0 where exp(-x) overflows (below -88.7 in float32, -709.8 in float64),
+    though the exact value is a subnormal there; below -700 the value is exp(x) to the last bit.
+    (expit has no float16 loop: it would return float64.)
+    """
+    wide = np.asarray(x, dtype=np.float64)
+    y = special.expit(wide)
+    tiny = wide < -700.0
+    if tiny.any():
+        y = np.where(tiny, np.exp(wide), y)
+    return y.astype(x.dtype, copy=False)
 
 
 @_in_float32
 def erf(x: np.ndarray) -> np.ndarray:
-    return special.erf(x)
+    """SciPy's erf, in x's dtype (it has no float16 loop)."""
+    return special.erf(x).astype(x.dtype, copy=False)
 
 
 def rsqrt(x: np.ndarray) -> np.ndarray:

@@ -128,7 +128,14 @@ def _contains_zero(x: Bounded) -> np.ndarray:
 # ------------------------------------------------------------------ elementwise
 
 def _sigmoid(x):
-    return special.expit(x)
+    """exp(min(x, 0)) / (1 + exp(-|x|)) in float64, rounded to x's dtype: subnormal where the
+    exact value is (SciPy's expit gives 0 once exp(-x) overflows, and float64 for float16)."""
+    wide = np.asarray(x, dtype=np.float64)
+    return (np.exp(np.minimum(wide, 0)) / (1 + np.exp(-np.abs(wide)))).astype(x.dtype)
+
+
+def _erf(x):
+    return special.erf(x).astype(x.dtype)
 
 
 def _rsqrt(x):
@@ -148,7 +155,7 @@ ELEMENTWISE: dict[str, Callable] = {
     "log1p": np.log1p, "expm1": np.expm1, "sqrt": np.sqrt, "rsqrt": _rsqrt, "sin": np.sin,
     "cos": np.cos, "tan": np.tan, "tanh": np.tanh, "sigmoid": _sigmoid, "relu": _relu,
     "floor": _keep_int(np.floor), "ceil": _keep_int(np.ceil), "round": _keep_int(np.round),
-    "erf": special.erf, "logical_not": np.logical_not, "stop_gradient": lambda x: x,
+    "erf": _erf, "logical_not": np.logical_not, "stop_gradient": lambda x: x,
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
     "floordiv": np.floor_divide, "mod": np.mod, "pow": np.power, "maximum": np.maximum,
     "minimum": np.minimum, "atan2": np.arctan2, "eq": np.equal, "ne": np.not_equal,

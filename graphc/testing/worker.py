@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 TASK_MARK = "--- task "  # the worker's log starts each task's part with it
+STARTUP_SECONDS = 60.0  # how long a new worker may take to say it is ready
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class Task:
 
 @dataclass(frozen=True)
 class Reply:
-    status: str  # "ok", "error" (the task raised), "died", "timeout"
+    status: str  # "ok", "error" (the task raised), "died", "timeout"; "ready" (a new worker)
     value: Any = None  # the task's return value, or a description of what went wrong
 
 
@@ -48,6 +49,7 @@ def _serve(connection: Connection, log_path: str) -> None:
     os.dup2(log.fileno(), 2)
     faulthandler.enable(log)
     faulthandler.register(signal.SIGUSR1, file=log, all_threads=True)  # where a hung task is
+    connection.send(Reply("ready"))
     while True:
         message = connection.recv()
         if message is None:
@@ -79,6 +81,12 @@ class Worker:
         self.process = context.Process(target=_serve, args=(child, self.log_path), daemon=True)
         self.process.start()
         child.close()
+        # A task's clock starts once the worker can run it and say where it hangs: a fresh
+        # interpreter can take seconds to start on a busy machine, and a SIGUSR1 before
+        # faulthandler listens would kill it without a word.
+        if self.connection.poll(STARTUP_SECONDS):
+            with contextlib.suppress(EOFError, OSError):
+                self.connection.recv()
 
     def submit(self, task: Task) -> None:
         self.task, self.started = task, time.monotonic()

@@ -12,7 +12,8 @@ import math
 
 import graphc.functional as F
 from graphc import dtypes
-from graphc.ops import make
+from graphc.ops import make, slice_length
+from graphc.shapes import dims_equal, simplify_dim
 from graphc.tensor import Tensor
 
 # Ops whose derivative is zero almost everywhere or undefined, as in PyTorch:
@@ -175,10 +176,39 @@ def _pad(node, y, g, x):
             index.append(slice(-(d + hi), -hi or None) if d else slice(0, 0))
         elif isinstance(d, int) and isinstance(lo, int):
             index.append(slice(lo, lo + d))
+        elif (found := _slice_between(lo, d, hi)) is not None:
+            index.append(found)
         else:
             raise UnsupportedGradientError(f"the gradient of pad by symbolic widths ({lo}, {hi}) of a"
                                       f" dimension of size {d} is not supported")
-    return (g[tuple(index)],)
+    cut = g[tuple(index)]
+    # Each slice takes the d middle elements, as the widths are not negative; where its length
+    # is clamped in a way the sizes cannot prove (Min(1, n) for 1, after x[-1]), say so.
+    return (cut if cut.node.shape == x.node.shape else F.reshape(cut, tuple(x.node.shape)),)
+
+
+def _slice_between(lo, d, hi) -> slice | None:
+    """A slice with int bounds that takes the `d` middle elements of `lo + d + hi`, if one does.
+
+    Bounds are guessed from the widths at large sizes (`Min(1, n)`, after `x[:-1]`, is 1) and
+    kept only when the slice provably has the widths' clamps at every size.
+    """
+    size = simplify_dim(lo + d + hi)
+    large = {s: 2**20 for s in getattr(size, "free_symbols", ())}
+
+    def at_large(v):
+        v = v if isinstance(v, int) else simplify_dim(v.xreplace(large))
+        return v if isinstance(v, int) and abs(v) < 2**19 else None
+
+    starts = {at_large(lo), None if at_large(d + hi) is None else -at_large(d + hi)}
+    stops = {None if at_large(hi) is None else -at_large(hi) or None, at_large(lo + d)}
+    for start in starts - {None}:
+        if dims_equal(slice_length(size, None, start, 1), lo) is not True:
+            continue
+        for stop in stops:
+            if dims_equal(slice_length(size, start, stop, 1), d) is True:
+                return slice(start, stop)
+    return None
 
 
 def _cat(node, y, g, *xs):

@@ -2,10 +2,12 @@
 
 import warnings
 
+import mpmath
 import numpy as np
 import pytest
 
 import graphc
+from graphc.shapes import symbol
 
 BACKENDS = ["numpy", "llvm"]
 
@@ -19,6 +21,25 @@ def test_an_output_returned_twice_is_two_arrays(backend):
     f = graphc.function([x], [graphc.exp(x), x, graphc.exp(x)], backend=backend)
     y, z, w = f(np.zeros(3, np.float32))
     assert not np.shares_memory(y, w) and not np.shares_memory(y, z)
+
+
+PASS_THROUGHS = {  # ops whose lowering hands back their operand's array: (op, shape, dtype)
+    "a 0-d pad": (lambda y: graphc.pad(y, ()), (), graphc.float32),
+    "a 0-d stop_gradient": (graphc.stop_gradient, (), graphc.float32),
+    "stop_gradient": (graphc.stop_gradient, (3,), graphc.float32),
+    "the floor of an int": (graphc.floor, (3,), graphc.int32),
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("op, shape, dtype", PASS_THROUGHS.values(), ids=PASS_THROUGHS.keys())
+def test_an_output_and_its_pass_through_are_two_arrays(backend, op, shape, dtype):
+    x = graphc.placeholder("x", shape=shape, dtype=dtype)
+    y = x * 2
+    for outputs in ([op(y), y], [y, op(y)], [op(y), op(y) + 0, y]):
+        got = graphc.function([x], outputs, backend=backend, passes="")(np.ones(shape, dtype.numpy))
+        for i, a in enumerate(got):
+            assert all(not np.shares_memory(a, b) for b in got[i + 1:]), [o.op for o in outputs]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -101,3 +122,52 @@ def test_a_row_kernel_reading_sin_and_cos_of_a_row_value_compiles():
     want = graphc.function([x], gradient, backend="numpy")(values)
     got = graphc.function([x], gradient, backend="llvm")(values)
     np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
+
+
+SIGMOID_TAILS = {  # inputs whose sigmoid is subnormal (or nearly) in the dtype
+    "float16": [-10.0, -16.0, -17.0, 0.5],
+    "float32": [-88.0, -90.0, -100.0, -103.0, -104.0, 0.5],
+    "float64": [-700.0, -710.0, -720.0, -744.0, 0.5],
+}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", SIGMOID_TAILS)
+def test_sigmoid_keeps_its_dtype_and_the_subnormal_values_of_its_tail(backend, dtype):
+    values = np.array(SIGMOID_TAILS[dtype], dtype)
+    exact = np.array([float(1 / (1 + mpmath.exp(-mpmath.mpf(float(v))))) for v in values]).astype(dtype)
+    x = graphc.placeholder("x", shape=values.shape, dtype=getattr(graphc, dtype))
+    got = graphc.function([x], graphc.sigmoid(x), backend=backend)(values)
+    assert got.dtype == values.dtype
+    np.testing.assert_array_max_ulp(got, exact, maxulp=2)
+
+
+SYMBOLIC_SLICES = [slice(1, -1), slice(1, None), slice(None, -1), slice(-3, None), slice(None, 5),
+                   slice(2, 5), slice(-5, -2), slice(3, 3), slice(4, 1), slice(None, None, 2)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("index", SYMBOLIC_SLICES, ids=str)
+def test_a_slice_of_a_symbolic_size_has_numpys_length_at_every_size(backend, index):
+    x = graphc.placeholder("x", shape=("m", 2), dtype=graphc.float64)
+    y = x[index]
+    loss = graphc.sum(graphc.sin(y) * y)
+    # (max, min and abs as values too: the generated code must not shadow the builtins that
+    # compute the sizes, `max(0, m - 2)`)
+    outputs = [y, graphc.zeros_like(y) + 1, graphc.max(x, 1), graphc.min(x, 1), graphc.abs(x)]
+    outputs += [] if index.step else list(graphc.grad(loss, [x]))
+    f = graphc.function([x], outputs, backend=backend)
+    for m in range(8):
+        a = np.random.default_rng(m).uniform(-1, 1, (m, 2))
+        got = f(a)
+        want = a[index]
+        np.testing.assert_array_equal(got[0], want)
+        assert got[1].shape == want.shape  # built from the type's size, not from the slice
+        length = y.node.shape[0]
+        assert (length if isinstance(length, int) else int(length.subs(symbol("m"), m))) == want.shape[0]
+        if not index.step:
+            grad = np.zeros_like(a)
+            grad[index] = np.cos(want) * want + np.sin(want)
+            np.testing.assert_allclose(got[5], grad, rtol=1e-12)
+        np.testing.assert_array_equal(got[2], a.max(1, initial=-np.inf))
+        np.testing.assert_array_equal(got[4], np.abs(a))

@@ -177,9 +177,9 @@ def indexing_ops() -> Graph:
     y = x * 1.0
     y[1:, ::-2] = 5.0
     outs = [x[[0, 2, 0]], x[:, [3, 1]], x[[0, -1], [1, 2]], y,
-            gc.gather(x[:3], 1, idx[:1].broadcast_to((3, 4))),
-            gc.scatter_add(gc.zeros((3, 4)), 0, gc.tensor([[0, 2, 0, 1]]), x[:1]),
-            gc.scatter(x[:2], 1, idx, 7.5), gc.sort(x, 0).values, gc.topk(x, 2, largest=False).indices,
+            gc.gather(x[[0, 1, 2]], 1, idx[:1].broadcast_to((3, 4))),
+            gc.scatter_add(gc.zeros((3, 4)), 0, gc.tensor([[0, 2, 0, 1]]), x[[0]]),
+            gc.scatter(x[[0, 1]], 1, idx, 7.5), gc.sort(x, 0).values, gc.topk(x, 2, largest=False).indices,
             gc.argsort(i, 1, descending=True), gc.argsort(x[::1, 0] > 0)]
     return Graph([x, i], outs)
 

@@ -52,6 +52,53 @@ def test_large_constants_keep_every_bit():
     assert parsed.tobytes() == values.tobytes()
 
 
+def _constant_value(text: str) -> np.ndarray:
+    (leaf,) = [n for n in parse(text).nodes if n.op in ("constant", "parameter")]
+    return leaf.attr("value").value
+
+
+def test_an_empty_constant_prints_no_elements_whatever_its_shape():
+    for shape in [(2483648, 0), (0,), (3, 0, 5), (0, 2**40)]:
+        values = np.zeros(shape, np.float32)
+        text = str(gc.Graph([], [gc.tensor(values) * 1]))
+        assert "dense<[]>" in text and len(text) < 200, text
+        parsed = _constant_value(text)
+        assert parsed.shape == shape and parsed.dtype == np.float32
+
+
+@pytest.mark.parametrize("value", [1.5, -0.0, np.nan, -np.inf, 7, True])
+def test_a_large_constant_of_one_value_prints_as_a_splat(value):
+    values = np.full((300, 7), value)
+    text = str(gc.Graph([], [gc.tensor(values) * 1]))
+    assert "blob<" not in text and len(text) < 200, text
+    parsed = _constant_value(text)
+    assert parsed.shape == values.shape and parsed.dtype == values.dtype
+    assert np.ascontiguousarray(parsed).tobytes() == values.tobytes()
+    assert str(parse(text)) == text
+
+
+def test_zeros_of_both_signs_are_no_splat():
+    values = np.zeros(100)
+    values[7] = -0.0
+    text = str(gc.Graph([], [gc.tensor(values) * 1]))
+    assert "blob<" in text
+    assert _constant_value(text).tobytes() == values.tobytes()
+
+
+def test_a_splat_parameter_is_an_array_of_its_own_to_write():
+    w = gc.tensor(np.full((40, 3), 0.25, np.float32), requires_grad=True)
+    text = str(gc.Graph([], [w * 2]))
+    assert "dense<0.25>" in text
+    value = _constant_value(text)
+    value[1, 2] = 3.0  # its own memory: one element changes
+    assert value.sum() == 0.25 * 119 + 3.0
+
+
+def test_a_splat_with_more_elements_than_an_array_can_hold_is_a_parse_error():
+    with pytest.raises(ParseError, match="too many elements"):
+        parse("graph() {\n  %0 = constant {value=dense<1.0>} : f32[4294967296, 4294967296]\n  return %0\n}")
+
+
 def test_parsing_shares_nodes_with_the_api():
     graph = parse("graph(%x: f32[n, 3]) {\n  %0 = exp %x : f32[n, 3]\n  return %0\n}")
     (x,) = graph.inputs
