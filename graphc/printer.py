@@ -30,6 +30,7 @@ from graphc.dtypes import DType
 from graphc.graph import Graph
 from graphc.names import Namespace
 from graphc.node import Node, Ref
+from graphc.ops import ops_with
 from graphc.shapes import format_dim
 
 INLINE_LIMIT = 16  # constants with more elements than this print as a base64 blob
@@ -115,8 +116,15 @@ def value_names(graph: Graph) -> dict[Node, str]:
 
 
 def format_scope(node: Node) -> str:
-    """` scope "encoder/layer1"` for a node built in a scope, else nothing."""
-    return f" scope {json.dumps(node.scope)}" if node.scope else ""
+    """` scope "encoder/layer1"` for a node built in a scope, else nothing. A literal that no
+    identity keeps apart (a scalar, arange, eye) is one node wherever it is built, so its
+    scope would be that of whichever graph built it first: it is printed without one."""
+    if not node.scope or (node.op in _SHARED_LITERALS and not node.uid):
+        return ""
+    return f" scope {json.dumps(node.scope)}"
+
+
+_SHARED_LITERALS = ops_with("literal")
 
 
 def format_input(node: Node, name: str) -> str:
