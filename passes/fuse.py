@@ -250,13 +250,16 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
 
     def reaches(starts, target: Node) -> bool:
         """Whether a path leads from `starts` to `target`; also True past SEARCH_LIMIT steps."""
+        if target in starts:
+            return True
         stack, seen = [s for s in starts if height[s] > height[target]], set()
         while stack:
-            u = stack.pop()
-            if u is target or len(seen) > SEARCH_LIMIT:
+            if len(seen) > SEARCH_LIMIT:
                 return True
-            for s in succ.get(u, ()):
-                if s not in seen and (s is target or height[s] > height[target]):
+            for s in succ.get(stack.pop(), ()):
+                if s is target:  # (found as soon as seen: a depth-first walk could pass it by)
+                    return True
+                if s not in seen and height[s] > height[target]:
                     seen.add(s)
                     stack.append(s)
         return False
