@@ -38,6 +38,7 @@ outputs back:
 from __future__ import annotations
 
 import heapq
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ class Plan:
     rows: dict[Node, tuple] = field(default_factory=dict)  # row kernel -> its row shape
     merged: dict[Node, Node] = field(default_factory=dict)
     roots: dict[Node, list[Node]] = field(default_factory=dict)
+    size: dict[Node, int] = field(default_factory=dict)  # kernel -> the ops its body computes
 
     def kernel_of(self, node: Node) -> Node | None:
         """The kernel (named by its first root) computing `node`, or None outside kernels."""
@@ -121,9 +123,12 @@ def _binds_its_symbols(view: Node) -> bool:
 
 
 def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True,
-              vector_rows: bool = True) -> Plan:
+              vector_rows: bool = True, max_ops: int = 0) -> Plan:
     """Decide, by the cost model above, which kernel computes each fusible op (a 1-d kernel is
-    one row only where `vector_rows`)."""
+    one row only where `vector_rows`; none merges past `max_ops` ops, duplicated ones aside)."""
+    if max_ops < 0:
+        raise ValueError(f"fuse: max_ops must be a number of ops (0: no limit), not {max_ops!r}")
+    max_ops = max_ops or sys.maxsize
     inputs = frozenset(graph.inputs)
     consumers: dict[Node, set[Node]] = {n: set() for n in graph.nodes}
     for node in graph.nodes[len(graph.inputs):]:
@@ -134,6 +139,7 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True,
     duplicated: dict[Node, int] = {}  # duplicated op -> how many duplicated ops lead to a kernel
     space: dict[Node, tuple] = {}  # root -> the shape of its kernel's iteration space
     rows: dict[Node, tuple] = {}  # root -> the row shape of its row kernel
+    size: dict[Node, int] = {}  # root -> how many ops its kernel computes so far
 
     def joins_rows(node: Node, root: Node | None) -> bool:
         """Whether `node`, constant along rows of `root`'s kernel, may be computed once per row
@@ -158,12 +164,14 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True,
         if node.op in REDUCE_OPS:
             if joins_rows(node, root):
                 owner[node] = root
+                size[root] += 1
             else:
-                owner[node], space[node] = node, node.inputs[0].shape
+                owner[node], space[node], size[node] = node, node.inputs[0].shape, 1
             continue
         inline = node not in outputs and root is not None and same_size(node, space[root])
         if inline or joins_rows(node, root):
             owner[node] = root
+            size[root] += 1
             continue
         if node not in outputs and users and node.op in CHEAP and all(
                 (u in duplicated and u.shape == node.shape)
@@ -172,12 +180,12 @@ def partition(graph: Graph, fusible: Fusible = _anything, merge: bool = True,
             if depth <= DUPLICATE_DEPTH:
                 duplicated[node] = depth
                 continue
-        owner[node], space[node] = node, node.shape
-    plan = Plan(owner, inputs, fusible, frozenset(duplicated), rows)
+        owner[node], space[node], size[node] = node, node.shape, 1
+    plan = Plan(owner, inputs, fusible, frozenset(duplicated), rows, size=size)
     roots = [n for n in graph.nodes if owner.get(n) is n]
     plan.roots = {r: [r] for r in roots}
     if merge:
-        _merge(plan, graph, roots, space, vector_rows)
+        _merge(plan, graph, roots, space, vector_rows, max_ops)
     return plan
 
 
@@ -200,7 +208,7 @@ def _reads(plan: Plan, roots: list[Node], kernel: Node) -> tuple[set[Node], set[
 
 
 def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple],
-           vector_rows: bool = True) -> None:
+           vector_rows: bool = True, max_ops: int = sys.maxsize) -> None:
     """Merge elementwise kernels that read one another, where that makes no cycle.
 
     A value with consumers in several kernels is then computed inside one of them (which
@@ -215,6 +223,7 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
     so that fusing stays linear in the size of the graph. A reduce kernel of one row reduction
     whose only reader is the other kernel joins it as well (which becomes a row kernel), and
     the kernels it read are tried next: the path through it that kept them apart is gone.
+    No merge makes a kernel of more than `max_ops` ops.
     """
     unit = plan.unit
     succ: dict[Node, set[Node]] = {}
@@ -241,13 +250,16 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
 
     def reaches(starts, target: Node) -> bool:
         """Whether a path leads from `starts` to `target`; also True past SEARCH_LIMIT steps."""
+        if target in starts:
+            return True
         stack, seen = [s for s in starts if height[s] > height[target]], set()
         while stack:
-            u = stack.pop()
-            if u is target or len(seen) > SEARCH_LIMIT:
+            if len(seen) > SEARCH_LIMIT:
                 return True
-            for s in succ.get(u, ()):
-                if s not in seen and (s is target or height[s] > height[target]):
+            for s in succ.get(stack.pop(), ()):
+                if s is target:  # (found as soon as seen: a depth-first walk could pass it by)
+                    return True
+                if s not in seen and height[s] > height[target]:
                     seen.add(s)
                     stack.append(s)
         return False
@@ -262,6 +274,8 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
 
     def mergeable(producer: Node, consumer: Node) -> bool:
         if producer not in plan.roots or consumer not in plan.roots:
+            return False
+        if plan.size[producer] + plan.size[consumer] > max_ops:
             return False
         if producer.op in REDUCE_OPS:
             if not joins_as_rows(producer, consumer):
@@ -305,6 +319,7 @@ def _absorb(plan: Plan, a: Node, b: Node, succ, pred, height, viewed) -> Node:
     for root in plan.roots[a]:
         plan.merged[root] = b
     plan.roots[b].extend(plan.roots.pop(a))  # in graph order once merging ends (_merge)
+    plan.size[b] += plan.size.pop(a)
     if a in plan.rows:
         plan.rows.setdefault(b, plan.rows.pop(a))
     viewed[b] |= viewed.pop(a)
@@ -357,13 +372,17 @@ def kernel_body(kernel: Node, plan: Plan, used: set[Node],
 
 
 def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | None = None,
-         merge: bool = True, vector_rows: bool = True) -> Graph:
+         merge: bool = True, vector_rows: bool = True, max_ops: int = 0) -> Graph:
     """`graph` with its elementwise work and reductions grouped into `kernel` nodes.
 
     `fusible(node)` says whether the backend can compile `node` inside a kernel; by default
     everything docs/kernels.md allows in a body is fused. `merge=False` keeps every kernel to
     one output (no merging of kernels that read one another). `vector_rows=False` makes no
-    1-d row kernels (a 1-d array is one row: Dask would gather it into one block).
+    1-d row kernels (a 1-d array is one row: Dask would gather it into one block). Where
+    `max_ops` is positive, no merge makes a kernel of more ops than that (a chain inlined whole
+    into one kernel is not split). Off by default: splitting a long chain's gradient makes
+    kernels of thousands of outputs or inputs, which LLVM compiles slower than one kernel
+    (bench/compile_scaling.py).
 
     The rebuild does not run on `passes.rewrite.transform`, which turns each node into one
     node in the graph's order: here many nodes become one kernel, built once all it reads is,
@@ -373,7 +392,7 @@ def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | Non
     """
     fusible = fusible or _anything
     statistics = statistics if statistics is not None else Counter()
-    plan = partition(graph, fusible, merge, vector_rows)
+    plan = partition(graph, fusible, merge, vector_rows, max_ops)
     statistics["merged-kernels"] += len(plan.merged)
     reads = {k: _reads(plan, roots, k)[0] for k, roots in plan.roots.items()}
     outside = [n for n in graph.nodes[len(graph.inputs):]
@@ -434,8 +453,10 @@ class Fuse:
         "help": "merge kernels that read one another into kernels of several outputs"})
     vector_rows: bool = field(default=True, metadata={
         "help": "make a 1-d array one row of a row kernel (its reductions and their consumers)"})
+    max_ops: int = field(default=0, metadata={
+        "help": "most ops a merge of kernels may make one kernel compute (0: no limit)"})
     statistics: Counter = field(default_factory=Counter, init=False)
 
     def __call__(self, graph: Graph) -> Graph:
         fusible = fusion_predicate(self.backend) if self.backend else None
-        return fuse(graph, fusible, self.statistics, self.merge, self.vector_rows)
+        return fuse(graph, fusible, self.statistics, self.merge, self.vector_rows, self.max_ops)

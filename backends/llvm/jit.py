@@ -4,6 +4,7 @@ math library every kernel calls (compiled once per process)."""
 from __future__ import annotations
 
 import functools
+import os
 import threading
 
 import llvmlite.binding as llvm
@@ -14,15 +15,23 @@ from graphc.backends import cache
 _lock = threading.Lock()
 
 
+# Modules whose IR text is longer than this are compiled with LLVM's fast code generator
+# (opt level 0: fast register allocation, no machine scheduling): the optimising one grows
+# faster than linearly in a function's live values, and a fused chain's gradient keeps
+# thousands of them live (bench/compile_scaling.py grad). The IR passes still run at O3.
+HUGE_IR_CHARS = int(os.environ.get("GRAPHC_HUGE_IR", 2_000_000))
+
+
 @functools.cache
-def target_machine() -> llvm.TargetMachine:
-    """A target machine for the host CPU, with its features, so loops use its vector width."""
+def target_machine(opt: int = 3) -> llvm.TargetMachine:
+    """A target machine for the host CPU, with its features, so loops use its vector width;
+    `opt` is its code generator's optimisation level."""
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
     target = llvm.Target.from_default_triple()
     return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
                                         features=llvm.get_host_cpu_features().flatten(),
-                                        opt=3, jit=True)
+                                        opt=opt, jit=True)
 
 
 def vector_bits() -> int:
@@ -80,7 +89,8 @@ class Engine:
                 engine.set_object_cache(getbuffer_func=lambda _module: obj)
                 self.stats["disk"] += 1
             else:
-                engine = llvm.create_mcjit_compiler(optimize(ir_text), target_machine())
+                codegen = target_machine(0 if len(ir_text) > HUGE_IR_CHARS else 3)
+                engine = llvm.create_mcjit_compiler(optimize(ir_text), codegen)
                 engine.set_object_cache(notify_func=lambda _module, data: cache.store(entry, data))
                 self.stats["compiled"] += 1
             engine.finalize_object()

@@ -71,6 +71,33 @@ def test_merging_can_be_turned_off_and_is_counted():
     assert [body_ops(k) for k in kernels(separate)] == [["exp"], ["sin"], ["cos"]]
 
 
+def test_max_ops_caps_the_kernels_a_merge_makes_and_keeps_results():
+    x = gc.placeholder("x", (16,))
+    y, outs = x, []
+    for k in range(12):  # each value also feeds an output of its own: a kernel per root to merge
+        y = gc.sin(y) + float(k)
+        outs.append(gc.exp(y))
+    graph = Graph([x], [y, *outs])
+    assert len(kernels(fuse(graph))) == 1  # uncapped, merging makes one kernel
+    capped = fuse(graph, max_ops=6)
+    assert len(kernels(capped)) > 1
+    # (the cheap adds are duplicated into each kernel that reads them: the cap leaves them out)
+    assert all(len([op for op in body_ops(k) if op in ("sin", "exp")]) <= 6 for k in kernels(capped))
+    assert str(passes.run(graph, "fuse{max-ops=6}")) == str(capped)
+    values = np.linspace(-2, 2, 16, dtype=np.float32)
+    expected, v = [], values
+    for k in range(12):
+        v = np.sin(v) + np.float32(k)
+        expected.append(np.exp(v))
+    for backend in ("numpy", "llvm"):
+        got = compile_graph(capped, backend)(values)
+        np.testing.assert_allclose(got[0], v, rtol=1e-5)
+        for a, b in zip(got[1:], expected):
+            np.testing.assert_allclose(a, b, rtol=1e-5)
+    with pytest.raises(ValueError, match="max_ops"):
+        fuse(graph, max_ops=-1)
+
+
 def test_a_value_another_path_also_reaches_is_materialised_by_its_own_kernel():
     x, w = gc.placeholder("x", (4, 4)), gc.placeholder("w", (4, 4))
     e = gc.exp(x)  # read by matmul and by the kernel after it: merging would make a cycle

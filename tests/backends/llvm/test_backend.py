@@ -312,6 +312,30 @@ def test_generic_loops_are_compiled_only_when_a_layout_needs_them():
     assert sum(jit.ENGINE.stats.values()) > sum(before.values())  # it, and any scalar math it calls
 
 
+def test_huge_modules_are_compiled_by_the_fast_code_generator(monkeypatch):
+    monkeypatch.setenv("GRAPHC_CACHE", "off")  # compile here, not load object code
+    monkeypatch.setattr(jit, "HUGE_IR_CHARS", 0)  # every module counts as huge
+    levels = []
+    machine = jit.target_machine
+
+    def spy(opt: int = 3):
+        levels.append(opt)
+        return machine(opt)
+
+    monkeypatch.setattr(jit, "target_machine", spy)
+    x = graphc.placeholder("x", ("n",))
+    y = x
+    for k in range(9):  # (a constant no other test compiles: not found in memory either)
+        y = graphc.sin(y) if k % 3 == 0 else (y * 1.0137 if k % 3 == 1 else y + 0.25)
+    f = graphc.function([x], [y, graphc.grad(graphc.sum(y), x)], backend="llvm")
+    values = np.linspace(-2, 2, 37, dtype=np.float32)
+    got = f(values)
+    assert 0 in levels
+    expected = graphc.function([x], [y, graphc.grad(graphc.sum(y), x)], backend="numpy")(values)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
 def test_zero_dimensional_values_between_kernels():
     """NumPy returns 0-d results (matmul of vectors, argmax) as scalars; kernels read them."""
     v = graphc.placeholder("v", (3,), graphc.float64)
