@@ -694,6 +694,9 @@ def _pad_axis_by(x: Tensor, axis: int, lo, hi, mode: str) -> Tensor:
     def along(index: slice) -> Tensor:
         return x[(slice(None),) * axis + (index,)]
 
+    def edge(k: int) -> Tensor:  # element k along the axis, as a slice of size 1 (exactly)
+        return unsqueeze(x[(slice(None),) * axis + (k,)], axis)
+
     def stretched(edge: Tensor, width: int) -> Tensor:
         shape = list(node.shape)
         shape[axis] = width
@@ -702,12 +705,12 @@ def _pad_axis_by(x: Tensor, axis: int, lo, hi, mode: str) -> Tensor:
     pieces = []
     if lo:
         pieces.append({"reflect": lambda: flip(along(slice(1, lo + 1)), axis),
-                       "replicate": lambda: stretched(along(slice(0, 1)), lo),
+                       "replicate": lambda: stretched(edge(0), lo),
                        "circular": lambda: along(slice(-lo, None))}[mode]())
     pieces.append(x)
     if hi:
         pieces.append({"reflect": lambda: flip(along(slice(-hi - 1, -1)), axis),
-                       "replicate": lambda: stretched(along(slice(-1, None)), hi),
+                       "replicate": lambda: stretched(edge(-1), hi),
                        "circular": lambda: along(slice(0, hi))}[mode]())
     return cat(pieces, axis) if len(pieces) > 1 else x
 

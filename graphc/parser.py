@@ -248,8 +248,9 @@ class _Parser:
         type_ = self.type()
         op_token = self.peek()
         op = self.next().text if self.accept("=") else "placeholder"
-        if op not in ("placeholder", "parameter", "constant"):
-            self.fail(f"a graph input must be a placeholder, parameter or constant, not {op!r}", op_token)
+        if op not in ("placeholder", "parameter") and not (op in OPS and OPS[op].literal):
+            self.fail(f"a graph input must be a placeholder, parameter or literal (constant, scalar,"
+                      f" arange, eye), not {op!r}", op_token)
         attrs = self.attrs() if self.at("{") else {}
         if op == "placeholder":
             attrs.setdefault("name", name.text[1:])
