@@ -20,13 +20,7 @@ class KnownIssue:
     signatures: tuple[str, ...] = ()  # "kind: outcome signature" prefixes it explains
 
 
-KNOWN_OPEN = {
-    "symbolic-slice-negative": KnownIssue(
-        "not yet filed, pinned by tests/fuzz/test_issue13_findings.py::"
-        "test_a_symbolic_slice_is_never_negative: the type of a slice of a symbolic dimension"
-        " assumes its bounds lie inside it (x[1:-1] is m - 2, negative for m < 2)",
-        ("graphs: mismatch shape rules getitem",)),
-}
+KNOWN_OPEN: dict[str, KnownIssue] = {}  # none open today
 
 
 def known_issue(what: str, outcome: Outcome, known: tuple[str, ...] | frozenset[str]) -> str | None:
