@@ -301,7 +301,8 @@ def test_the_gradient_graph_of_a_symbolic_gather_compiles_on_dask():
     import graphc.dask as gdask
 
     def f(x, i):
-        return [gc.sort(x, 0).values, x[i], gc.scatter_add(x, 0, i[:, None].broadcast_to((2, 3)), x[[0, 1]] * 2)]
+        spread = i[:, None].broadcast_to((2, 3))
+        return [gc.sort(x, 0).values, x[i], gc.scatter_add(x, 0, spread, x[[0, 1]] * 2)]
 
     a = np.random.default_rng(0).standard_normal((5, 3))
     idx = np.array([4, -1])
