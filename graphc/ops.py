@@ -445,26 +445,27 @@ _SLICE_DIM = sympy.Symbol("slice_dim", integer=True, nonnegative=True)
 @functools.cache
 def _length_of_slice(start, stop, step: int) -> sympy.Expr:
     """The length of the slice of an axis of size `_SLICE_DIM`: plain if that is exact."""
-    plain = sympy.sympify(_plain_length(_SLICE_DIM, start, stop, step))
-    # Both are linear in the size past the bounds' magnitudes: checking the sizes up to there
-    # (and a step beyond) decides whether the plain expression is exact at every size.
-    reach = abs(start or 0) + abs(stop or 0) + abs(step) + 1
-    if all(plain.subs(_SLICE_DIM, n) == len(range(n)[start:stop:step]) for n in range(reach + 1)):
+    span = sympy.sympify(_plain_span(_SLICE_DIM, start, stop, step))
+    plain = span if abs(step) == 1 else sympy.floor((span + abs(step) - 1) * sympy.Rational(1, abs(step)))
+    # Past the bounds' magnitudes no bound is clamped, and Python's length is max(0, plain):
+    # plain is exact if it does not shrink as the axis grows and matches Python's length at
+    # every size up to there (a few dozen sizes at most; larger bounds get the clamped form).
+    reach = max(abs(start or 0), abs(stop or 0)) + 2
+    if sympy.diff(span, _SLICE_DIM) >= 0 and reach <= 64 and all(
+            plain.subs(_SLICE_DIM, n) == len(range(n)[start:stop:step]) for n in range(reach + 1)):
         return plain
     return sympy.sympify(_clamped_length(_SLICE_DIM, start, stop, step))
 
 
-def _plain_length(dim, start, stop, step: int):
-    """The length if the slice's bounds lie inside the axis."""
+def _plain_span(dim, start, stop, step: int):
+    """How far the slice reaches (the length times the step, about) if its bounds lie inside
+    the axis: from start up to stop, or for a negative step from start down to stop."""
     def bound(v, default):
         return default if v is None else v if v >= 0 else dim + v
 
     if step < 0:  # from start (default: the last) down to just above stop (default: before 0)
-        first, last = bound(start, dim - 1), bound(stop, -1)
-        return sympy.floor(sympy.Rational(1, -step) * (first - last - step - 1)) + 1 \
-            if step != -1 else first - last
-    lo, hi = bound(start, 0), bound(stop, dim)
-    return sympy.floor((hi - lo + step - 1) * sympy.Rational(1, step)) if step > 1 else hi - lo
+        return bound(start, dim - 1) - bound(stop, -1)
+    return bound(stop, dim) - bound(start, 0)
 
 
 def _clamped_length(dim, start, stop, step: int):

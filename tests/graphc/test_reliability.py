@@ -171,3 +171,14 @@ def test_a_slice_of_a_symbolic_size_has_numpys_length_at_every_size(backend, ind
             np.testing.assert_allclose(got[5], grad, rtol=1e-12)
         np.testing.assert_array_equal(got[2], a.max(1, initial=-np.inf))
         np.testing.assert_array_equal(got[4], np.abs(a))
+
+
+@pytest.mark.parametrize("index", [slice(None, None, 2**31), slice(2**40, None), slice(-(2**33), 3, 2**20),
+                                   slice(None, None, -(2**31))])
+def test_a_slice_with_huge_bounds_of_a_symbolic_size_is_typed_at_once_and_exact(index):
+    # (the type's length was found by checking sizes up to the bounds' magnitudes: 2**31 of them)
+    x = graphc.placeholder("x", ("m",), graphc.float64)
+    f = graphc.function([x], x[index], backend="numpy")
+    for m in (0, 1, 5):
+        a = np.arange(m, dtype=np.float64)
+        np.testing.assert_array_equal(f(a), a[index])
