@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -574,6 +575,8 @@ def _nonzero_rule(types, attrs):
     (mask,) = types
     _check_category(mask.dtype, "bool")
     size = attrs["size"]
+    if not re.fullmatch(r"nz\d+", str(size)):  # so that no other dimension's name is taken
+        raise ValueError(f"a nonzero's size is a fresh name nz0, nz1, ..., not {size}")
     mark_data_dependent(size, "a nonzero")
     return TensorType(dtypes.int64, (size, mask.ndim))
 

@@ -315,6 +315,8 @@ class _Parser:
             self.fail(f"{op} has a tensor type, not {type_}", token)
         if op == "scalar" and type_.dtype.is_floating_point and _int(attrs.get("value")):
             attrs["value"] = float(attrs["value"])  # `2` for `2.0`
+        if op == "arange" and type_.dtype.is_floating_point:  # as graphc.arange stores them
+            attrs.update({k: float(v) for k, v in attrs.items() if _int(v)})
         try:
             check_leaf(op, type_, attrs)
         except (ValueError, TypeError) as err:

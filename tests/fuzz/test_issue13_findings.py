@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import graphc
 from graphc.testing import gradients, oracle
 from graphc.testing.program import Argument, Case, Input, Program, Step
 from graphc.testing.textcheck import check_text
@@ -150,3 +151,18 @@ def test_a_constant_subgraph_that_raises_does_not_break_compilation():
     case = _case([], [Step("eye", (), (("dtype", "float32"), ("m", 2), ("n", 0))),
                       Step("max", (0,), (("axis", None), ("keepdims", True)))], [1])
     assert _findings(case) == []
+
+
+def test_a_parsed_nonzero_cannot_take_an_ordinary_dimension_name():
+    # A mutant `nonzero {size=m}` marked m as data-dependent for the whole process, so every
+    # later graph with a dimension m failed (the 30-minute run of 2026-12-06).
+    text = ("graph(%x: bool[m]) {\n  %0 = nonzero %x {size=m} : i64[m, 1]\n  return %0\n}\n")
+    with pytest.raises(graphc.ParseError, match="fresh name nz0"):
+        graphc.parse(text)
+    assert graphc.placeholder("x", ("m",)).shape[0] == graphc.placeholder("y", ("m",)).shape[0]
+
+
+def test_a_float_arange_with_integer_bounds_parses_as_graphc_builds_it():
+    text = "graph(%x: f32[]) {\n  %0 = arange {start=1, step=3, stop=2} : f32[1]\n  return %0\n}\n"
+    assert check_text(text).kind == "accepted"
+    assert "start=1.0" in str(graphc.parse(text))
