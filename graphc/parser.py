@@ -281,6 +281,9 @@ class _Parser:
                 self.fail(f"{opdef.name} takes no operands", op_token)
             node = self.leaf(opdef.name, type_, attrs, op_token, scope)
         else:
+            if (opdef.name == "pad" and inputs and inputs[0].dtype.is_floating_point
+                    and _int(attrs.get("value"))):
+                attrs["value"] = float(attrs["value"])  # `1` for `1.0`, as graphc.pad stores it
             node = self.op(opdef.name, tuple(inputs), attrs, type_, op_token, type_token, scope)
         binds = bound_sizes(opdef.name, attrs)
         if binds & self.bound:

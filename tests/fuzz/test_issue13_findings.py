@@ -166,3 +166,9 @@ def test_a_float_arange_with_integer_bounds_parses_as_graphc_builds_it():
     text = "graph(%x: f32[]) {\n  %0 = arange {start=1, step=3, stop=2} : f32[1]\n  return %0\n}\n"
     assert check_text(text).kind == "accepted"
     assert "start=1.0" in str(graphc.parse(text))
+
+
+def test_a_float_pad_with_an_integer_fill_parses_as_graphc_builds_it():
+    text = "graph(%x: f32[2]) {\n  %0 = pad %x {value=-1, widths=[[1, 0]]} : f32[3]\n  return %0\n}\n"
+    assert check_text(text).kind == "accepted"
+    assert "value=-1.0" in str(graphc.parse(text))
