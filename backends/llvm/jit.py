@@ -15,11 +15,26 @@ from graphc.backends import cache
 _lock = threading.Lock()
 
 
-# Modules whose IR text is longer than this are compiled with LLVM's fast code generator
-# (opt level 0: fast register allocation, no machine scheduling): the optimising one grows
-# faster than linearly in a function's live values, and a fused chain's gradient keeps
-# thousands of them live (bench/compile_scaling.py grad). The IR passes still run at O3.
+# How hard LLVM works on a module depends on its size. Kernels arrive already vectorised
+# (explicit vector loops) and free of common subexpressions (hash-consing), so on a long
+# straight-line body O3's extra passes and the full code generator cost time and buy nothing:
+# for W7's 580 KB kernel (665 outputs) the O1 pipeline and code generator level 1 compile in
+# 0.7 s instead of 1.8 s, and the kernel runs as fast. Past LARGE_IR_CHARS a module gets those;
+# past HUGE_IR_CHARS, LLVM's fast code generator (level 0: fast register allocation, no
+# machine scheduling), since the others grow faster than linearly in a function's live values
+# and a fused chain's gradient keeps thousands of them live (bench/compile_scaling.py grad).
+# The workloads of bench/run.py have kernels under 100 KB.
+LARGE_IR_CHARS = int(os.environ.get("GRAPHC_LARGE_IR", 256_000))
 HUGE_IR_CHARS = int(os.environ.get("GRAPHC_HUGE_IR", 2_000_000))
+
+
+def effort(ir_chars: int) -> tuple[int, int]:
+    """(IR pipeline speed level, code generator level) for a module of `ir_chars` characters."""
+    if ir_chars > HUGE_IR_CHARS:
+        return 1, 0
+    if ir_chars > LARGE_IR_CHARS:
+        return 1, 1
+    return 3, 3
 
 
 @functools.cache
@@ -51,12 +66,12 @@ def host_description() -> str:
     return f"llvm {version}; {llvm.get_host_cpu_name()}; {llvm.get_host_cpu_features().flatten()}"
 
 
-def optimize(ir_text: str) -> llvm.ModuleRef:
-    """Parse, verify and run the O3 pipeline over a module."""
+def optimize(ir_text: str, speed: int = 3) -> llvm.ModuleRef:
+    """Parse, verify and run the pipeline of LLVM's `-O<speed>` over a module."""
     tm = target_machine()
     module = llvm.parse_assembly(ir_text)
     module.verify()
-    tuning = llvm.create_pipeline_tuning_options(speed_level=3)
+    tuning = llvm.create_pipeline_tuning_options(speed_level=speed)
     builder = llvm.create_pass_builder(tm, tuning)
     builder.getModulePassManager().run(module, builder)
     return module
@@ -89,8 +104,8 @@ class Engine:
                 engine.set_object_cache(getbuffer_func=lambda _module: obj)
                 self.stats["disk"] += 1
             else:
-                codegen = target_machine(0 if len(ir_text) > HUGE_IR_CHARS else 3)
-                engine = llvm.create_mcjit_compiler(optimize(ir_text), codegen)
+                speed, codegen = effort(len(ir_text))
+                engine = llvm.create_mcjit_compiler(optimize(ir_text, speed), target_machine(codegen))
                 engine.set_object_cache(notify_func=lambda _module, data: cache.store(entry, data))
                 self.stats["compiled"] += 1
             engine.finalize_object()

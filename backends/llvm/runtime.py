@@ -145,7 +145,8 @@ class KernelCall:
             return out
         if plan.copies:
             views = tuple(np.ascontiguousarray(v) if k in plan.copies else v for k, v in enumerate(views))
-        outs = [plan.allocate(plan.out_shape, dtype) for dtype in self.out_dtypes]
+        outs = [plan.allocate(plan.out_shape, self.single)] if self.single is not None \
+            else buffers.empty_group(plan.out_shape, self.out_dtypes)  # one block for all
         arrays = (*views, *outs)
         address = id(arrays) + TUPLE_ITEMS_OFFSET
         function = plan.function

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -26,6 +28,45 @@ def test_a_dropped_buffer_is_reused_and_a_held_one_never():
     assert buffers.empty(LARGE, F32).ctypes.data not in (address, held.ctypes.data)  # the view holds it
     del view
     assert buffers.empty(LARGE, F32).ctypes.data == address
+
+
+def test_a_group_is_one_pooled_block_free_once_every_array_is_dropped():
+    dtypes = [np.dtype(np.float64), np.dtype(np.int32), np.dtype(np.float64), np.dtype(np.bool_)]
+    shape = (buffers.MIN_BYTES // 8 // 2 + 7,)  # one float64 array is under the threshold, two over
+    group = buffers.empty_group(shape, dtypes)
+    assert [a.dtype for a in group] == dtypes and all(a.shape == shape for a in group)
+    assert all(a.flags.c_contiguous and a.flags.writeable for a in group)
+    assert all(a.ctypes.data % buffers.ALIGNMENT == 0 for a in group)
+    spans = sorted((a.ctypes.data, a.ctypes.data + a.nbytes) for a in group)
+    assert all(end <= start for (_, end), (start, _) in itertools.pairwise(spans))  # no overlap
+    for k, a in enumerate(group):
+        a[...] = k + 1
+    assert [int(a[-1]) for a in group] == [1, 2, 3, 1]
+    addresses = [a.ctypes.data for a in group]
+    kept = group[2]
+    del group, a
+    assert buffers.empty_group(shape, dtypes)[0].ctypes.data != addresses[0]  # one is still held
+    del kept
+    assert [a.ctypes.data for a in buffers.empty_group(shape, dtypes)] == addresses
+
+
+def test_small_groups_are_separate_arrays():
+    group = buffers.empty_group((3, 2), [F32, np.dtype(np.int64)])
+    assert all(a.flags.owndata for a in group) and [a.dtype for a in group] == [F32, np.int64]
+    assert buffers.empty_group((0,), [F32, F32])[0].shape == (0,)
+
+
+def test_a_multi_output_kernel_fills_one_group():
+    x = graphc.placeholder("x", ("n",), graphc.float64)
+    outs = [graphc.exp(x) + k for k in range(4)]
+    f = graphc.function([x], outs, backend="llvm")
+    values = np.linspace(0, 1, buffers.MIN_BYTES // 8 // 3 + 5)
+    got = f(values)
+    assert all(a.base is not None for a in got) and len({id(a.base) for a in got}) == 1  # one block
+    for k, a in enumerate(got):
+        np.testing.assert_allclose(a, np.exp(values) + k, rtol=1e-15)
+    got[0][:] = -1
+    assert got[1][0] == 1.0 + 1  # separate memory
 
 
 def test_small_arrays_are_not_pooled():

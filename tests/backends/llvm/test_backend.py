@@ -336,6 +336,35 @@ def test_huge_modules_are_compiled_by_the_fast_code_generator(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_large_modules_get_the_light_pipeline(monkeypatch):
+    """Past LARGE_IR_CHARS: the O1 IR pipeline and code generator level 1, same results."""
+    monkeypatch.setenv("GRAPHC_CACHE", "off")
+    monkeypatch.setattr(jit, "LARGE_IR_CHARS", 0)
+    assert jit.effort(10) == (1, 1) and jit.effort(jit.HUGE_IR_CHARS + 1) == (1, 0)
+    speeds, levels = [], []
+    optimize, machine = jit.optimize, jit.target_machine
+
+    def spy_optimize(text: str, speed: int = 3):
+        speeds.append(speed)
+        return optimize(text, speed)
+
+    def spy_machine(opt: int = 3):
+        levels.append(opt)
+        return machine(opt)
+
+    monkeypatch.setattr(jit, "optimize", spy_optimize)
+    monkeypatch.setattr(jit, "target_machine", spy_machine)
+    x = graphc.placeholder("x", ("n",), graphc.float64)
+    y = graphc.exp(x * 0.731) - graphc.tanh(x + 0.319) * x  # (constants no other test compiles)
+    f = graphc.function([x], [y, graphc.grad(graphc.sum(y), x)], backend="llvm")
+    values = np.linspace(-2, 2, 37)
+    got = f(values)
+    assert speeds and set(speeds) == {1} and 1 in levels
+    expected = graphc.function([x], [y, graphc.grad(graphc.sum(y), x)], backend="numpy")(values)
+    for a, b in zip(got, expected):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
 def test_zero_dimensional_values_between_kernels():
     """NumPy returns 0-d results (matmul of vectors, argmax) as scalars; kernels read them."""
     v = graphc.placeholder("v", (3,), graphc.float64)
