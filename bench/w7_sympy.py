@@ -11,8 +11,9 @@ chunks). Every tool gets the same list of SymPy expressions:
 - sympy.lambdify (NumPy);
 - SymEngine's Lambdify(backend="llvm"), with and without its CSE (single-threaded).
 
-Compile time is the time from the SymPy expressions to a callable (graphc's disk cache off);
-evaluation time is the median over repeats of evaluating all chunks.
+Compile time is the time from the SymPy expressions to a callable (graphc's disk cache off;
+each tool's modules imported before, once per process); evaluation time is the median over
+repeats of evaluating all chunks.
 
     python bench/w7_sympy.py                      # 10^6 points
     python bench/w7_sympy.py --points 100000      # a quicker check
@@ -31,6 +32,7 @@ import numpy as np
 import sympy
 
 import graphc
+import graphc.backends.llvm  # (imported before timing, as symengine is)
 from graphc.threads import get_num_threads, set_num_threads
 
 GAS_CONSTANT = 8.314  # J / (mol K)
