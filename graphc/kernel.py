@@ -14,6 +14,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
+from graphc import dtypes
 from graphc.graph import Graph
 from graphc.node import Node, TensorType, TupleType
 from graphc.ops import VIEW_OPS, is_elementwise, make_leaf, ops_with
@@ -115,3 +116,16 @@ def loaded(body: Graph) -> list[Node]:
             if (i.op in VIEW_OPS or i.op == "placeholder") and i not in operands:
                 operands.append(i)
     return operands
+
+
+def half_power_possible(node: Node) -> bool:
+    """Whether NumPy computes this `pow` as sqrt when its exponent is 0.5: float32 and float64
+    powers whose exponent is a 0-d value, or a broadcast one (NumPy's loop sees a scalar). There
+    sqrt(-inf) is NaN and sqrt(-0.0) -0.0, where pow gives inf and 0.0; backends select sqrt
+    where the exponent equals 0.5."""
+    if node.op != "pow" or node.dtype not in (dtypes.float32, dtypes.float64):
+        return False
+    exponent = node.inputs[1]
+    while exponent.op == "broadcast_to":
+        exponent = exponent.inputs[0]
+    return exponent.shape == ()

@@ -47,6 +47,8 @@ from graphc.scopes import check_scope
 from graphc.shapes import simplify_dim, symbol, symbols_of
 from graphc.validate import _int, check_attrs, check_leaf, check_operands, finite_dim
 
+MAX_DIM_EXPONENT = 64  # sizes are products of symbols: `n**2`, never `n**100`
+
 
 class ParseError(ValueError):
     """The text is not a valid graph; `line` and `column` (1-based) point at the problem."""
@@ -399,7 +401,13 @@ class _Parser:
             return -self.dim_unary()
         base = self.dim_atom()
         if self.accept("**"):
-            return base ** self.dim_unary()
+            token = self.peek()
+            exponent = self.dim_unary()
+            if not (isinstance(exponent, sympy.Integer) and abs(exponent) <= MAX_DIM_EXPONENT):
+                # (n**109551616 sent SymPy's simplify into a search that never ended)
+                self.fail(f"a dimension's exponent must be an integer from {-MAX_DIM_EXPONENT} to"
+                          f" {MAX_DIM_EXPONENT}, got {exponent}", token)
+            return base ** exponent
         return base
 
     def dim_atom(self):

@@ -128,27 +128,28 @@ def _check_scalar(value, type_: TensorType) -> None:
     """A scalar literal is of its dtype's kind, and an integer one fits the dtype."""
     if type_.shape != ():
         raise ValueError(f"a scalar has shape [], not {type_}")
-    category = type_.dtype.category
-    if category == 0 and not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"a bool scalar is true or false, not {value!r}")
-    if category == 1:
-        if not _int(value):
-            raise TypeError(f"an {type_.dtype.name} scalar must be an integer, not {value!r}")
-        info = np.iinfo(type_.dtype.numpy)
-        if not info.min <= value <= info.max:
-            raise ValueError(f"scalar {value} does not fit in {type_.dtype.name}"
-                                f" ({info.min} to {info.max})")
-    number = isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
-    if category == 2 and not number:
-        raise TypeError(f"a {type_.dtype.name} scalar must be a number, not {value!r}")
+    _check_literal(value, type_.dtype, "scalar")
 
 
 def check_fill(value, dtype) -> None:
-    """A fill value (pad's) that `dtype` holds exactly: an integer in range for integer dtypes."""
-    if dtype.category == 1:
+    """A fill value (pad's) is a literal of `dtype`, as graphc.pad stores it: true or false
+    for bools, an integer in range for integers, a number for floats."""
+    _check_literal(value, dtype, "pad value")
+
+
+def _check_literal(value, dtype, what: str) -> None:
+    category = dtype.category
+    if category == 0 and not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"a bool {what} is true or false, not {value!r}")
+    if category == 1:
+        if not _int(value):
+            raise TypeError(f"an {dtype.name} {what} must be an integer, not {value!r}")
         info = np.iinfo(dtype.numpy)
-        if not (float(value).is_integer() and info.min <= value <= info.max):
-            raise ValueError(f"pad value {value!r} does not fit in {dtype.name}")
+        if not info.min <= value <= info.max:
+            raise ValueError(f"{what} {value} does not fit in {dtype.name} ({info.min} to {info.max})")
+    number = isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+    if category == 2 and not number:
+        raise TypeError(f"a {dtype.name} {what} must be a number, not {value!r}")
 
 
 def check_operands(op: str, types: tuple) -> None:

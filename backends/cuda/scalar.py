@@ -21,6 +21,7 @@ import numpy as np
 
 from graphc import dtypes
 from graphc.dtypes import DType
+from graphc.kernel import half_power_possible
 from graphc.node import Node
 
 REGISTER = {"bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short",
@@ -168,7 +169,11 @@ def _mod(node, args):
 def _pow(node, args):
     if not _float(node):
         return f"gc_ipow({args[0]}, {args[1]})"
-    return _math("pow")(node, args)
+    power = _math("pow")(node, args)
+    if not half_power_possible(node):
+        return power
+    root = _math("sqrt")(node, args[:1])
+    return f"(({args[1]}) == 0.5 ? {root} : {power})"
 
 
 def _sigmoid(node, args):

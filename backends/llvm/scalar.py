@@ -14,6 +14,7 @@ from llvmlite import ir
 from graphc import dtypes
 from graphc.backends.llvm.intrinsics import intrinsic
 from graphc.dtypes import DType
+from graphc.kernel import half_power_possible
 from graphc.node import Node
 
 I1, I8, I16, I32, I64 = ir.IntType(1), ir.IntType(8), ir.IntType(16), ir.IntType(32), ir.IntType(64)
@@ -292,8 +293,22 @@ LOWERING = {
     "where": lambda b, n, a: b.select(*a),
     "sigmoid": _sigmoid,
 }
-for _name in ("exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "erf", "pow", "atan2"):
+for _name in ("exp", "log", "log1p", "expm1", "sin", "cos", "tan", "tanh", "erf", "atan2"):
     LOWERING[_name] = _transcendental(_name)
+
+
+def _pow(b, node, args):
+    """pow, and sqrt where NumPy computes that (graphc/kernel.py `half_power_possible`): a
+    select that LLVM folds away when the exponent is a constant."""
+    power = _transcendental("pow")(b, node, args)
+    if not half_power_possible(node):
+        return power
+    x, y = args
+    half = b.fcmp_ordered("==", y, _splat_constant(y.type, getattr(y.type, "element", y.type), 0.5))
+    return b.select(half, intrinsic(b, "sqrt", [x]), power)
+
+
+LOWERING["pow"] = _pow
 
 
 def can_lower(node: Node) -> bool:

@@ -172,3 +172,46 @@ def test_a_float_pad_with_an_integer_fill_parses_as_graphc_builds_it():
     text = "graph(%x: f32[2]) {\n  %0 = pad %x {value=-1, widths=[[1, 0]]} : f32[3]\n  return %0\n}\n"
     assert check_text(text).kind == "accepted"
     assert "value=-1.0" in str(graphc.parse(text))
+
+
+def test_a_scalar_half_power_is_sqrt_as_in_numpy_on_every_backend():
+    # NumPy computes x ** 0.5 (a 0-d exponent) as sqrt(x) for float32 and float64: NaN at -inf,
+    # where pow gives inf (the 30-minute run of 2026-12-07, seed 12: an argmax over it differed)
+    case = _case([Input("x", "float32", (2, "n"))],
+                 [Step("div", (0,), _scalar(1, 0.0)), Step("pow", (1,), _scalar(1, 0.5)),
+                  Step("argmax", (2,), (("axis", 0), ("keepdims", False)))], [3],
+                 np.array([[0.188], [-0.529]], np.float32), binding=(("n", 1),))
+    assert _findings(case) == []
+    x = graphc.placeholder("x", ("n",), graphc.float64)
+    values = np.array([-np.inf, -0.0, 0.0, 2.0, np.inf, np.nan])
+    with np.errstate(invalid="ignore"):
+        roots, powers = np.power(values, 0.5), np.power(values, np.full(6, 0.5))
+    half = graphc.placeholder("half", ("n",), graphc.float64)
+    cases = [(x ** 0.5, "-O0"), (graphc.pow(x, graphc.full((), 0.5, graphc.float64)), "-O0"),
+             (graphc.pow(x, graphc.full(("n",), 0.5, graphc.float64)), "-O1")]  # (a broadcast 0.5)
+    for exponent, lowest in cases:
+        for passes in dict.fromkeys((lowest, "-O1")):
+            got = graphc.function([x, half], exponent, backend="llvm", passes=passes)(values, values)
+            np.testing.assert_array_equal(got, roots)
+            assert np.signbit(got[1])  # sqrt(-0.0) is -0.0
+    power = graphc.function([x, half], graphc.pow(x, half), backend="llvm")  # an array exponent
+    np.testing.assert_allclose(power(values, np.full(6, 0.5)), powers, rtol=1e-15)  # inf at -inf
+
+
+def test_a_dimension_with_a_huge_exponent_is_refused_not_simplified_forever():
+    # `n**109551616` sent SymPy's simplify into a search that never ended (seed 12)
+    text = ("graph(%x: f64[n, n, 4]) {\n  %0 = reshape %x {shape=[4*n**109551616]} :"
+            " f64[4*n**109551616]\n  return %0\n}\n")
+    with pytest.raises(graphc.ParseError, match="exponent must be an integer from -64 to 64"):
+        graphc.parse(text)
+    assert check_text(text).kind == "rejected"
+
+
+@pytest.mark.parametrize("dtype, value", [("f64", "true"), ("i32", "true"), ("bool", "1"), ("bool", "0")])
+def test_a_pad_value_of_another_kind_than_its_operand_is_refused(dtype, value):
+    # `pad {value=true}` of a float64 operand was accepted, a value graphc.pad never stores (seed 12)
+    text = (f"graph(%x: {dtype}[2]) {{\n  %0 = pad %x {{value={value}, widths=[[1, 0]]}} : {dtype}[3]\n"
+            "  return %0\n}\n")
+    with pytest.raises(graphc.ParseError, match="pad value"):
+        graphc.parse(text)
+    assert check_text(text).kind == "rejected"

@@ -98,7 +98,7 @@ def float_semantics() -> Graph:
                  gc.sign(x), gc.relu(x), gc.floor(x), gc.ceil(x), gc.round(x), gc.sqrt(x), gc.rsqrt(x),
                  gc.cast(x, gc.int32), gc.cast(x, gc.int64), gc.cast(x, gc.bool_), gc.cast(x, gc.float16),
                  gc.cast(x, gc.float32), gc.cast(x, gc.float64), x == y, x != y, x < y, x >= y,
-                 gc.where(x > y, x, y), -x, gc.abs(x), x - 0.1]
+                 gc.where(x > y, x, y), -x, gc.abs(x), x - 0.1, x ** 0.5]  # (0.5: sqrt, as NumPy)
         if dtype is not gc.float16:  # (the NumPy backend's float16 sigmoid returns float64)
             outs.append(gc.sigmoid(x))
     return Graph(inputs, outs)
