@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import graphc
 from graphc.backends import buffers
 from graphc.backends.llvm import runtime
+from graphc.backends.llvm.kernel import row
 from graphc.backends.llvm.kernel.layout import STASH_ROW_BYTES
 from graphc.threads import get_num_threads, set_num_threads
 from tests.backends.agree import assert_agree, precision
@@ -290,3 +291,18 @@ def test_small_rows_stream_through_the_stack(monkeypatch, shape, axis, dtype):
     e = graphc.exp(x - graphc.max(x, axis, keepdims=True))
     stream_agrees(monkeypatch, [x], [e / graphc.sum(e, axis, keepdims=True), e * 3.0],
                   [data(shape, dtype.numpy)], streams=True)
+
+
+@pytest.mark.parametrize("n", [*LENGTHS, 4096, 4097])
+def test_a_sum_across_math_calls_is_read_back_from_the_stack(monkeypatch, n):
+    """log-softmax's pass 2 stores exp(x - max) in a buffer on the stack (rows of up to 4096
+    float32 elements) and sums it in a loop of its own: the bits of summing in the pass itself
+    (as it does for longer rows)."""
+    x = graphc.placeholder("x", (9, n))
+    args = [data((9, n), seed=3)]
+    with monkeypatch.context() as patch:  # the reductions of calling passes accumulated in place
+        patch.setattr(row, "_read_back", lambda step: [])
+        want = graphc.function([x], log_softmax(x), backend="llvm")(*args)
+    f = agree([x], log_softmax(x), args, kernels=int(n > 1))
+    assert f(*args).tobytes() == want.tobytes()
+    assert ("alloca [4096 x float]" in f.executable.llvm_ir) == (n > 1)
