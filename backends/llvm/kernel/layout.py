@@ -16,7 +16,8 @@ CONTIGUOUS, BROADCAST, STRIDED = "c", "b", "s"
 X86_64 = platform.machine().lower() in ("x86_64", "amd64")
 # A row kernel's stream variant keeps each stashed value of a row in a buffer of this many bytes
 # on the stack (rows longer than that take the other variants), so that its outputs, written
-# only by the last pass, can go past the caches.
+# only by the last pass, can go past the caches; every variant keeps there, for rows that fit,
+# the values a pass calling a math function reads back into its reductions (kernel/row.py).
 STASH_ROW_BYTES = 1 << 14
 MOST_STACK_STASHES = 4  # stashes a row kernel's stream variant keeps on the stack, at most
 
