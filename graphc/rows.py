@@ -12,7 +12,8 @@ backend use it, so they agree on which values are computed twice. A value an ear
 computed is recomputed only if `recompute(node)` allows it (cheap ops, by at most two passes);
 otherwise it is *stashed*: written by the last pass that computed it, into the memory of an
 output or as an output of its own, and read back by the later ones (from cache: a row is
-read again while it is still there).
+read again while it is still there). (A backend may keep stashes elsewhere: the LLVM backend's
+stream variant keeps a row's on the stack.)
 """
 
 from __future__ import annotations

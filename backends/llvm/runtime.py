@@ -19,6 +19,7 @@ import numpy as np
 
 from graphc.backends import buffers
 from graphc.backends.llvm.kernel import ARRAY_DATA_OFFSET, STREAM_ALIGNMENT, KernelLayout
+from graphc.backends.llvm.kernel.layout import STASH_ROW_BYTES, stash_bytes
 from graphc.threads import get_num_threads
 
 KERNEL_SIGNATURE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
@@ -160,6 +161,7 @@ class KernelCall:
         self.schedule = spec.schedule is not None
         if spec.schedule is not None:
             self.row_axes = spec.schedule.axes
+            self.stash_bytes = stash_bytes(spec)  # per element of a row, in its widest stash
         if spec.reduction is not None:
             axes = spec.reduction.attr("axes")
             self.axes = axes
@@ -257,13 +259,21 @@ class KernelCall:
         total = int(np.prod(shape, dtype=np.int64)) if shape else 1
         out_bytes = int(np.prod(out_shape, dtype=np.int64)) * max(d.itemsize for d in self.out_dtypes)
         allocate = buffers.empty if out_bytes >= buffers.MIN_BYTES else np.empty
-        # streaming stores need every row to start on a cache line, as pooled arrays do
+        # streaming stores need every row to start on a cache line, as pooled arrays do; a row
+        # kernel's stream variant, rows whose stashes fit its buffers on the stack
         stream = (function is self.vector and self._stream_address is not None
                   and out_bytes >= STREAM_MIN_BYTES
                   and (self.rank == 1 or all(shape[-1] * d.itemsize % STREAM_ALIGNMENT == 0
-                                             for d in self.out_dtypes)))
+                                             for d in self.out_dtypes))
+                  and (not self.schedule or self._row_fits(shape)))
         return _Plan(tuple(out_shape), copies, strides, sizes, function, shape[0] if splittable else 0,
                      total, allocate, shape[0] if self.rank else 1, stream)
+
+    def _row_fits(self, shape: tuple[int, ...]) -> bool:
+        """Whether a row of a row kernel's iteration `shape` fits its stream variant's stash
+        buffers (rows of any length do where it stashes nothing)."""
+        row = int(np.prod([shape[a] for a in self.row_axes], dtype=np.int64))
+        return row * self.stash_bytes <= STASH_ROW_BYTES
 
     def _run_threads(self, plan: _Plan, function, arrays: int) -> None:
         outer = plan.outer

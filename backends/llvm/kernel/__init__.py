@@ -28,8 +28,14 @@ over the reduced dimensions (COLUMN_CHUNK accumulators at a time, on the stack),
 reads memory in order instead of gathering strided elements; the caller picks it when
 it gathers fewer operands than the row-wise vector variant would.
 
+Kernels whose outputs are large get a *stream* variant (compiled on first use), a vector
+variant whose whole vectors of output go to memory with non-temporal stores, past the caches;
+the caller picks it for outputs of at least STREAM_MIN_BYTES whose rows start on cache lines.
+
 Row kernels (graphc/rows.py) loop over their kept dimensions and run their schedule's passes
-over each row (backends/llvm/kernel/row.py).
+over each row (backends/llvm/kernel/row.py); their stream variant keeps a row's stashes on the
+stack, for rows short enough (STASH_ROW_BYTES per stash), and streams only the outputs that
+no later pass reads back.
 
 The modules: `layout` (what the caller prepares), `loops` (the function's loop nest, loads and
 stores; elementwise kernels), `body` (the body's ops as IR), `reduction` (accumulators; reduce

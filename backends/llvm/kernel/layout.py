@@ -14,6 +14,12 @@ from graphc.rows import RowSchedule, row_schedule
 
 CONTIGUOUS, BROADCAST, STRIDED = "c", "b", "s"
 X86_64 = platform.machine().lower() in ("x86_64", "amd64")
+# A row kernel's stream variant keeps each stashed value of a row in a buffer of this many bytes
+# on the stack (rows longer than that take the other variants), so that its outputs, written
+# only by the last pass, can go past the caches; every variant keeps there, for rows that fit,
+# the values a pass calling a math function reads back into its reductions (kernel/row.py).
+STASH_ROW_BYTES = 1 << 14
+MOST_STACK_STASHES = 4  # stashes a row kernel's stream variant keeps on the stack, at most
 
 
 @dataclass
@@ -98,6 +104,14 @@ def has_column_variant(spec: KernelLayout, lanes: int) -> bool:
 
 
 def has_stream_variant(spec: KernelLayout, lanes: int) -> bool:
-    """Elementwise kernels get one on x86-64 (whose sfence publishes the weakly ordered stores)."""
-    # (not row kernels: their later passes read outputs back from cache)
-    return spec.reduction is None and spec.schedule is None and has_vector_variant(spec, lanes) and X86_64
+    """Elementwise and row kernels get one on x86-64 (whose sfence publishes the weakly ordered
+    stores); a row kernel's keeps its stashes on the stack, so it needs few of them."""
+    few_stashes = spec.schedule is None or len(spec.schedule.stash) <= MOST_STACK_STASHES
+    return spec.reduction is None and few_stashes and has_vector_variant(spec, lanes) and X86_64
+
+
+def stash_bytes(spec: KernelLayout) -> int:
+    """Bytes per element of a row kernel's widest stash (0: none), which bounds the rows its
+    stream variant takes: STASH_ROW_BYTES of each stash per row."""
+    stash = spec.schedule.stash if spec.schedule is not None else []
+    return max((n.dtype.numpy.itemsize for n in stash), default=0)

@@ -211,8 +211,9 @@ class KernelBuilder:
         for k, value in enumerate(values):
             self._store(k, value, offsets, i, tail)
 
-    def _store(self, j: int, value, offsets, i=None, tail: Tail | None = None):
-        """Store output `j`'s value (as `_store_all`)."""
+    def _store(self, j: int, value, offsets, i=None, tail: Tail | None = None, stream: bool = True):
+        """Store output `j`'s value (as `_store_all`); `stream=False`: through the caches, even
+        in a stream variant (a row kernel reads it back)."""
         b, node, k = self.b, self.spec.outputs[j], self.first_output + j
         ty = memory_type(node.dtype)
         if node.dtype is dtypes.bool_:
@@ -222,7 +223,7 @@ class KernelBuilder:
         ptr = self._element(k, node.dtype, offsets[k] if i is None else b.add(offsets[k], i))
         if tail is not None:
             masked_store(b, value, ptr, ALIGN[ty], tail.mask)
-        elif i is not None and self.nontemporal is not None:
+        elif i is not None and self.nontemporal is not None and stream:
             store = b.store(value, ptr, align=min(STREAM_ALIGNMENT, self.lanes * ALIGN[ty]))
             store.set_metadata("nontemporal", self.nontemporal)
         else:

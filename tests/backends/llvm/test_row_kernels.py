@@ -13,6 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import graphc
+from graphc.backends import buffers
+from graphc.backends.llvm import runtime
+from graphc.backends.llvm.kernel import row
+from graphc.backends.llvm.kernel.layout import STASH_ROW_BYTES
 from graphc.threads import get_num_threads, set_num_threads
 from tests.backends.agree import assert_agree, precision
 from tests.backends.llvm.test_backend import SETTINGS
@@ -198,3 +202,109 @@ def test_a_broadcast_value_of_as_many_elements_is_recomputed_not_stashed():
     z = x + graphc.exp(v)
     args = [np.zeros((2, 0), np.float32), np.zeros(0, np.float32)]
     agree([x, v], z - graphc.sum(z, -1, keepdims=True), args)
+
+
+def _variants(f) -> list[tuple[bool, bool]]:
+    """Per plan of each kernel of `f`: whether it may stream, and whether the stream variant ran."""
+    return [(plan.stream, call._stream is not None)
+            for call in f.executable.kernels.values() for plan in call.plans.values()]
+
+
+def stream_agrees(monkeypatch, inputs, outputs, args, streams: bool, kernels: int = 1):
+    """`outputs` take the stream variant of their row kernels where `streams`, with one thread
+    and two, and give the bits of the vector variant (the same function planned without it)."""
+    plain = graphc.function(inputs, outputs, backend="llvm")
+    with monkeypatch.context() as patch:
+        patch.setattr(runtime, "STREAM_MIN_BYTES", 1 << 62)
+        want = plain(*args)
+    assert _variants(plain) == [(False, False)] * kernels
+    f = graphc.function(inputs, outputs, backend="llvm")
+    assert f.source.count('kind="row"') == kernels, f.source
+    before = get_num_threads()
+    try:
+        for threads in (1, 2):
+            set_num_threads(threads)
+            got = f(*args)
+            for g, w in zip(*(r if isinstance(r, list) else [r] for r in (got, want)), strict=True):
+                assert g.tobytes() == w.tobytes()
+    finally:
+        set_num_threads(before)
+    assert _variants(f) == [(streams, streams)] * kernels
+
+
+BIG = 8 << 20  # bytes of output from which the stream variant is taken (runtime.STREAM_MIN_BYTES)
+
+
+@pytest.mark.parametrize("f", [softmax, log_softmax, layer_norm], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("dtype", [graphc.float32, graphc.float64])
+def test_large_row_outputs_are_streamed(monkeypatch, f, dtype):
+    """Rows on cache lines with outputs past STREAM_MIN_BYTES take the stream variant (stashes on
+    the stack, outputs past the caches), symbolic sizes too; the bits are the vector variant's."""
+    x = graphc.placeholder("x", ("n", "m"), dtype=dtype)
+    rows = BIG // (1024 * dtype.numpy.itemsize)
+    stream_agrees(monkeypatch, [x], f(x), [data((rows, 1024), dtype.numpy)], streams=True)
+
+
+@pytest.mark.parametrize("f, length, streams", [
+    (softmax, 4096, True),  # a stash of a row fills its STASH_ROW_BYTES buffer
+    (softmax, 8192, False),  # past it
+    (layer_norm, 8192, True),  # stashes nothing: rows of any length
+    (layer_norm, 1000, False),  # rows do not start on cache lines
+])
+def test_rows_too_long_for_the_stack_or_misaligned_are_not_streamed(monkeypatch, f, length, streams):
+    assert STASH_ROW_BYTES == 4096 * 4
+    x = graphc.placeholder("x", ("n", "m"))
+    stream_agrees(monkeypatch, [x], f(x), [data((BIG // (4 * length) + 1, length))], streams)
+
+
+@pytest.mark.parametrize("f, streams", [(layer_norm, True), (softmax, False)], ids=["layer_norm", "softmax"])
+def test_one_long_row_is_streamed_where_nothing_is_stashed(monkeypatch, f, streams):
+    """A 1-d row kernel's row is the whole array (odd length: a masked tail)."""
+    x = graphc.placeholder("x", ("n",))
+    stream_agrees(monkeypatch, [x], f(x, 0), [data((BIG // 4 + 3,))], streams)
+
+
+def test_several_outputs_and_row_axes_are_streamed(monkeypatch):
+    """Outputs of one kernel: one (`e`) that the last pass reads back is stored through the
+    caches, the others streamed (two kernels: the second one's); rows of two axes."""
+    x = graphc.placeholder("x", ("n", "m"))
+    e = graphc.exp(x - graphc.max(x, -1, keepdims=True))
+    s = e / graphc.sum(e, -1, keepdims=True)
+    stream_agrees(monkeypatch, [x], [s, e, layer_norm(x) * 2.0, s * s - 1.0],
+                  [data((BIG // 4096, 1024))], streams=True, kernels=2)
+    y = graphc.placeholder("y", ("b", "n", "m"))
+    stream_agrees(monkeypatch, [y], layer_norm(y, (1, 2)), [data((64, 32, 1024))], streams=True)
+
+
+@pytest.mark.parametrize("shape, axis, dtype", [
+    ((1003,), 0, graphc.float32),  # one row: whole vectors, then a masked tail
+    ((7, 48), -1, graphc.float32),  # two chains of vectors, then one more
+    ((5, 24), -1, graphc.float64),
+    ((4, 6, 32), (1, 2), graphc.float32),  # a stash's place in a row of two axes
+])
+def test_small_rows_stream_through_the_stack(monkeypatch, shape, axis, dtype):
+    """With the thresholds lowered, the stream variant's stack stashes and masked tails on
+    small shapes."""
+    monkeypatch.setattr(buffers, "MIN_BYTES", 0)  # (pooled outputs start on cache lines)
+    monkeypatch.setattr(runtime, "STREAM_MIN_BYTES", 0)
+    x = graphc.placeholder("x", shape, dtype=dtype)
+    e = graphc.exp(x - graphc.max(x, axis, keepdims=True))
+    stream_agrees(monkeypatch, [x], [e / graphc.sum(e, axis, keepdims=True), e * 3.0],
+                  [data(shape, dtype.numpy)], streams=True)
+
+
+@pytest.mark.parametrize("n", [*LENGTHS, 4096, 4097])
+def test_a_sum_across_math_calls_is_read_back_from_the_stack(monkeypatch, n):
+    """log-softmax's pass 2 stores exp(x - max) in a buffer on the stack (rows of up to 4096
+    float32 elements) and sums it in a loop of its own: the bits of summing in the pass itself
+    (as it does for longer rows); in the generic loops too (strided rows)."""
+    x = graphc.placeholder("x", ("k", n))
+    layouts = [data((9, n), seed=3), data((n, 9), seed=3).T]
+    with monkeypatch.context() as patch:  # the reductions of calling passes accumulated in place
+        patch.setattr(row, "_read_back", lambda step: [])
+        plain = graphc.function([x], log_softmax(x), backend="llvm")
+        wants = [plain(a) for a in layouts]
+    for a, want in zip(layouts, wants):
+        f = agree([x], log_softmax(x), [a], kernels=int(n > 1))
+        assert f(a).tobytes() == want.tobytes()
+    assert ("alloca [4096 x float]" in f.executable.llvm_ir) == (n > 1)
