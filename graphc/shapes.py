@@ -147,7 +147,7 @@ def broadcast_shapes(*shapes: Shape) -> Shape:
     """
     first = shapes[0] if shapes else ()
     for s in shapes:  # (a loop: all() over a generator costs more on two or three shapes)
-        if s != first:
+        if s and s != first:  # (a 0-d shape broadcasts to any other unchanged)
             break
     else:
         return first
