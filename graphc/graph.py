@@ -26,30 +26,32 @@ def as_node(value) -> Node:
 def topological_order(outputs: Iterable[Node], stop: Iterable[Node] = ()) -> list[Node]:
     """Nodes reachable from `outputs`, each after its inputs; the walk ends at `stop`.
 
-    An explicit stack instead of recursion, so chains of any length work.
+    A depth-first walk that takes each node's inputs in order, on an explicit stack instead
+    of recursion, so chains of any length work.
     """
     order: list[Node] = []
-    done: set[int] = {id(n) for n in stop}
-    on_stack: set[int] = set()
+    seen: set[Node] = set(stop)  # nodes done or on the stack (nodes hash by identity)
     for root in outputs:
-        if id(root) in done:
+        if root in seen:
             continue
-        stack: list[tuple[Node, int]] = [(root, 0)]
-        on_stack.add(id(root))
+        seen.add(root)
+        stack = [(root, iter(root.inputs))]
         while stack:
-            node, i = stack[-1]
-            if i < len(node.inputs):
-                stack[-1] = (node, i + 1)
-                child = node.inputs[i]
-                if id(child) not in done and id(child) not in on_stack:
-                    on_stack.add(id(child))
-                    stack.append((child, 0))
+            node, inputs = stack[-1]
+            for child in inputs:
+                if child not in seen:
+                    seen.add(child)
+                    stack.append((child, iter(child.inputs)))
+                    break
             else:
                 stack.pop()
-                on_stack.discard(id(node))
-                done.add(id(node))
                 order.append(node)
     return order
+
+
+def _where(node: Node) -> str:
+    """How an error names a node: its op and where it was built."""
+    return f"{node.op} created at {node.location}"
 
 
 class Graph:
@@ -105,30 +107,34 @@ class Graph:
                 bound |= symbols_of(node.shape)
             else:
                 bound |= {d for d in node.shape if not isinstance(d, int) and d.is_Symbol}
+        known: set = set()  # types whose symbols are all bound (bound only grows)
         for node in self.nodes[len(self.inputs):]:
-            where = f"{node.op} created at {node.location}"
             for i in node.inputs:
                 if id(i) not in seen:
-                    raise GraphError(f"{where} uses a value that comes after it")
+                    raise GraphError(f"{_where(node)} uses a value that comes after it")
             if node.op == "placeholder":
                 raise GraphError(f"placeholder {node.attr('name')!r} created at {node.location}"
                                  " is used but is not an input of the graph")
+            attrs = node.attr_dict
             rule = OPS[node.op].rule
             if rule is not None:
-                inferred = rule(tuple(i.type for i in node.inputs), node.attr_dict)
+                inferred = rule(tuple([i.type for i in node.inputs]), attrs)
                 if inferred != node.type:
-                    raise GraphError(f"{where} has type {node.type} but its operands give {inferred}")
-            binds = bound_sizes(node.op, node.attr_dict)
-            twice = binds & bound
-            if twice:
-                raise GraphError(f"{where} binds the data-dependent size {min(map(str, twice))},"
-                                 " which an input or another node already binds")
-            bound |= binds
-            unbound = set().union(*(symbols_of(t.shape) for t in node.type.parts)) - bound
-            if unbound:
-                names = ", ".join(sorted(map(str, unbound)))
-                raise GraphError(f"{where} has type {node.type} whose symbols"
-                                 f" ({names}) no input binds")
+                    raise GraphError(f"{_where(node)} has type {node.type} but its operands give {inferred}")
+            binds = bound_sizes(node.op, attrs)
+            if binds:
+                twice = binds & bound
+                if twice:
+                    raise GraphError(f"{_where(node)} binds the data-dependent size {min(map(str, twice))},"
+                                     " which an input or another node already binds")
+                bound |= binds
+            if node.type not in known:
+                unbound = set().union(*(symbols_of(t.shape) for t in node.type.parts)) - bound
+                if unbound:
+                    names = ", ".join(sorted(map(str, unbound)))
+                    raise GraphError(f"{_where(node)} has type {node.type} whose symbols"
+                                     f" ({names}) no input binds")
+                known.add(node.type)
             seen.add(id(node))
 
     def __str__(self) -> str:

@@ -132,21 +132,36 @@ def build(op: str, inputs: Sequence[Node], attrs: dict[str, Any], location: str 
     The one node builder: the user API calls it through `make`, passes with the location of
     the node they replace, so errors still point at the user's code.
     """
+    return _build(op, tuple(inputs), tuple(sorted(attrs.items())) if attrs else (), attrs, location)
+
+
+def rebuild(node: Node, inputs: tuple[Node, ...]) -> Node:
+    """`build(node.op, inputs, node.attr_dict, node.location)`: `node` on other operands,
+    without sorting its attributes again (they are sorted already)."""
+    return _build(node.op, inputs, node.attrs, None, node.location)
+
+
+def _build(op: str, inputs: tuple[Node, ...], attrs: tuple[tuple[str, Any], ...],
+           named: dict[str, Any] | None, location: str | None) -> Node:
+    """`build` of sorted attributes `attrs` (`named`: the same as a dict, if the caller has it).
+
+    The operand types are checked and the type inferred only if the node is new.
+    """
     opdef = OPS[op]
-    inputs = tuple(inputs)
     if opdef.arity is not None and len(inputs) != opdef.arity:
         raise TypeError(f"{op} takes {opdef.arity} inputs, got {len(inputs)}")
-    types = tuple(i.type for i in inputs)
 
     def infer() -> TensorType:
+        types = tuple([i.type for i in inputs])
+        given = dict(attrs) if named is None else named
         try:
             check_operands(op, types)
-            check_attrs(op, attrs)
-            return opdef.rule(types, attrs)
+            check_attrs(op, given)
+            return opdef.rule(types, given)
         except (ValueError, TypeError, IndexError) as err:
             raise build_error(op, str(err), types, location) from None
 
-    return intern(op, inputs, tuple(sorted(attrs.items())), None, infer, location=location)
+    return intern(op, inputs, attrs, None, infer, location=location)
 
 
 def make(op: str, inputs: Sequence[Node], **attrs: Any) -> Node:

@@ -146,7 +146,10 @@ def broadcast_shapes(*shapes: Shape) -> Shape:
     shapes are reported incompatible, since no static answer exists.
     """
     first = shapes[0] if shapes else ()
-    if all(s == first for s in shapes[1:]):
+    for s in shapes:  # (a loop: all() over a generator costs more on two or three shapes)
+        if s and s != first:  # (a 0-d shape broadcasts to any other unchanged)
+            break
+    else:
         return first
     ndim = max((len(s) for s in shapes), default=0)
     out: list[Dim] = []

@@ -90,6 +90,8 @@ def check_attrs(op: str, attrs: dict[str, Any]) -> None:
     (the messages leave the op's name to the caller). Ops not in the table take none.
     """
     expected = ATTRIBUTES.get(op, {})
+    if not attrs and not expected:  # (most ops: elementwise ones take no attributes)
+        return
     unknown = sorted(set(attrs) - set(expected))
     if unknown:
         raise ValueError(f"no attribute {unknown[0]!r} (its attributes: {', '.join(expected) or 'none'})")

@@ -113,14 +113,22 @@ def match(pattern, node: Node, m: Match) -> bool:
     for key, value in pattern.attrs:
         if node.attr(key) != value:
             return False
-    orders = [node.inputs]
-    if node.op in EITHER_ORDER:
-        orders.append(node.inputs[::-1])
-    for operands in orders:
-        saved = dict(m.captures)
-        if all(match(p, n, m) for p, n in zip(pattern.operands, operands)) and _bind(m, pattern.name, node):
+    if _match_operands(pattern, node, node.inputs, m):
+        return True
+    return node.op in EITHER_ORDER and _match_operands(pattern, node, node.inputs[::-1], m)
+
+
+def _match_operands(pattern: Op, node: Node, operands: tuple[Node, ...], m: Match) -> bool:
+    """Match `pattern`'s operands against `operands` (in this order) and bind its name to
+    `node`; on failure, `m` keeps only the captures it had."""
+    saved = m.captures.copy()
+    for p, n in zip(pattern.operands, operands):  # (a loop: all() over a generator is slower)
+        if not match(p, n, m):
+            break
+    else:
+        if _bind(m, pattern.name, node):
             return True
-        m.captures = saved
+    m.captures = saved
     return False
 
 
@@ -194,26 +202,37 @@ def rewrite_node(node: Node, rules: RuleSet, stats: Counter) -> Node:
 def apply_rules(graph: Graph, rules: RuleSet, max_iters: int = 8,
                 stats: Counter | None = None) -> Graph:
     """Rewrite the graph with `rules` to a fixed point: walks in topological order, each
-    linear in the graph, until one changes nothing or `max_iters` walks have run."""
+    linear in the graph, until one changes nothing or `max_iters` walks have run.
+
+    The walks share what they found: a node that one walk rewrote (or left) is not matched
+    again by the next, which only looks at the nodes that replacements built.
+    """
     stats = stats if stats is not None else Counter()
+    done: dict[Node, Node] = {}
     for _ in range(max_iters):
-        rewritten = rewrite_walk(graph, rules, stats)
+        rewritten = rewrite_walk(graph, rules, stats, done)
         if rewritten is graph:
             return graph
         graph = rewritten
     return graph
 
 
-def rewrite_walk(graph: Graph, rules: RuleSet, stats: Counter) -> Graph:
+def rewrite_walk(graph: Graph, rules: RuleSet, stats: Counter,
+                 done: dict[Node, Node] | None = None) -> Graph:
     """One walk of `apply_rules` (on the `transform` driver): each node, rebuilt on its
-    operands' rewrites, is rewritten until no rule applies; `graph` itself if none did."""
-    done: dict[Node, Node] = {}  # rebuilt node -> its rewrite, shared by equal nodes
+    operands' rewrites, is rewritten until no rule applies; `graph` itself if none did.
+
+    `done` maps each node already rewritten to its rewrite (shared by equal nodes, and by
+    walks); a rewrite is a fixed point of the rules, so it maps to itself.
+    """
+    done = {} if done is None else done
 
     def visit(node: Node, operands: tuple[Node, ...]) -> Node:
         rebuilt = with_inputs(node, operands)
         new = done.get(rebuilt)
         if new is None:
             new = done[rebuilt] = rewrite_node(rebuilt, rules, stats)
+            done[new] = new  # no rule applies to it: rewrite_node stops only there
         return new
 
     return transform(graph, visit)

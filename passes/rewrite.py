@@ -14,13 +14,14 @@ and the rebuilt graph are the driver's. `map_graph` is the common case on top of
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import is_
 
 import numpy as np
 
 from graphc.dtypes import DType
 from graphc.graph import Graph
 from graphc.node import Node, TensorType
-from graphc.ops import build, make_leaf
+from graphc.ops import build, make_leaf, rebuild
 
 Visit = Callable[[Node, tuple[Node, ...]], Node]
 
@@ -29,9 +30,9 @@ __all__ = ["build", "filled", "map_graph", "scalar", "transform", "uniform_value
 
 def with_inputs(node: Node, inputs: tuple[Node, ...]) -> Node:
     """`node` with other operands (the same node if they are the same)."""
-    if len(inputs) == len(node.inputs) and all(a is b for a, b in zip(inputs, node.inputs)):
+    if len(inputs) == len(node.inputs) and all(map(is_, inputs, node.inputs)):
         return node
-    return build(node.op, inputs, node.attr_dict, node.location)
+    return rebuild(node, tuple(inputs))
 
 
 def transform(graph: Graph, visit: Visit = with_inputs) -> Graph:
@@ -43,9 +44,9 @@ def transform(graph: Graph, visit: Visit = with_inputs) -> Graph:
     """
     became: dict[Node, Node] = {n: n for n in graph.inputs}
     for node in graph.nodes[len(graph.inputs):]:
-        became[node] = visit(node, tuple(became[i] for i in node.inputs))
+        became[node] = visit(node, tuple(map(became.__getitem__, node.inputs)))
     outputs = [became[o] for o in graph.outputs]
-    if all(a is b for a, b in zip(outputs, graph.outputs)):
+    if all(map(is_, outputs, graph.outputs)):
         return graph
     return Graph(graph.inputs, outputs)
 

@@ -92,12 +92,17 @@ class LLVMExecutable:
         driver = Driver(graph, self.backend, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel},
                         quiet_numpy=numpy_math, fresh=frozenset({"kernel", "result"}))
         self.driver = driver.source
-        self.source = format_graph(graph)
         self._bind, self.run_unchecked = driver.signature.bind, driver.fn
         self.entry = driver.signature.entry(driver.fn, "llvm_entry")  # checks, then the driver
 
     def __call__(self, *args) -> tuple:
         return self.entry(*args)
+
+    @functools.cached_property
+    def source(self) -> str:
+        """The fused graph with its kernels, as text (printed when first asked for: a long
+        graph's text costs as much as fusing it)."""
+        return format_graph(self.graph)
 
     def deferred_ir(self, kind: str) -> str:
         """The module of the "generic" loops of kernels that also have vector ones, or of the

@@ -20,10 +20,13 @@ _lock = threading.Lock()
 # straight-line body O3's extra passes and the full code generator cost time and buy nothing:
 # for W7's 580 KB kernel (665 outputs) the O1 pipeline and code generator level 1 compile in
 # 0.7 s instead of 1.8 s, and the kernel runs as fast. Past LARGE_IR_CHARS a module gets those;
-# past HUGE_IR_CHARS, LLVM's fast code generator (level 0: fast register allocation, no
-# machine scheduling), since the others grow faster than linearly in a function's live values
-# and a fused chain's gradient keeps thousands of them live (bench/compile_scaling.py grad).
-# The workloads of bench/run.py have kernels under 100 KB.
+# past HUGE_IR_CHARS, no IR pipeline (O0) and LLVM's fast code generator (level 0: fast
+# register allocation, no machine scheduling), since the others grow faster than linearly in a
+# function's live values and a fused chain's gradient keeps thousands of them live
+# (bench/compile_scaling.py grad). On such a chain (50,000 ops and their gradient, 13 MB of
+# IR) the O1 pipeline took 3.4 s, more than the code generator, and the kernel ran no faster
+# for it: the instructions it would combine are few, and the fast code generator does not
+# mind them. The workloads of bench/run.py have kernels under 100 KB.
 LARGE_IR_CHARS = int(os.environ.get("GRAPHC_LARGE_IR", 256_000))
 HUGE_IR_CHARS = int(os.environ.get("GRAPHC_HUGE_IR", 2_000_000))
 
@@ -31,7 +34,7 @@ HUGE_IR_CHARS = int(os.environ.get("GRAPHC_HUGE_IR", 2_000_000))
 def effort(ir_chars: int) -> tuple[int, int]:
     """(IR pipeline speed level, code generator level) for a module of `ir_chars` characters."""
     if ir_chars > HUGE_IR_CHARS:
-        return 1, 0
+        return 0, 0
     if ir_chars > LARGE_IR_CHARS:
         return 1, 1
     return 3, 3

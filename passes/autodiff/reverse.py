@@ -17,6 +17,7 @@ from graphc.passes.autodiff.rules import (
     DIFFERENTIATE_BEFORE_FUSING,
     NON_DIFFERENTIABLE,
     VJP,
+    PerInput,
     UnsupportedGradientError,
 )
 from graphc.scopes import exact_scope, gradient_scope
@@ -73,7 +74,11 @@ def vjp_nodes(outputs: Sequence[Node], cotangents: Sequence[Node],
         inputs = [Tensor(i) for i in node.inputs]
         try:
             with exact_scope(scope):
-                grads = rule(node, Tensor(node), g, *inputs)
+                if isinstance(rule, PerInput):  # only the cotangents of relevant inputs
+                    needed = [id(i) in relevant for i in node.inputs]
+                    grads = rule.some(node, Tensor(node), g, inputs, needed)
+                else:
+                    grads = rule(node, Tensor(node), g, *inputs)
         except UnsupportedGradientError as err:
             raise DifferentiationError(f"{node.op} created at {node.location}: {err}") from None
         for i, gi in zip(node.inputs, grads):

@@ -33,6 +33,23 @@ class UnsupportedGradientError(ValueError):
     """A rule meets a case it has no gradient for (reported with the node's location)."""
 
 
+class PerInput:
+    """A rule given as one function per input, each `part(node, y, g, *xs)` giving that
+    input's cotangent, so that the differentiation builds only the cotangents it needs (of
+    `x * 1.01`, not that of the literal). Called as a rule, it gives them all."""
+
+    def __init__(self, *parts):
+        self.parts = parts
+
+    def __call__(self, node, y, g, *xs) -> tuple:
+        return self.some(node, y, g, xs, (True,) * len(xs))
+
+    def some(self, node, y, g, xs, needed) -> tuple:
+        """The cotangents of the inputs that `needed` marks; None for the others."""
+        return tuple(part(node, y, g, *xs) if need else None
+                     for part, need in zip(self.parts, needed))
+
+
 def unbroadcast(g: Tensor, shape) -> Tensor:
     """Sum `g` over the dimensions that broadcasting added or stretched, back to `shape`."""
     if tuple(g.node.shape) == tuple(shape):
@@ -321,19 +338,21 @@ VJP = {
     "relu": lambda n, y, g, x: (F.where(x > 0, g, F.zeros_like(g)),),
     "erf": lambda n, y, g, x: (g * (2 / math.sqrt(math.pi)) * F.exp(-x * x),),
     "cast": _cast,
-    "add": lambda n, y, g, a, b: (unbroadcast(g, a.node.shape), unbroadcast(g, b.node.shape)),
-    "sub": lambda n, y, g, a, b: (unbroadcast(g, a.node.shape), unbroadcast(-g, b.node.shape)),
-    "mul": lambda n, y, g, a, b: (unbroadcast(g * b, a.node.shape), unbroadcast(g * a, b.node.shape)),
-    "div": lambda n, y, g, a, b: (unbroadcast(_scaled(g, 1 / b), a.node.shape),
-                                  unbroadcast(_scaled(g, -y / b), b.node.shape)),
-    "mod": lambda n, y, g, a, b: (unbroadcast(g, a.node.shape),
-                                  unbroadcast(-g * F.floor(a / b), b.node.shape)),
+    "add": PerInput(lambda n, y, g, a, b: unbroadcast(g, a.node.shape),
+                    lambda n, y, g, a, b: unbroadcast(g, b.node.shape)),
+    "sub": PerInput(lambda n, y, g, a, b: unbroadcast(g, a.node.shape),
+                    lambda n, y, g, a, b: unbroadcast(-g, b.node.shape)),
+    "mul": PerInput(lambda n, y, g, a, b: unbroadcast(g * b, a.node.shape),
+                    lambda n, y, g, a, b: unbroadcast(g * a, b.node.shape)),
+    "div": PerInput(lambda n, y, g, a, b: unbroadcast(_scaled(g, 1 / b), a.node.shape),
+                    lambda n, y, g, a, b: unbroadcast(_scaled(g, -y / b), b.node.shape)),
+    "mod": PerInput(lambda n, y, g, a, b: unbroadcast(g, a.node.shape),
+                    lambda n, y, g, a, b: unbroadcast(-g * F.floor(a / b), b.node.shape)),
     "pow": _pow,
     "maximum": _maximum,
     "minimum": _minimum,
-    "atan2": lambda n, y, g, a, b: (
-        unbroadcast(_scaled(g, b / (a * a + b * b)), a.node.shape),
-        unbroadcast(_scaled(g, -a / (a * a + b * b)), b.node.shape)),
+    "atan2": PerInput(lambda n, y, g, a, b: unbroadcast(_scaled(g, b / (a * a + b * b)), a.node.shape),
+                      lambda n, y, g, a, b: unbroadcast(_scaled(g, -a / (a * a + b * b)), b.node.shape)),
     "where": _where,
     "sum": lambda n, y, g, x: (_expand_reduced(n, g, x),),
     "mean": lambda n, y, g, x: (_expand_reduced(n, g, x) / _count(n, x),),

@@ -6,6 +6,8 @@ the same value become one call of the math library's `sincos`.
 
 from __future__ import annotations
 
+import functools
+
 from llvmlite import ir
 
 from graphc import dtypes
@@ -71,8 +73,13 @@ class BodyEmitter:
         both = llvm_math.emit(b, "sincos", x)
         for k, node in enumerate((sin, cos)):
             if isinstance(x.type, ir.VectorType):
-                half = ir.Constant(ir.VectorType(I32, x.type.count),
-                                   list(range(k * x.type.count, (k + 1) * x.type.count)))
-                values[id(node)] = b.shuffle_vector(both, both, half)
+                values[id(node)] = b.shuffle_vector(both, both, _half_mask(x.type.count, k))
             else:
                 values[id(node)] = b.extract_element(both, I32(k))
+
+
+@functools.cache
+def _half_mask(lanes: int, k: int) -> ir.Constant:
+    """The shuffle mask that picks half `k` of a `2 * lanes` vector (one constant for every
+    sincos: llvmlite prints a constant once, and each element is an object of its own)."""
+    return ir.Constant(ir.VectorType(I32, lanes), list(range(k * lanes, (k + 1) * lanes)))
