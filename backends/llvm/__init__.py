@@ -16,14 +16,7 @@ from llvmlite import ir
 
 from graphc.backends import unknown_stage
 from graphc.backends.llvm import jit
-from graphc.backends.llvm.kernel import (
-    build,
-    has_column_variant,
-    has_stream_variant,
-    has_vector_variant,
-    layout,
-    vector_lanes,
-)
+from graphc.backends.llvm.kernel import build, first_variant, layout, variants, vector_lanes
 from graphc.backends.llvm.runtime import KernelCall
 from graphc.backends.llvm.scalar import LOWERING, SUPPORTED, can_lower
 from graphc.backends.numpy.driver import Driver
@@ -58,36 +51,29 @@ class LLVMExecutable:
     def __init__(self, graph: Graph):
         self.graph = graph
         kernels = [n for n in graph.nodes if n.op == "kernel"]
-        # Vector functions (and the generic ones of kernels without) are built and compiled
-        # now; the generic loops that other layouts need, and the streaming variants that
-        # large outputs use, each in a module of their own on first use.
+        # Each kernel's function for C-ordered operands is built and compiled now; its other
+        # variants (generic loops for other layouts, vector loops along the other axis of a
+        # reduction, streaming stores for large outputs) each in a module of their own, one
+        # per variant for all kernels, on first use.
         bits = jit.vector_bits()
         self.lanes = {node: vector_lanes(bits, node.attr("body")) for node in kernels}
         self.layouts = {node: layout(node.attr("body"), f"kernel{k}", node.attr("kind"))
                         for k, node in enumerate(kernels)}
+        self.first = {node: first_variant(spec, self.lanes[node]) for node, spec in self.layouts.items()}
         module = ir.Module("graphc")
         module.triple = jit.target_machine().triple
         for node, spec in self.layouts.items():
-            lanes = self.lanes[node]
-            build(node.attr("body"), spec, module, lanes, None if has_vector_variant(spec, lanes) else module)
+            build(node.attr("body"), spec, module, self.lanes[node], self.first[node])
         jit.link_math(module)
         self.llvm_ir = str(module)
         self._deferred: dict[str, str] = {}
-        engine = jit.ENGINE.load(self.llvm_ir)
         self.kernels = {}
         for node, spec in self.layouts.items():
-            def now(variant: str, present: bool, spec=spec) -> int | None:
-                return engine.get_function_address(spec.function(variant)) if present else None
-
-            def later(module: str, variant: str, spec=spec):
-                return functools.partial(self._address, module, spec.function(variant))
-
-            lanes = self.lanes[node]
-            vector = has_vector_variant(spec, lanes)
-            self.kernels[node] = KernelCall(
-                spec, later("generic" if vector else "", "generic"), now("vector", vector),
-                now("column", has_column_variant(spec, lanes)),
-                later("stream", "stream") if has_stream_variant(spec, lanes) else None)
+            addresses = {variant: functools.partial(self._address, "" if variant == self.first[node]
+                                                    else variant, spec.function(variant))
+                         for variant in variants(spec, self.lanes[node])}
+            self.kernels[node] = KernelCall(spec, addresses)
+        self._engine = jit.ENGINE.load(self.llvm_ir)  # compiled now, not on the first call
         numpy_math = any(n.inputs and n.op not in ("kernel", "result") for n in graph.nodes)
         driver = Driver(graph, self.backend, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel},
                         quiet_numpy=numpy_math, fresh=frozenset({"kernel", "result"}))
@@ -104,24 +90,24 @@ class LLVMExecutable:
         graph's text costs as much as fusing it)."""
         return format_graph(self.graph)
 
-    def deferred_ir(self, kind: str) -> str:
-        """The module of the "generic" loops of kernels that also have vector ones, or of the
-        "stream" variants (built once, on first use)."""
+    def deferred_ir(self, variant: str) -> str:
+        """The module of every kernel's function `variant` ("vector", "column", "generic" or
+        "stream") that the main module does not hold (built once, on first use)."""
         with _deferred_lock:
-            if kind not in self._deferred:
-                module = ir.Module(f"graphc.{kind}")
+            if variant not in self._deferred:
+                module = ir.Module(f"graphc.{variant}")
                 module.triple = jit.target_machine().triple
                 for node, spec in self.layouts.items():
-                    if has_vector_variant(spec, self.lanes[node]):
-                        build(node.attr("body"), spec, None, self.lanes[node],
-                              module if kind == "generic" else None, module if kind == "stream" else None)
+                    lanes = self.lanes[node]
+                    if variant != self.first[node] and variant in variants(spec, lanes):
+                        build(node.attr("body"), spec, module, lanes, variant)
                 jit.link_math(module)
-                self._deferred[kind] = str(module)
-            return self._deferred[kind]
+                self._deferred[variant] = str(module)
+            return self._deferred[variant]
 
-    def _address(self, kind: str, name: str) -> int:
+    def _address(self, variant: str, name: str) -> int:
         """The address of function `name`, in the main module ("") or a deferred one."""
-        engine = jit.ENGINE.load(self.deferred_ir(kind) if kind else self.llvm_ir)
+        engine = jit.ENGINE.load(self.deferred_ir(variant)) if variant else self._engine
         return engine.get_function_address(name)
 
     def _lower_kernel(self, args: list[str], node: Node, ctx) -> str:
@@ -139,7 +125,8 @@ class LLVMExecutable:
 
     def emit(self, what: str = "llvm") -> str:
         """The compiled code as text: "llvm", "llvm-opt", "asm", "python" (the driver), "graph"."""
-        modules = (self.llvm_ir, self.deferred_ir("generic"))
+        modules = [self.llvm_ir] + [text for text in map(self.deferred_ir, ("vector", "column", "generic"))
+                                    if "define " in text]
         if what == "llvm":
             return "\n".join(modules)
         if what == "llvm-opt":

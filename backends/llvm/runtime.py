@@ -133,18 +133,15 @@ def _stride_classes(steps: list[int], rank: int, dim: int, arrays: int) -> tuple
 class KernelCall:
     """A compiled kernel as a Python callable over NumPy views of its operands."""
 
-    def __init__(self, spec: KernelLayout, generic: Callable[[], int], vector: int | None,
-                 column: int | None = None, stream: Callable[[], int] | None = None):
-        """`generic()` gives the generic function's address (compiling it on first use);
-        `vector` and `column` are the vector variants' (rows innermost, or kept columns);
-        `stream()`, where given, the streaming-store variant's (compiled on first use)."""
+    def __init__(self, spec: KernelLayout, addresses: dict[str, Callable[[], int]]):
+        """`addresses[variant]()` gives the address of the kernel's function `variant`
+        ("vector": rows innermost, "column": kept columns innermost, "generic": any strides,
+        "stream": the vector one with streaming stores), compiling it if it is not yet."""
         self.name = spec.name
-        self._generic_address = generic
-        self._generic = None
-        self._stream_address = stream
-        self._stream = None
-        self.vector = KERNEL_SIGNATURE(vector) if vector else None
-        self.column = KERNEL_SIGNATURE(column) if column else None
+        self._addresses = addresses
+        self._functions: dict[str, Callable] = {}
+        self.has_vector, self.has_column = "vector" in addresses, "column" in addresses
+        self._stream_address = addresses.get("stream")
         self.expected = spec.expected
         self.column_expected = spec.column_expected
         self.out_dtypes = [np.dtype(o.dtype.numpy) for o in spec.outputs]
@@ -195,9 +192,7 @@ class KernelCall:
         address = id(arrays) + TUPLE_ITEMS_OFFSET
         function = plan.function
         if plan.stream and all(o.ctypes.data % STREAM_ALIGNMENT == 0 for o in outs):
-            if self._stream is None:
-                self._stream = KERNEL_SIGNATURE(self._stream_address())
-            function = self._stream
+            function = self.function("stream")
         if plan.may_split and get_num_threads() > 1:
             self._run_threads(plan, function, address)
         elif function is plan.function:
@@ -238,21 +233,18 @@ class KernelCall:
                  for a in arrays for d, s in enumerate(a.strides)]
         strides = (ctypes.c_int64 * max(1, len(steps)))(*steps)
         sizes = (ctypes.c_int64 * max(1, self.rank))(*shape)
-        function = None
+        variant = "generic"
         gathers = len(arrays) + 1  # operands the chosen variant reads element by element
-        if self.vector is not None:
+        if self.has_vector:
             actual = _stride_classes(steps, self.rank, self.rank - 1, len(arrays))
             if all(a == e or e == "s" for a, e in zip(actual, self.expected)):
-                function, gathers = self.vector, actual.count("s")
-        if self.column is not None:  # a reduction whose kept columns are contiguous
+                variant, gathers = "vector", actual.count("s")
+        if self.has_column:  # a reduction whose kept columns are contiguous
             actual = _stride_classes(steps, self.rank, self.rank - len(self.axes) - 1, len(arrays))
             if all(a == e or e == "s" for a, e in zip(actual, self.column_expected)) \
                     and actual.count("s") < gathers:
-                function = self.column
-        if function is None:
-            if self._generic is None:
-                self._generic = KERNEL_SIGNATURE(self._generic_address())
-            function = self._generic
+                variant = "column"
+        function = self.function(variant)
         # threads split the outermost dimension, unless it is reduced (a 1-d row kernel is one row)
         reduced = len(self.axes) if self.reduction is not None else len(self.row_axes) if self.schedule else 0
         splittable = shape and reduced < self.rank
@@ -261,13 +253,20 @@ class KernelCall:
         allocate = buffers.empty if out_bytes >= buffers.MIN_BYTES else np.empty
         # streaming stores need every row to start on a cache line, as pooled arrays do; a row
         # kernel's stream variant, rows whose stashes fit its buffers on the stack
-        stream = (function is self.vector and self._stream_address is not None
+        stream = (variant == "vector" and self._stream_address is not None
                   and out_bytes >= STREAM_MIN_BYTES
                   and (self.rank == 1 or all(shape[-1] * d.itemsize % STREAM_ALIGNMENT == 0
                                              for d in self.out_dtypes))
                   and (not self.schedule or self._row_fits(shape)))
         return _Plan(tuple(out_shape), copies, strides, sizes, function, shape[0] if splittable else 0,
                      total, allocate, shape[0] if self.rank else 1, stream)
+
+    def function(self, variant: str) -> Callable:
+        """The kernel's function `variant`, as a ctypes function (compiled on first use)."""
+        function = self._functions.get(variant)
+        if function is None:
+            function = self._functions[variant] = KERNEL_SIGNATURE(self._addresses[variant]())
+        return function
 
     def _row_fits(self, shape: tuple[int, ...]) -> bool:
         """Whether a row of a row kernel's iteration `shape` fits its stream variant's stash

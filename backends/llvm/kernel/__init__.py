@@ -13,20 +13,20 @@ iteration sizes. The outermost dimension runs from `start` to `stop`, so callers
 can split it across threads. Reduce kernels iterate the reduced dimensions
 innermost (the caller transposes its views so they come last).
 
-Two variants are built per kernel. The *generic* one is a plain scalar loop nest
-that accepts any strides. The *vector* one is specialised for the innermost strides
-the operands are expected to have (1: contiguous, 0: broadcast, other: strided) and
-processes `lanes` elements per iteration with explicit vector instructions; the last,
-partial vector of a row runs the same code with its lanes past the end masked off
-(masked loads and stores), so the body is emitted once. The caller picks the vector
-variant when the actual strides match, and the backend compiles the generic variants
-of such kernels only when some call needs one. A kernel of several outputs stores each
-in the same iteration. A reduce kernel that keeps some dimensions also gets a *column*
-variant, for reductions over leading axes (`sum(x, 0)` of a C-ordered `x`): it runs
-along the last kept dimension in vectors, each lane accumulating its own output element
-over the reduced dimensions (COLUMN_CHUNK accumulators at a time, on the stack), so it
-reads memory in order instead of gathering strided elements; the caller picks it when
-it gathers fewer operands than the row-wise vector variant would.
+Two variants are built per kernel. The *generic* one is a plain scalar loop nest that
+accepts any strides. The *vector* one is specialised for the innermost strides the operands
+are expected to have (1: contiguous, 0: broadcast, other: strided) and processes `lanes`
+elements per iteration with explicit vector instructions; the last, partial vector of a row
+runs the same code with its lanes past the end masked off (masked loads and stores), so the
+body is emitted once. The caller picks the vector variant when the actual strides match. The
+backend compiles each kernel's variant for C-ordered operands (`first_variant`) with the
+graph, and the others only when a call needs one. A kernel of several outputs stores each in
+the same iteration. A reduce kernel that keeps some dimensions also gets a *column* variant,
+for reductions over leading axes (`sum(x, 0)` of a C-ordered `x`): it runs along the last
+kept dimension in vectors, each lane accumulating its own output element over the reduced
+dimensions (COLUMN_CHUNK accumulators at a time, on the stack), so it reads memory in order
+instead of gathering strided elements; the caller picks it when it gathers fewer operands
+than the row-wise vector variant would.
 
 Kernels whose outputs are large get a *stream* variant (compiled on first use), a vector
 variant whose whole vectors of output go to memory with non-temporal stores, past the caches;
@@ -65,19 +65,30 @@ from graphc.backends.llvm.kernel.row import RowBuilder
 from graphc.graph import Graph
 
 
-def build(body: Graph, spec: KernelLayout, vector_module: ir.Module | None, lanes: int,
-          generic_module: ir.Module | None, stream_module: ir.Module | None = None) -> None:
-    """Add the kernel's vector functions (where it has them) to `vector_module`, its generic
-    function to `generic_module` and its streaming one to `stream_module` (each if given)."""
-    builder = _builder(spec)
-    if vector_module is not None and has_vector_variant(spec, lanes):
-        builder(body, spec, vector_module, spec.function("vector"), lanes).build()
-    if vector_module is not None and has_column_variant(spec, lanes):
-        ColumnReduceBuilder(body, spec, vector_module, spec.function("column"), lanes).build()
-    if generic_module is not None:
-        builder(body, spec, generic_module, spec.function("generic"), None).build()
-    if stream_module is not None and has_stream_variant(spec, lanes):
-        builder(body, spec, stream_module, spec.function("stream"), lanes, stream=True).build()
+def variants(spec: KernelLayout, lanes: int) -> list[str]:
+    """The functions kernel `spec` has, of "vector", "column", "generic" and "stream"."""
+    present = {"vector": has_vector_variant(spec, lanes), "column": has_column_variant(spec, lanes),
+               "generic": True, "stream": has_stream_variant(spec, lanes)}
+    return [name for name, has in present.items() if has]
+
+
+def first_variant(spec: KernelLayout, lanes: int) -> str:
+    """The variant C-ordered operands take, which the backend compiles with the graph (the
+    others on first use): the column one for a reduction that keeps the last dimension."""
+    if has_column_variant(spec, lanes) and spec.rank - 1 not in spec.reduction.attr("axes"):
+        return "column"
+    return "vector" if has_vector_variant(spec, lanes) else "generic"
+
+
+def build(body: Graph, spec: KernelLayout, module: ir.Module, lanes: int, variant: str) -> None:
+    """Add the kernel's function `variant` (one of `variants(spec, lanes)`) to `module`."""
+    name = spec.function(variant)
+    if variant == "column":
+        ColumnReduceBuilder(body, spec, module, name, lanes).build()
+    elif variant == "stream":
+        _builder(spec)(body, spec, module, name, lanes, stream=True).build()
+    else:
+        _builder(spec)(body, spec, module, name, lanes if variant == "vector" else None).build()
 
 
 def _builder(spec: KernelLayout) -> type[KernelBuilder]:

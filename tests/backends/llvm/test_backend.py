@@ -270,7 +270,7 @@ def test_reductions_over_leading_axes_run_along_contiguous_columns(op):
     f(values)
     for call in f.executable.kernels.values():
         (plan,) = call.plans.values()
-        assert plan.function is call.column, call.name
+        assert plan.function is call.function("column"), call.name
     layouts = [values, values[:, :, :17], values[::-1, ::3, ::2], np.asfortranarray(values), values[:, :, :1]]
     if op not in ("max", "min"):  # these refuse an empty axis (both backends: random graph tests)
         layouts.append(values[:0])
@@ -310,6 +310,21 @@ def test_generic_loops_are_compiled_only_when_a_layout_needs_them():
     np.testing.assert_allclose(f(values[::2]), np.exp(values[::2]) * 3 + 1, rtol=1e-6)
     assert "kernel0_generic" in f.executable._deferred["generic"]
     assert sum(jit.ENGINE.stats.values()) > sum(before.values())  # it, and any scalar math it calls
+
+
+def test_a_reduction_compiles_the_variant_of_c_ordered_operands_first():
+    """sum(x, 0) of a C-ordered x runs along columns: that variant is compiled with the graph,
+    the rows-innermost one only when a layout (here Fortran order) needs it."""
+    x = graphc.placeholder("x", ("n", "m"), F64)
+    f = graphc.function([x], graphc.sum(graphc.exp(x * 0.3711), 0), backend="llvm")
+    assert "kernel0_column" in f.executable.llvm_ir and "kernel0_vector" not in f.executable.llvm_ir
+    values = np.linspace(-1, 1, 24 * 40).reshape(24, 40)
+    np.testing.assert_allclose(f(values), np.exp(values * 0.3711).sum(0), rtol=1e-13)
+    assert not f.executable._deferred
+    np.testing.assert_allclose(f(np.asfortranarray(values)), np.exp(values * 0.3711).sum(0), rtol=1e-13)
+    assert "kernel0_vector" in f.executable._deferred["vector"]
+    rows = graphc.function([x], graphc.sum(graphc.exp(x * 0.3711), 1), backend="llvm")
+    assert "kernel0_vector" in rows.executable.llvm_ir and "kernel0_column" not in rows.executable.llvm_ir
 
 
 def test_huge_modules_are_compiled_by_the_fast_code_generator(monkeypatch):
