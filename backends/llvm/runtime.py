@@ -24,7 +24,8 @@ from graphc.threads import get_num_threads
 
 KERNEL_SIGNATURE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                     ctypes.c_int64, ctypes.c_int64)
-PARALLEL_MIN_ELEMENTS = 1 << 18  # below this, threads cost more than they save
+PARALLEL_MIN_ELEMENTS = 1 << 18  # below this, threads cost more than they save...
+OPS_PER_ELEMENT = 8  # ...for a kernel of this many ops; one of 3,000 ops (W7) splits 65,536 elements
 # Outputs at least this large are written with streaming stores, past the caches (they would
 # not stay there anyway): no line is read before it is overwritten. W1: 23 -> 16.5 ms.
 STREAM_MIN_BYTES = 1 << 23
@@ -108,7 +109,7 @@ class _Plan:
     sizes: ctypes.Array
     function: object
     outer: int  # the extent of the dimension threads may split (0: do not split)
-    total: int
+    total: int  # elements, weighted by the kernel's ops per element (OPS_PER_ELEMENT: 1)
     allocate: Callable  # np.empty, or buffers.empty for outputs large enough to pool
     stop: int  # the outermost loop's extent (1 for a 0-d iteration)
     stream: bool = False  # may use the streaming variant, when the outputs are aligned
@@ -147,6 +148,7 @@ class KernelCall:
         self.out_dtypes = [np.dtype(o.dtype.numpy) for o in spec.outputs]
         self.single = self.out_dtypes[0] if len(self.out_dtypes) == 1 else None  # its dtype
         self.rank = spec.rank
+        self.ops = spec.ops
         self.reduction = spec.reduction
         # NumPy gives 0-d results as scalars, but kernels read the data pointer of an ndarray.
         self.zero_d = any(o.ndim == 0 for o in spec.operands)
@@ -249,6 +251,7 @@ class KernelCall:
         reduced = len(self.axes) if self.reduction is not None else len(self.row_axes) if self.schedule else 0
         splittable = shape and reduced < self.rank
         total = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        weighted = total * max(1, self.ops // OPS_PER_ELEMENT)
         out_bytes = int(np.prod(out_shape, dtype=np.int64)) * max(d.itemsize for d in self.out_dtypes)
         allocate = buffers.empty if out_bytes >= buffers.MIN_BYTES else np.empty
         # streaming stores need every row to start on a cache line, as pooled arrays do; a row
@@ -259,7 +262,7 @@ class KernelCall:
                                              for d in self.out_dtypes))
                   and (not self.schedule or self._row_fits(shape)))
         return _Plan(tuple(out_shape), copies, strides, sizes, function, shape[0] if splittable else 0,
-                     total, allocate, shape[0] if self.rank else 1, stream)
+                     weighted, allocate, shape[0] if self.rank else 1, stream)
 
     def function(self, variant: str) -> Callable:
         """The kernel's function `variant`, as a ctypes function (compiled on first use)."""

@@ -36,6 +36,7 @@ class KernelLayout:
     column_expected: tuple[str, ...] | None = None  # the same along the last kept dimension
     schedule: RowSchedule | None = None  # a row kernel's passes over each row (the trailing
     # `reduced` dimensions)
+    ops: int = 1  # the ops the body computes per element (how much work an element is)
 
     def function(self, variant: str) -> str:
         """The name of the kernel's "generic", "vector", "column" or "stream" function."""
@@ -64,8 +65,9 @@ def layout(body: Graph, name: str, kind: str = "elementwise") -> KernelLayout:
     if reduction is not None and reduced < rank and reduction.dtype is not dtypes.bool_:
         kept_axis = max(d for d in range(rank) if d not in reduction.attr("axes"))
         column = (*(_expected_class(o, rank, kept_axis) for o in operands), CONTIGUOUS)
+    ops = sum(1 for n in body.nodes if n.inputs and n.op not in VIEW_OPS)
     return KernelLayout(name, operands, rank, reduced, reduction, tuple(body.outputs), expected, column,
-                        schedule)
+                        schedule, max(1, ops))
 
 
 def _expected_class(operand: Node, rank: int, axis: int) -> str:

@@ -534,6 +534,28 @@ def test_one_thread_and_many_give_identical_bits(restore_threads):
     compare_backends([x], outs, [a])
 
 
+def test_threads_split_by_work_not_only_by_elements(restore_threads):
+    """A kernel of many ops per element is worth threads at fewer elements (W7: 665 outputs
+    over 65,536 points); a cheap one is not; both give one thread's bits."""
+    x = graphc.placeholder("x", ("n",), graphc.float64)
+    cheap = graphc.function([x], graphc.exp(x) + 1.0, backend="llvm")
+    y, outs = x, []
+    for _ in range(30):  # one kernel of 30 outputs and 90 ops
+        y = graphc.sin(y) * 0.9 + 0.1
+        outs.append(y)
+    heavy = graphc.function([x], outs, backend="llvm")
+    values = np.linspace(-1, 1, 1 << 16)
+    graphc.set_num_threads(1)
+    serial = heavy(values)
+    graphc.set_num_threads(2)
+    for got, want in zip(heavy(values), serial):
+        assert got.tobytes() == want.tobytes()
+    cheap(values)
+    (heavy_call,), (cheap_call,) = heavy.executable.kernels.values(), cheap.executable.kernels.values()
+    assert [p.may_split for p in heavy_call.plans.values()] == [True]
+    assert [p.may_split for p in cheap_call.plans.values()] == [False]
+
+
 def test_thread_count_from_the_environment(monkeypatch, restore_threads):
     monkeypatch.setenv("GRAPHC_NUM_THREADS", "3")
     graphc.set_num_threads(None)
