@@ -20,7 +20,7 @@ from llvmlite import ir
 
 from graphc import dtypes
 from graphc.backends.llvm.intrinsics import masked_store, prefetch
-from graphc.backends.llvm.kernel.layout import CONTIGUOUS, STASH_ROW_BYTES
+from graphc.backends.llvm.kernel.layout import CONTIGUOUS, MOST_STACK_STASHES, STASH_ROW_BYTES
 from graphc.backends.llvm.kernel.loops import ALIGN, PTR, STREAM_ALIGNMENT, KernelBuilder, Tail, splat
 from graphc.backends.llvm.kernel.reduction import Accumulator
 from graphc.backends.llvm.math.library import MATH
@@ -44,9 +44,13 @@ class RowBuilder(KernelBuilder):
         late = {n for step in passes for n in _read_back_operands(step)}
         # buffers on the stack: the stream variant's stashes, and the values a pass reads back
         # that it does not store otherwise (`_read_back`)
-        stashes = spec.schedule.stash if self.nontemporal is not None else []
-        scratch = [n for step in passes for n in _read_back_operands(step) if n not in step.stored]
-        self.stack = self._stack_buffers(list(dict.fromkeys([*stashes, *scratch])))
+        # (a scratch buffer serves only the pass that reads its value back: a later pass that
+        # stores the same value stores it where it goes, for rows of any length)
+        self.reads_back = {id(step): set(_read_back_operands(step)) for step in passes}
+        self.stack = self._stack_buffers(spec.schedule.stash if self.nontemporal is not None else [])
+        self.scratch = self._stack_buffers(list(dict.fromkeys(
+            n for step in passes for n in _read_back_operands(step)
+            if n not in step.stored and n not in self.stack))[:MOST_STACK_STASHES])
         # outputs loaded again: stored through the caches even in the stream variant
         self.read_back = late | {n for step in passes for n in step.loaded}
         self._nest(0, spec.rank - spec.reduced, start, stop, offsets, self._row)
@@ -71,7 +75,8 @@ class RowBuilder(KernelBuilder):
     def _pass(self, step: RowPass, row: dict, offsets) -> None:
         """The loops of one pass over a row."""
         kept = self.spec.rank - self.spec.reduced
-        late = _read_back(step)
+        # (past MOST_STACK_STASHES scratch buffers, a pass accumulates the rest as it goes)
+        late = [r for r in _read_back(step) if r.inputs[0] in step.stored or self._buffer(r.inputs[0], step)]
         if not late:
             self._elements(step, row, offsets, ())
             return
@@ -80,12 +85,12 @@ class RowBuilder(KernelBuilder):
         for size in self.sizes[kept + 1:]:
             count = b.mul(count, size)
         most = min([READ_BACK_MAX] + [STASH_ROW_BYTES // n.dtype.numpy.itemsize
-                                      for n in _read_back_operands(step) if n in self.stack])
+                                      for n in _read_back_operands(step) if self._buffer(n, step)])
         with b.if_else(b.icmp_signed("<=", count, ir.Constant(count.type, most))) as (short, long):
             with short:  # a second loop over what the first one just stored, from cache
                 self._elements(step, row, offsets, late)
                 self._nest(kept, self.spec.rank - 1, None, None, offsets, lambda offs: self._row_loop(
-                    offs, lambda o, i, tail, chain: self._accumulate_stored(late, o, i, tail, chain)))
+                    offs, lambda o, i, tail, chain: self._accumulate_stored(step, late, o, i, tail, chain)))
             with long:  # a row past the cache: read it once
                 self._elements(step, row, offsets, ())
 
@@ -124,26 +129,27 @@ class RowBuilder(KernelBuilder):
         # Every load comes before any store: a stash's home may take the next stash's value in
         # the pass that reads the last of this one (graphc/rows.py, _homes).
         for node in step.loaded:
-            values[id(node)] = self._load_stored(node, offsets, i, tail)
+            values[id(node)] = self._load_stored(node, step, offsets, i, tail)
         passes = self.spec.schedule.passes
         has_next_row = self.spec.rank > self.spec.reduced  # (a 1-d row kernel is one row)
         if lanes and tail is None and len(passes) > 1 and step is passes[1] and has_next_row:
             self._prefetch_next_row(offsets, i)  # while the first pass over it streams from memory
         self.emitter.emit_nodes(b, step.computed, values, lanes)
         for r in step.reductions:
-            if r not in late:
+            if r not in late:  # (accumulated as the pass goes)
                 self.accumulators[r].add(b, values[id(r.inputs[0])], tail, chain)
         for node in step.stored:
-            self._store_value(node, values[id(node)], offsets, i, tail)
+            self._store_value(node, step, values[id(node)], offsets, i, tail)
         for node in dict.fromkeys(r.inputs[0] for r in late):  # (to read back from the stack)
             if node not in step.stored:
-                self._store_value(node, values[id(node)], offsets, i, tail)
+                self._store_value(node, step, values[id(node)], offsets, i, tail)
 
-    def _accumulate_stored(self, late: list[Node], offsets, i, tail: Tail | None, chain: int = 0) -> None:
-        """Take the stored operands of the reductions `late` back in, element by element (or a
-        vector from index `i`)."""
+    def _accumulate_stored(self, step: RowPass, late: list[Node], offsets, i, tail: Tail | None,
+                           chain: int = 0) -> None:
+        """Take the operands of the reductions `late` that pass `step` stored back in, element
+        by element (or a vector from index `i`)."""
         for r in late:
-            value = self._load_stored(r.inputs[0], offsets, i, tail)
+            value = self._load_stored(r.inputs[0], step, offsets, i, tail)
             self.accumulators[r].add(self.b, value, tail, chain)
 
     def _by_node(self, loaded: list[ir.Value | None]) -> dict[int, ir.Value]:
@@ -162,16 +168,25 @@ class RowBuilder(KernelBuilder):
             buffers[node] = buffer
         return buffers
 
-    def _stack_element(self, node: Node, offsets, i) -> ir.Value:
-        """The address of an element in its stack buffer: the element's place in its row,
-        as the outputs (which share one contiguous layout) have it."""
+    def _buffer(self, node: Node, step: RowPass) -> ir.Value | None:
+        """The stack buffer that holds `node`'s row in pass `step` (None: its memory is an
+        output's): a stream variant's stash, or the scratch of a pass that reads it back."""
+        if node in self.stack:
+            return self.stack[node]
+        scratch = node in self.scratch and node not in step.stored and node in self.reads_back[id(step)]
+        return self.scratch[node] if scratch else None
+
+    def _stack_element(self, buffer: ir.Value, node: Node, offsets, i) -> ir.Value:
+        """The address of an element in a stack buffer: the element's place in its row, as
+        the outputs (which share one contiguous layout) have it."""
         b, k = self.b, self.first_output
         at = b.sub(offsets[k] if i is None else b.add(offsets[k], i), self.row_start)
-        return b.gep(self.stack[node], [at], inbounds=True, source_etype=memory_type(node.dtype))
+        return b.gep(buffer, [at], inbounds=True, source_etype=memory_type(node.dtype))
 
-    def _store_value(self, node: Node, value: ir.Value, offsets, i, tail: Tail | None) -> None:
-        """Store an output or stash written by this pass, for later passes or the caller."""
-        if node not in self.stack:
+    def _store_value(self, node: Node, step: RowPass, value: ir.Value, offsets, i, tail: Tail | None) -> None:
+        """Store an output or stash written by pass `step`, for later passes or the caller."""
+        buffer = self._buffer(node, step)
+        if buffer is None:
             self._store(self._memory_of(node), value, offsets, i, tail, stream=node not in self.read_back)
             return
         b, ty = self.b, memory_type(node.dtype)
@@ -179,18 +194,19 @@ class RowBuilder(KernelBuilder):
             value = b.zext(value, like(value, I8))
         elif node.dtype is dtypes.bfloat16:
             value = to_bfloat16(b, value)
-        ptr = self._stack_element(node, offsets, i)
+        ptr = self._stack_element(buffer, node, offsets, i)
         if tail is not None:
             masked_store(b, value, ptr, ALIGN[ty], tail.mask)
         else:
             b.store(value, ptr, align=ALIGN[ty])
 
-    def _load_stored(self, node: Node, offsets, i, tail: Tail | None) -> ir.Value:
-        """An output or stash an earlier pass over the row stored, at the offsets (or its vector
-        from index `i`)."""
-        if node not in self.stack:
+    def _load_stored(self, node: Node, step: RowPass, offsets, i, tail: Tail | None) -> ir.Value:
+        """An output or stash stored earlier in the row (by an earlier pass, or by pass `step`
+        to read it back), at the offsets (or its vector from index `i`)."""
+        buffer = self._buffer(node, step)
+        if buffer is None:
             return self._load_output(self._memory_of(node), offsets, i, tail)
-        ptr, ty = self._stack_element(node, offsets, i), memory_type(node.dtype)
+        ptr, ty = self._stack_element(buffer, node, offsets, i), memory_type(node.dtype)
         v = self.b.load(ptr, typ=ty) if i is None else self._load_run(ptr, ty, tail)
         return self._from_memory(v, node.dtype)
 

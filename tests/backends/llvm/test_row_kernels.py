@@ -308,3 +308,16 @@ def test_a_sum_across_math_calls_is_read_back_from_the_stack(monkeypatch, n):
         f = agree([x], log_softmax(x), [a], kernels=int(n > 1))
         assert f(a).tobytes() == want.tobytes()
     assert ("alloca [4096 x float]" in f.executable.llvm_ir) == (n > 1)
+
+
+@pytest.mark.parametrize("n", [7, 4096, 5000, 200_000])
+def test_a_value_read_back_by_one_pass_and_stored_by_a_later_one_stays_in_bounds(n):
+    """Pass 1 reads `z` back from a scratch buffer on the stack (it calls exp); pass 2 stores
+    `z` at its home for pass 3. Pass 2 wrote into the 16 KiB scratch buffer for any row length
+    before (found in review: rows of 200,000 crashed the process)."""
+    x = graphc.placeholder("x", ("k", "n"), graphc.float32)
+    z = x * 2
+    m = graphc.max(z, -1, keepdims=True)
+    out = (z - m - graphc.log(graphc.sum(graphc.exp(z - m), -1, keepdims=True))
+           + graphc.sum(graphc.exp(x), -1, keepdims=True))
+    agree([x], out, [np.random.default_rng(n).uniform(-1, 1, (2, n)).astype(np.float32)])
