@@ -119,13 +119,13 @@ def loaded(body: Graph) -> list[Node]:
 
 
 def half_power_possible(node: Node) -> bool:
-    """Whether NumPy computes this `pow` as sqrt when its exponent is 0.5: float32 and float64
-    powers whose exponent is a 0-d value, or a broadcast one (NumPy's loop sees a scalar). There
-    sqrt(-inf) is NaN and sqrt(-0.0) -0.0, where pow gives inf and 0.0; backends select sqrt
-    where the exponent equals 0.5."""
+    """Whether NumPy's `np.power` computes this `pow` as sqrt when its exponent is 0.5: float32
+    and float64 powers whose exponent has one element (0-d, shape [1], ...; or such a value
+    broadcast), where NumPy's loop sees a scalar. There sqrt(-inf) is NaN and sqrt(-0.0) -0.0,
+    where pow gives inf and 0.0; backends select sqrt where the exponent equals 0.5."""
     if node.op != "pow" or node.dtype not in (dtypes.float32, dtypes.float64):
         return False
     exponent = node.inputs[1]
     while exponent.op == "broadcast_to":
         exponent = exponent.inputs[0]
-    return exponent.shape == ()
+    return all(d == 1 for d in exponent.shape)  # (a symbolic size is not known to be 1)

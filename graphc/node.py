@@ -182,7 +182,8 @@ _set = object.__setattr__
 
 def _forget(ref: weakref.KeyedRef) -> None:
     """Called when an interned node dies: drop its entry (unless a new node has taken it)."""
-    _remove_dead_weakref(_INTERNED, ref.key)
+    if _INTERNED is not None:  # (None while the interpreter shuts down)
+        _remove_dead_weakref(_INTERNED, ref.key)
 
 
 def _lookup(key: tuple) -> Node | None:

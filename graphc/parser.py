@@ -370,6 +370,9 @@ class _Parser:
     def dim(self):
         token = self.peek()
         value = self.dim_sum()
+        if any(abs(p.exp) > MAX_DIM_EXPONENT for p in getattr(value, "atoms", lambda _: ())(sympy.Pow)):
+            self.fail(f"a dimension's exponents must be integers from {-MAX_DIM_EXPONENT} to"
+                      f" {MAX_DIM_EXPONENT}, got {value}", token)  # ((n**64)**64 is n**4096)
         value = simplify_dim(value if not isinstance(value, sympy.Integer) else int(value))
         if not finite_dim(value):
             self.fail(f"a dimension must be a finite integer expression, got {value}", token)

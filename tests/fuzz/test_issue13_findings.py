@@ -194,6 +194,9 @@ def test_a_scalar_half_power_is_sqrt_as_in_numpy_on_every_backend():
             got = graphc.function([x, half], exponent, backend="llvm", passes=passes)(values, values)
             np.testing.assert_array_equal(got, roots)
             assert np.signbit(got[1])  # sqrt(-0.0) is -0.0
+    one = graphc.placeholder("one", (1,), graphc.float64)  # one element: NumPy's scalar path too
+    got = graphc.function([x, one], graphc.pow(x, one), backend="llvm")(values, np.array([0.5]))
+    np.testing.assert_array_equal(got, roots)
     power = graphc.function([x, half], graphc.pow(x, half), backend="llvm")  # an array exponent
     np.testing.assert_allclose(power(values, np.full(6, 0.5)), powers, rtol=1e-15)  # inf at -inf
 
@@ -205,6 +208,9 @@ def test_a_dimension_with_a_huge_exponent_is_refused_not_simplified_forever():
     with pytest.raises(graphc.ParseError, match="exponent must be an integer from -64 to 64"):
         graphc.parse(text)
     assert check_text(text).kind == "rejected"
+    nested = text.replace("4*n**109551616", "((n**64)**64)**64")  # each exponent in range
+    with pytest.raises(graphc.ParseError, match="exponents must be integers from -64 to 64, got n"):
+        graphc.parse(nested)
 
 
 @pytest.mark.parametrize("dtype, value", [("f64", "true"), ("i32", "true"), ("bool", "1"), ("bool", "0")])

@@ -13,7 +13,7 @@ iteration sizes. The outermost dimension runs from `start` to `stop`, so callers
 can split it across threads. Reduce kernels iterate the reduced dimensions
 innermost (the caller transposes its views so they come last).
 
-Two variants are built per kernel. The *generic* one is a plain scalar loop nest that
+A kernel has up to four variants. The *generic* one is a plain scalar loop nest that
 accepts any strides. The *vector* one is specialised for the innermost strides the operands
 are expected to have (1: contiguous, 0: broadcast, other: strided) and processes `lanes`
 elements per iteration with explicit vector instructions; the last, partial vector of a row
