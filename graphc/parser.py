@@ -45,7 +45,7 @@ from graphc.node import Location, Node, Ref, TensorType, TupleType, intern
 from graphc.ops import OPS, bound_sizes
 from graphc.scopes import check_scope
 from graphc.shapes import simplify_dim, symbol, symbols_of
-from graphc.validate import _int, check_attrs, check_leaf, check_operands, finite_dim
+from graphc.validate import check_attrs, check_leaf, check_operands, finite_dim, widen_literals
 
 MAX_DIM_EXPONENT = 64  # sizes are products of symbols: `n**2`, never `n**100`
 
@@ -278,14 +278,13 @@ class _Parser:
         type_token = self.peek()
         type_ = self.type()
         scope = self.scope()
+        if isinstance(type_, TensorType):
+            attrs = widen_literals(opdef.name, attrs, type_.dtype)
         if opdef.kind == "leaf":
             if inputs:
                 self.fail(f"{opdef.name} takes no operands", op_token)
             node = self.leaf(opdef.name, type_, attrs, op_token, scope)
         else:
-            if (opdef.name == "pad" and inputs and inputs[0].dtype.is_floating_point
-                    and _int(attrs.get("value"))):
-                attrs["value"] = float(attrs["value"])  # `1` for `1.0`, as graphc.pad stores it
             node = self.op(opdef.name, tuple(inputs), attrs, type_, op_token, type_token, scope)
         binds = bound_sizes(opdef.name, attrs)
         if binds & self.bound:
@@ -318,10 +317,6 @@ class _Parser:
                 self.fail(f"attribute {key} of {op} cannot hold an array", value.token)
         if isinstance(type_, TupleType):
             self.fail(f"{op} has a tensor type, not {type_}", token)
-        if op == "scalar" and type_.dtype.is_floating_point and _int(attrs.get("value")):
-            attrs["value"] = float(attrs["value"])  # `2` for `2.0`
-        if op == "arange" and type_.dtype.is_floating_point:  # as graphc.arange stores them
-            attrs.update({k: float(v) for k, v in attrs.items() if _int(v)})
         try:
             check_leaf(op, type_, attrs)
         except (ValueError, TypeError) as err:

@@ -83,6 +83,18 @@ ATTRIBUTES: dict[str, dict[str, Check]] = {
     "result": {"index": INT},
 }
 OPTIONAL = {"parameter": {"name"}}  # attributes an op may leave out
+# Number attributes graphc stores as floats where the op's result is a float: the text form
+# may write them as integers (`1` for `1.0`), and `widen_literals` makes them floats.
+FLOAT_LITERALS = {"scalar": ("value",), "arange": ("start", "stop", "step"), "pad": ("value",)}
+
+
+def widen_literals(op: str, attrs: dict[str, Any], dtype: DType) -> dict[str, Any]:
+    """`attrs` with the integers among `op`'s FLOAT_LITERALS as floats, where `dtype` (the
+    result's) is a float: as graphc.tensor, graphc.arange and graphc.pad store them."""
+    keys = FLOAT_LITERALS.get(op, ())
+    if not keys or not dtype.is_floating_point:
+        return attrs
+    return {k: float(v) if k in keys and _int(v) else v for k, v in attrs.items()}
 
 
 def check_attrs(op: str, attrs: dict[str, Any]) -> None:
