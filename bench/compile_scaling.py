@@ -7,6 +7,7 @@ linear in the graph shows about 2 per doubling.
 
     python bench/compile_scaling.py                       # chain, grad, outputs; N = 1k..100k
     python bench/compile_scaling.py grad --sizes 1000 2000 4000 --backend numpy
+    python bench/compile_scaling.py reductions --sizes 10 40   # LLVM time per small kernel
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import subprocess
 import sys
 import tempfile
 
-CASES = ("chain", "grad", "outputs")
+CASES = ("chain", "grad", "outputs", "reductions")
 DESCRIPTION = {"chain": "a chain of N ops", "grad": "a chain of N ops and its gradient",
-               "outputs": "N independent outputs"}
+               "outputs": "N independent outputs",
+               "reductions": "N independent reductions sum(sin(x*k), 0), one kernel each"}
 SIZES = (1000, 2000, 5000, 10000, 20000, 50000, 100000)
+KERNEL_SIZES = (10, 40, 160)  # the reductions case: that many kernels
 
 _CHILD = r"""
 import json, os, resource, sys, time
@@ -34,6 +37,9 @@ wall, cpu = time.perf_counter(), time.process_time()
 x = graphc.placeholder("x", shape=("n",))
 if case == "outputs":
     outs = [graphc.sin(x * float(k + 1)) + float(k) for k in range(n)]
+elif case == "reductions":
+    m = graphc.placeholder("m", shape=("n", "k"))
+    x, outs = m, [graphc.sum(graphc.sin(m * (k + 1.5)), 0) for k in range(n)]
 else:
     y = x
     for k in range(n):
@@ -69,16 +75,16 @@ def _root() -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("cases", nargs="*", default=list(CASES), choices=CASES)
-    parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES))
+    parser.add_argument("--sizes", nargs="+", type=int, help=f"default {SIZES}; reductions {KERNEL_SIZES}")
     parser.add_argument("--backend", default="llvm")
     parser.add_argument("--timeout", type=float, default=300, help="seconds per graph")
     args = parser.parse_args(argv)
     print(f"backend={args.backend}; build + -O1 + compile, each N in a fresh process")
     for case in args.cases:
         print(f"\n{case}: {DESCRIPTION[case]}")
-        print(f"  {'N':>7} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}  cpu ratio per doubling")
+        print(f"  {'N':>7} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'cpu ms/N':>9}  cpu ratio per doubling")
         previous = None
-        for n in args.sizes:
+        for n in args.sizes or (KERNEL_SIZES if case == "reductions" else SIZES):
             result = measure(case, n, args.backend, args.timeout)
             if result is None:
                 print(f"  {n:>7} did not finish in {args.timeout:.0f} s")
@@ -89,7 +95,8 @@ def main(argv=None) -> None:
             if previous is not None and n > previous[0]:  # the growth, scaled to one doubling
                 pn, pcpu = previous
                 ratio = f"x{(result['cpu'] / max(pcpu, 1e-9)) ** (math.log(2) / math.log(n / pn)):.2f}"
-            print(f"  {n:>7} {result['wall']:8.2f} {result['cpu']:8.2f} {result['rss_mb']:8.0f}  {ratio}")
+            print(f"  {n:>7} {result['wall']:8.2f} {result['cpu']:8.2f} {result['rss_mb']:8.0f}"
+                  f" {1e3 * result['cpu'] / n:9.2f}  {ratio}")
             previous = (n, result["cpu"])
 
 
