@@ -365,7 +365,8 @@ class _Parser:
     def dim(self):
         token = self.peek()
         value = self.dim_sum()
-        if any(abs(p.exp) > MAX_DIM_EXPONENT for p in getattr(value, "atoms", lambda _: ())(sympy.Pow)):
+        if isinstance(value, sympy.Basic) and any(abs(p.exp) > MAX_DIM_EXPONENT
+                                                  for p in value.atoms(sympy.Pow)):
             self.fail(f"a dimension's exponents must be integers from {-MAX_DIM_EXPONENT} to"
                       f" {MAX_DIM_EXPONENT}, got {value}", token)  # ((n**64)**64 is n**4096)
         value = simplify_dim(value if not isinstance(value, sympy.Integer) else int(value))

@@ -442,36 +442,6 @@ class Tensor:
     def astype(self, dtype) -> Tensor:
         return F.cast(self, dtype)
 
-    def float(self) -> Tensor:
-        return F.cast(self, dtypes.float32)
-
-    def double(self) -> Tensor:
-        return F.cast(self, dtypes.float64)
-
-    def int(self) -> Tensor:
-        return F.cast(self, dtypes.int32)
-
-    def long(self) -> Tensor:
-        return F.cast(self, dtypes.int64)
-
-    def bool(self) -> Tensor:
-        return F.cast(self, dtypes.bool_)
-
-    def char(self) -> Tensor:
-        return F.cast(self, dtypes.int8)
-
-    def byte(self) -> Tensor:
-        return F.cast(self, dtypes.uint8)
-
-    def short(self) -> Tensor:
-        return F.cast(self, dtypes.int16)
-
-    def half(self) -> Tensor:
-        return F.cast(self, dtypes.float16)
-
-    def bfloat16(self) -> Tensor:
-        return F.cast(self, dtypes.bfloat16)
-
 
 # Methods that call the function of the same name with the tensor first: those of the ops
 # whose `method` trait says so, and of these compositions.
@@ -493,5 +463,23 @@ def _method(name: str):
 
 for _name in _METHODS:
     setattr(Tensor, _name, _method(_name))
+
+# PyTorch's casting methods: `x.float()` is `graphc.cast(x, graphc.float32)`.
+_CASTS = {"float": dtypes.float32, "double": dtypes.float64, "half": dtypes.float16,
+          "bfloat16": dtypes.bfloat16, "int": dtypes.int32, "long": dtypes.int64,
+          "short": dtypes.int16, "char": dtypes.int8, "byte": dtypes.uint8, "bool": dtypes.bool_}
+
+
+def _cast_method(name: str, dtype):
+    def method(self) -> Tensor:
+        return F.cast(self, dtype)
+
+    method.__name__ = name
+    method.__doc__ = f"`graphc.cast(self, graphc.{dtype.name})`"
+    return method
+
+
+for _name, _dtype in _CASTS.items():
+    setattr(Tensor, _name, _cast_method(_name, _dtype))
 
 from graphc import functional as F  # noqa: E402 - functional builds Tensors
