@@ -11,7 +11,7 @@ chunks). Every tool gets the same list of SymPy expressions:
 - sympy.lambdify (NumPy);
 - SymEngine's Lambdify(backend="llvm"), with and without its CSE (single-threaded).
 
-Compile time is the time from the SymPy expressions to a callable (graphc's disk cache off;
+Compile time is the time from the SymPy expressions to a callable and its first call (graphc's disk cache off;
 each tool's modules imported before, once per process); evaluation time is the median over
 repeats of evaluating all chunks.
 
@@ -106,13 +106,16 @@ class Table:
         self.rows: list[tuple[str, float, float]] = []
         self.reference: np.ndarray | None = None
 
-    def compile(self, build, first_call):
-        """A tool's callable and its compile time: building it, plus the first call (graphc
-        compiles some kernel variants then)."""
+    def compile(self, build, first_call, as_array):
+        """A tool's callable, its first result as one array, and its compile time: building
+        it plus the first call (graphc compiles some kernel variants then), not the gathering
+        of that call's results into one array to check them (a 300 MB copy for tools that
+        return a list of arrays, none for SymEngine's one array)."""
         start = time.perf_counter()
         fn = build()
         first = first_call(fn)
-        return fn, first, time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        return fn, as_array(fn, first), seconds
 
     def add(self, name: str, compile_s: float, first: np.ndarray, evaluate) -> None:
         if self.reference is None:
@@ -148,14 +151,14 @@ def main(argv=None) -> None:
     threads = get_num_threads()
 
     fn, first, compile_s = table.compile(lambda: graphc.lambdify(symbols, exprs),
-                                         lambda fn: np.array(fn(*columns[0])))
+                                         lambda fn: fn(*columns[0]), lambda fn, out: np.array(out))
     table.add(f"graphc.lambdify llvm, {threads} threads", compile_s, first, lambda k: fn(*columns[k]))
     set_num_threads(1)
     table.add("graphc.lambdify llvm, 1 thread", compile_s, first, lambda k: fn(*columns[k]))
     set_num_threads(None)
     fn_jac, first, compile_s = table.compile(
         lambda: graphc.lambdify(symbols, rhs, jacobian=symbols[:-1]),
-        lambda fn: np.array(_nonzero(fn, fn(*columns[0]))))
+        lambda fn: fn(*columns[0]), lambda fn, out: np.array(_nonzero(fn, out)))
     # the same expressions as above, so LLVM's machine code comes from the in-process cache
     table.add(f"graphc.lambdify(rhs, jacobian=[c...]) [LLVM cached], {threads} threads", compile_s, first,
               lambda k: fn_jac(*columns[k]))
@@ -165,14 +168,14 @@ def main(argv=None) -> None:
         for cse in (False, True):
             fn_se, first, compile_s = table.compile(
                 lambda cse=cse: symengine.Lambdify(symbols, exprs, backend="llvm", cse=cse),
-                lambda fn: np.asarray(fn(rows_first[0])).T)
+                lambda fn: fn(rows_first[0]), lambda fn, out: np.asarray(out).T)
             table.add(f"symengine Lambdify llvm{', cse' if cse else ''}", compile_s, first,
                       lambda k, fn=fn_se: fn(rows_first[k]))
     else:
         print("  (symengine is not installed: pip install -e .[bench])")
     fn_np, first, compile_s = table.compile(
-        lambda: sympy.lambdify(symbols, exprs, "numpy"),
-        lambda fn: np.array([np.broadcast_to(o, (len(columns[0][0]),)) for o in fn(*columns[0])]))
+        lambda: sympy.lambdify(symbols, exprs, "numpy"), lambda fn: fn(*columns[0]),
+        lambda fn, out: np.array([np.broadcast_to(o, (len(columns[0][0]),)) for o in out]))
     table.add("sympy.lambdify numpy", compile_s, first, lambda k: fn_np(*columns[k]))
     report(table.rows, threads)
 
