@@ -19,7 +19,7 @@ from graphc.backends.llvm import jit
 from graphc.backends.llvm.kernel import build, first_variant, layout, variants, vector_lanes
 from graphc.backends.llvm.runtime import KernelCall
 from graphc.backends.llvm.scalar import LOWERING, SUPPORTED, can_lower
-from graphc.backends.llvm.split import split
+from graphc.backends.llvm.split import split_module
 from graphc.backends.numpy.driver import Driver
 from graphc.backends.numpy.lowering import LOWERING as NUMPY_LOWERING
 from graphc.graph import Graph
@@ -68,7 +68,7 @@ class LLVMExecutable:
         jit.link_math(module)
         # The kernels may be split over several modules, which threads compile at once; the
         # pipeline is chosen by the size of them all, as if they were one.
-        parts = split(module)
+        parts = split_module(module)
         self.llvm_modules = [text for text, _ in parts]
         self.llvm_ir = "\n".join(self.llvm_modules)
         engines = jit.load_all(self.llvm_modules, jit.effort(len(self.llvm_ir)))

@@ -162,16 +162,28 @@ def _build(entry: str, ir_text: str, levels: tuple[int, int]) -> tuple[llvm.Exec
     """A finalised engine for `ir_text`, from the disk cache ("disk") or compiled ("compiled")."""
     obj = cache.load(entry)
     if obj is not None:
-        engine = llvm.create_mcjit_compiler(parse(ir_text), target_machine())
+        engine = _engine(parse(ir_text), target_machine())
         engine.set_object_cache(getbuffer_func=lambda _module: obj)  # replaces compilation
         how = "disk"
     else:
         speed, codegen = levels
-        engine = llvm.create_mcjit_compiler(optimize(ir_text, speed), target_machine(codegen))
+        engine = _engine(optimize(ir_text, speed), target_machine(codegen))
         engine.set_object_cache(notify_func=lambda _module, data: cache.store(entry, data))
         how = "compiled"
     _unlocked("LLVMPY_FinalizeObject")(engine)
     return engine, how
+
+
+def _engine(module: llvm.ModuleRef, machine: llvm.TargetMachine) -> llvm.ExecutionEngine:
+    """An MCJIT engine that owns `module` and `machine`, and keeps `module`'s context alive.
+
+    (llvmlite lets go of a module's context before deleting the module when an engine is
+    disposed of: a crash once the context was the module's own. Held by the engine, the
+    context outlives it.)
+    """
+    engine = llvm.create_mcjit_compiler(module, machine)
+    engine._graphc_context = module._context
+    return engine
 
 
 def load_all(texts: list[str], levels: tuple[int, int]) -> list[llvm.ExecutionEngine]:

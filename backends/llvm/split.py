@@ -21,7 +21,7 @@ from graphc.threads import get_num_threads
 MODULE_CHARS = int(os.environ.get("GRAPHC_MODULE_CHARS", 32_000))
 
 
-def split(module: ir.Module) -> list[tuple[str, list[str]]]:
+def split_module(module: ir.Module) -> list[tuple[str, list[str]]]:
     """The text of `module`, as one module or several (one per thread at most, each of at
     least MODULE_CHARS characters), with the names of the functions each defines."""
     texts = {id(g): str(g) for g in module.globals.values()}
