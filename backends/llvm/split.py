@@ -3,8 +3,9 @@
 LLVM optimises and compiles function by function, and a thread can only work on a module
 (in an LLVM context) of its own: splitting the kernels of a graph over modules lets the cores
 share the work (jit.load_all). Each module holds a contiguous run of the function definitions,
-balanced by the size of their text, and every declaration; a function's text is the same
-whichever module it lands in, so it compiles to the same machine code.
+balanced by the size of their text, and every declaration, in the order of the whole; a
+function's text is the same whichever module it lands in, so it compiles to the same machine
+code.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from llvmlite import ir
 
 from graphc.threads import get_num_threads
 
-# A module costs about 2 ms beyond its functions (a context, a pipeline, an engine), and
-# 1 KB of kernel IR about 1.5 ms to compile: past this many characters a module's own work
-# dwarfs that.
-MODULE_CHARS = int(os.environ.get("GRAPHC_MODULE_CHARS", 32_000))
+# A module costs about 2 ms beyond its functions (a context, a pipeline, an engine); a
+# reduction kernel's 8 KB of IR takes over 10 ms to optimise and compile. Split into modules of
+# one or two such kernels, 2, 4 and 8 reductions (bench/compile_scaling.py) compiled in 10-15%
+# less wall time on 2 cores, at the same CPU time.
+MODULE_CHARS = int(os.environ.get("GRAPHC_MODULE_CHARS", 8_000))
 
 
 def split_module(module: ir.Module) -> list[tuple[str, list[str]]]:
@@ -30,10 +32,10 @@ def split_module(module: ir.Module) -> list[tuple[str, list[str]]]:
     parts = min(get_num_threads(), len(definitions), size // MODULE_CHARS)
     if parts < 2:
         return [(_text(module, list(texts.values())), [f.name for f in definitions])]
-    defined = {id(f) for f in definitions}
-    others = [text for key, text in texts.items() if key not in defined]
-    return [(_text(module, others + [texts[id(f)] for f in share]), [f.name for f in share])
-            for share in _shares(definitions, [len(texts[id(f)]) for f in definitions], parts)]
+    shares = _shares(definitions, [len(texts[id(f)]) for f in definitions], parts)
+    owner = {id(f): k for k, share in enumerate(shares) for f in share}
+    return [(_text(module, [text for key, text in texts.items() if owner.get(key, k) == k]),
+             [f.name for f in share]) for k, share in enumerate(shares)]
 
 
 def _shares(items: list, sizes: list[int], parts: int) -> list[list]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -163,3 +164,20 @@ def test_a_second_process_loads_every_module_from_disk(tmp_path):
     # two modules, cos from the math library, and `graphc.enter`
     assert runs[1]["stats"] == {"memory": 0, "disk": 4, "compiled": 0}
     assert runs[1]["value"] == runs[0]["value"]
+
+
+def test_a_kernel_optimises_to_the_same_code_in_either_module(two_threads):
+    """The O3 pipeline makes the same IR of a kernel in the graph's one module and in its share
+    (but for the numbers of attribute groups, which count the module's functions)."""
+    m, outs = reductions(8.0411, n=4)
+    split_up = graphc.function([m], outs, backend="llvm").executable.llvm_modules
+    set_num_threads(1)
+    whole = graphc.function([m], outs, backend="llvm").executable.llvm_modules
+    assert len(split_up) == 2 and len(whole) == 1
+
+    def optimised(texts):
+        functions = (f for text in texts for f in jit.optimize(text).functions)
+        return {f.name: re.sub(r"#\d+", "#", str(f)) for f in functions if not f.is_declaration}
+
+    together = optimised(whole)
+    assert len(together) == 4 and optimised(split_up) == together
