@@ -19,6 +19,7 @@ from graphc.backends.llvm import jit
 from graphc.backends.llvm.kernel import build, first_variant, layout, variants, vector_lanes
 from graphc.backends.llvm.runtime import KernelCall
 from graphc.backends.llvm.scalar import LOWERING, SUPPORTED, can_lower
+from graphc.backends.llvm.split import split_module
 from graphc.backends.numpy.driver import Driver
 from graphc.backends.numpy.lowering import LOWERING as NUMPY_LOWERING
 from graphc.graph import Graph
@@ -61,11 +62,17 @@ class LLVMExecutable:
                         for k, node in enumerate(kernels)}
         self.first = {node: first_variant(spec, self.lanes[node]) for node, spec in self.layouts.items()}
         module = ir.Module("graphc")
-        module.triple = jit.target_machine().triple
+        module.triple = jit.triple()
         for node, spec in self.layouts.items():
             build(node.attr("body"), spec, module, self.lanes[node], self.first[node])
         jit.link_math(module)
-        self.llvm_ir = str(module)
+        # The kernels may be split over several modules, which threads compile at once; the
+        # pipeline is chosen by the size of them all, as if they were one.
+        parts = split_module(module)
+        self.llvm_modules = [text for text, _ in parts]
+        self.llvm_ir = "\n".join(self.llvm_modules)
+        engines = jit.load_all(self.llvm_modules, jit.effort(len(self.llvm_ir)))
+        self._engines = {name: engine for (_, names), engine in zip(parts, engines) for name in names}
         self._deferred: dict[str, str] = {}
         self.kernels = {}
         for node, spec in self.layouts.items():
@@ -73,7 +80,6 @@ class LLVMExecutable:
                                                     else variant, spec.function(variant))
                          for variant in variants(spec, self.lanes[node])}
             self.kernels[node] = KernelCall(spec, addresses)
-        self._engine = jit.ENGINE.load(self.llvm_ir)  # compiled now, not on the first call
         numpy_math = any(n.inputs and n.op not in ("kernel", "result") for n in graph.nodes)
         driver = Driver(graph, self.backend, lowering={**NUMPY_LOWERING, "kernel": self._lower_kernel},
                         quiet_numpy=numpy_math, fresh=frozenset({"kernel", "result"}))
@@ -96,7 +102,7 @@ class LLVMExecutable:
         with _deferred_lock:
             if variant not in self._deferred:
                 module = ir.Module(f"graphc.{variant}")
-                module.triple = jit.target_machine().triple
+                module.triple = jit.triple()
                 for node, spec in self.layouts.items():
                     lanes = self.lanes[node]
                     if variant != self.first[node] and variant in variants(spec, lanes):
@@ -106,8 +112,8 @@ class LLVMExecutable:
             return self._deferred[variant]
 
     def _address(self, variant: str, name: str) -> int:
-        """The address of function `name`, in the main module ("") or a deferred one."""
-        engine = jit.ENGINE.load(self.deferred_ir(variant)) if variant else self._engine
+        """The address of function `name`, in the graph's modules ("") or a deferred one."""
+        engine = jit.ENGINE.load(self.deferred_ir(variant)) if variant else self._engines[name]
         return engine.get_function_address(name)
 
     def _lower_kernel(self, args: list[str], node: Node, ctx) -> str:
@@ -125,8 +131,8 @@ class LLVMExecutable:
 
     def emit(self, what: str = "llvm") -> str:
         """The compiled code as text: "llvm", "llvm-opt", "asm", "python" (the driver), "graph"."""
-        modules = [self.llvm_ir] + [text for text in map(self.deferred_ir, ("vector", "column", "generic"))
-                                    if "define " in text]
+        deferred = map(self.deferred_ir, ("vector", "column", "generic"))
+        modules = self.llvm_modules + [text for text in deferred if "define " in text]
         if what == "llvm":
             return "\n".join(modules)
         if what == "llvm-opt":

@@ -6,9 +6,11 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import llvmlite.binding as llvm
 from llvmlite import ir
+from llvmlite.binding import ffi
 
 from graphc.backends import cache
 
@@ -41,15 +43,24 @@ def effort(ir_chars: int) -> tuple[int, int]:
 
 
 @functools.cache
-def target_machine(opt: int = 3) -> llvm.TargetMachine:
-    """A target machine for the host CPU, with its features, so loops use its vector width;
-    `opt` is its code generator's optimisation level."""
+def _host() -> tuple[llvm.Target, str, str]:
+    """The host's target, CPU name and CPU features (looked up once)."""
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
-    target = llvm.Target.from_default_triple()
-    return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
-                                        features=llvm.get_host_cpu_features().flatten(),
-                                        opt=opt, jit=True)
+    return llvm.Target.from_default_triple(), llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten()
+
+
+def target_machine(opt: int = 3) -> llvm.TargetMachine:
+    """A new target machine for the host CPU, with its features, so loops use its vector width;
+    `opt` is its code generator's optimisation level. A new one per use (it costs 0.1 ms): LLVM's
+    are not thread-safe, and an engine takes ownership of the one it is given."""
+    target, cpu, features = _host()
+    return target.create_target_machine(cpu=cpu, features=features, opt=opt, jit=True)
+
+
+def triple() -> str:
+    """The host's target triple, which every module names."""
+    return _host()[0].triple
 
 
 def vector_bits() -> int:
@@ -64,19 +75,42 @@ def vector_bits() -> int:
 
 def host_description() -> str:
     """What compiled code depends on: LLVM's version, the CPU name and its features."""
-    target_machine()
+    _, cpu, features = _host()
     version = ".".join(map(str, llvm.llvm_version_info))
-    return f"llvm {version}; {llvm.get_host_cpu_name()}; {llvm.get_host_cpu_features().flatten()}"
+    return f"llvm {version}; {cpu}; {features}"
+
+
+def _unlocked(name: str):
+    """llvmlite's C function `name` without the global lock llvmlite takes around every call.
+
+    That lock serialises all of LLVM; the calls made through this work on a module, context,
+    pass builder and target machine that only the calling thread holds, which LLVM allows to
+    run in parallel. (ctypes releases the GIL during the call.) If a later llvmlite wraps its
+    functions differently, the locked function is used: correct, only serial.
+    """
+    function = getattr(ffi.lib, name)
+    return getattr(function, "_cfn", function)
+
+
+def parse(ir_text: str) -> llvm.ModuleRef:
+    """A module parsed from `ir_text` into an LLVM context of its own, so that threads can
+    parse, optimise and compile modules at the same time (the module keeps its context alive)."""
+    context = llvm.create_context()
+    with ffi.OutputString() as error:
+        module = llvm.ModuleRef(_unlocked("LLVMPY_ParseAssembly")(context, ir_text.encode(), error), context)
+        if error:
+            module.close()
+            raise RuntimeError(f"LLVM IR parsing error\n{error}")
+    return module
 
 
 def optimize(ir_text: str, speed: int = 3) -> llvm.ModuleRef:
     """Parse, verify and run the pipeline of LLVM's `-O<speed>` over a module."""
-    tm = target_machine()
-    module = llvm.parse_assembly(ir_text)
+    module = parse(ir_text)
     module.verify()
-    tuning = llvm.create_pipeline_tuning_options(speed_level=speed)
-    builder = llvm.create_pass_builder(tm, tuning)
-    builder.getModulePassManager().run(module, builder)
+    tm = target_machine()  # (the pass builder only borrows it: alive until we return)
+    builder = llvm.create_pass_builder(tm, llvm.create_pipeline_tuning_options(speed_level=speed))
+    _unlocked("LLVMPY_RunNewModulePassManager")(builder.getModulePassManager(), module, builder)
     return module
 
 
@@ -84,36 +118,98 @@ class Engine:
     """Owns JIT-compiled modules and hands out function addresses.
 
     Compiled objects are looked up in memory, then in the disk cache, before LLVM
-    optimises and compiles a module; `stats` counts which of the three happened.
+    optimises and compiles a module; `stats` counts which of the three happened. Threads may
+    load modules at once: LLVM's work runs outside the lock, and a module another thread is
+    compiling is waited for, not compiled twice, so no engine is ever dropped (an engine's
+    machine code lives as long as it does).
     """
 
     def __init__(self):
         self._engines: dict[str, llvm.ExecutionEngine] = {}
+        self._pending: dict[str, threading.Event] = {}
         self.stats = {"memory": 0, "disk": 0, "compiled": 0}
 
-    def load(self, ir_text: str) -> llvm.ExecutionEngine:
+    def load(self, ir_text: str, levels: tuple[int, int] | None = None) -> llvm.ExecutionEngine:
+        """The engine of module `ir_text`, compiled at `levels` (default: `effort` of its size)."""
         from graphc import __version__
 
-        entry = cache.key(ir_text, host_description(), __version__)
-        with _lock:
-            engine = self._engines.get(entry)
-            if engine is not None:
-                self.stats["memory"] += 1
-                return engine
-            obj = cache.load(entry)
-            if obj is not None:
-                module = llvm.parse_assembly(ir_text)  # the object code replaces compilation
-                engine = llvm.create_mcjit_compiler(module, target_machine())
-                engine.set_object_cache(getbuffer_func=lambda _module: obj)
-                self.stats["disk"] += 1
-            else:
-                speed, codegen = effort(len(ir_text))
-                engine = llvm.create_mcjit_compiler(optimize(ir_text, speed), target_machine(codegen))
-                engine.set_object_cache(notify_func=lambda _module, data: cache.store(entry, data))
-                self.stats["compiled"] += 1
-            engine.finalize_object()
-            self._engines[entry] = engine  # keeps the machine code alive
+        levels = levels or effort(len(ir_text))
+        entry = cache.key(ir_text, f"{host_description()}; effort {levels}", __version__)
+        while True:
+            with _lock:
+                engine = self._engines.get(entry)
+                if engine is not None:
+                    self.stats["memory"] += 1
+                    return engine
+                pending = self._pending.get(entry)
+                if pending is None:  # ours to build
+                    self._pending[entry] = pending = threading.Event()
+                    break
+            pending.wait()  # (then found in memory; or its builder failed, and we try)
+        try:
+            engine, how = _build(entry, ir_text, levels)
+            with _lock:
+                self._engines[entry] = engine  # keeps the machine code alive
+                self.stats[how] += 1
             return engine
+        finally:
+            with _lock:
+                del self._pending[entry]
+            pending.set()
+
+
+def _build(entry: str, ir_text: str, levels: tuple[int, int]) -> tuple[llvm.ExecutionEngine, str]:
+    """A finalised engine for `ir_text`, from the disk cache ("disk") or compiled ("compiled")."""
+    obj = cache.load(entry)
+    if obj is not None:
+        engine = _engine(parse(ir_text), target_machine())
+        engine.set_object_cache(getbuffer_func=lambda _module: obj)  # replaces compilation
+        how = "disk"
+    else:
+        speed, codegen = levels
+        engine = _engine(optimize(ir_text, speed), target_machine(codegen))
+        engine.set_object_cache(notify_func=lambda _module, data: cache.store(entry, data))
+        how = "compiled"
+    _unlocked("LLVMPY_FinalizeObject")(engine)
+    return engine, how
+
+
+def _engine(module: llvm.ModuleRef, machine: llvm.TargetMachine) -> llvm.ExecutionEngine:
+    """An MCJIT engine that owns `module` and `machine`, and keeps `module`'s context alive.
+
+    (llvmlite lets go of a module's context before deleting the module when an engine is
+    disposed of: a crash once the context was the module's own. Held by the engine, the
+    context outlives it.)
+    """
+    engine = llvm.create_mcjit_compiler(module, machine)
+    engine._graphc_context = module._context
+    return engine
+
+
+def load_all(texts: list[str], levels: tuple[int, int]) -> list[llvm.ExecutionEngine]:
+    """The engines of `texts`, loaded at once: the calling thread loads the first while a pool
+    of threads loads the others."""
+    if len(texts) == 1:
+        return [ENGINE.load(texts[0], levels)]
+    pool = _executor(len(texts) - 1)
+    rest = [pool.submit(ENGINE.load, text, levels) for text in texts[1:]]
+    return [ENGINE.load(texts[0], levels)] + [future.result() for future in rest]
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_size = 0
+
+
+def _executor(threads: int) -> ThreadPoolExecutor:
+    """A shared pool with at least `threads` workers (replaced by a larger one when needed)."""
+    global _pool, _pool_size
+    with _lock:
+        if _pool is None or _pool_size < threads:
+            if _pool is not None:
+                _pool.shutdown(wait=False)  # (its queued work still runs)
+            _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="graphc-compile")
+            _pool_size = threads
+        return _pool
 
 
 ENGINE = Engine()
@@ -122,12 +218,13 @@ _linked: set[str] = set()
 
 def link_math(module: ir.Module) -> None:
     """Compile (or find in the caches) each math function `module` declares, once per process,
-    and make its address known to the JIT's linker, so kernels call one shared copy."""
+    and make its address known to the JIT's linker, so kernels call one shared copy. (Called
+    before `module` is compiled: the linker resolves the names when it finalises it.)"""
     from graphc.backends.llvm import math
 
     for fn in module.functions:
         if fn.is_declaration and fn.name.startswith("graphc.math.") and fn.name not in _linked:
-            engine = ENGINE.load(math.library(fn.name, target_machine().triple))
+            engine = ENGINE.load(math.library(fn.name, triple()))
             llvm.add_symbol(fn.name, engine.get_function_address(fn.name))
             with _lock:
                 _linked.add(fn.name)

@@ -88,7 +88,7 @@ def _enter() -> Callable[[int, int], None]:
     """`enter(arrays, call)`: runs `call.function(arrays, call.strides, ...)` (compiled once)."""
     from graphc.backends.llvm import jit
 
-    engine = jit.ENGINE.load(f'target triple = "{jit.target_machine().triple}"\n{_ENTER_IR}')
+    engine = jit.ENGINE.load(f'target triple = "{jit.triple()}"\n{_ENTER_IR}')
     return ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)(
         engine.get_function_address("graphc.enter"))
 
