@@ -67,11 +67,11 @@ class LLVMExecutable:
             build(node.attr("body"), spec, module, self.lanes[node], self.first[node])
         jit.link_math(module)
         # The kernels may be split over several modules, which threads compile at once; the
-        # pipeline is chosen by the size of them all, as if they were one.
-        parts = split_module(module)
+        # pipeline is chosen by the size of the whole module, whatever the split.
+        parts, whole_chars = split_module(module)
         self.llvm_modules = [text for text, _ in parts]
         self.llvm_ir = "\n".join(self.llvm_modules)
-        engines = jit.load_all(self.llvm_modules, jit.effort(len(self.llvm_ir)))
+        engines = jit.load_all(self.llvm_modules, jit.effort(whole_chars))
         self._engines = {name: engine for (_, names), engine in zip(parts, engines) for name in names}
         self._deferred: dict[str, str] = {}
         self.kernels = {}

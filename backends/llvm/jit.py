@@ -6,13 +6,13 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import llvmlite.binding as llvm
 from llvmlite import ir
 from llvmlite.binding import ffi
 
 from graphc.backends import cache
+from graphc.threads import shared_pool
 
 _lock = threading.Lock()
 
@@ -135,27 +135,29 @@ class Engine:
 
         levels = levels or effort(len(ir_text))
         entry = cache.key(ir_text, f"{host_description()}; effort {levels}", __version__)
-        while True:
-            with _lock:
-                engine = self._engines.get(entry)
-                if engine is not None:
-                    self.stats["memory"] += 1
-                    return engine
-                pending = self._pending.get(entry)
-                if pending is None:  # ours to build
-                    self._pending[entry] = pending = threading.Event()
-                    break
-            pending.wait()  # (then found in memory; or its builder failed, and we try)
+        mine = None  # the event this thread sets once it has built the module
         try:
+            while True:
+                with _lock:
+                    engine = self._engines.get(entry)
+                    if engine is not None:
+                        self.stats["memory"] += 1
+                        return engine
+                    pending = self._pending.get(entry)
+                    if pending is None:  # ours to build
+                        mine = self._pending[entry] = threading.Event()
+                        break
+                pending.wait()  # (then found in memory; or its builder failed, and we try)
             engine, how = _build(entry, ir_text, levels)
             with _lock:
                 self._engines[entry] = engine  # keeps the machine code alive
                 self.stats[how] += 1
             return engine
-        finally:
-            with _lock:
-                del self._pending[entry]
-            pending.set()
+        finally:  # (whatever happened, even an interrupt: never leave others waiting)
+            if mine is not None:
+                with _lock:
+                    self._pending.pop(entry, None)
+                mine.set()
 
 
 def _build(entry: str, ir_text: str, levels: tuple[int, int]) -> tuple[llvm.ExecutionEngine, str]:
@@ -191,28 +193,23 @@ def load_all(texts: list[str], levels: tuple[int, int]) -> list[llvm.ExecutionEn
     of threads loads the others."""
     if len(texts) == 1:
         return [ENGINE.load(texts[0], levels)]
-    pool = _executor(len(texts) - 1)
+    pool = shared_pool("compile", len(texts) - 1)
     rest = [pool.submit(ENGINE.load, text, levels) for text in texts[1:]]
     return [ENGINE.load(texts[0], levels)] + [future.result() for future in rest]
 
 
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
-
-
-def _executor(threads: int) -> ThreadPoolExecutor:
-    """A shared pool with at least `threads` workers (replaced by a larger one when needed)."""
-    global _pool, _pool_size
-    with _lock:
-        if _pool is None or _pool_size < threads:
-            if _pool is not None:
-                _pool.shutdown(wait=False)  # (its queued work still runs)
-            _pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="graphc-compile")
-            _pool_size = threads
-        return _pool
-
-
 ENGINE = Engine()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has no thread of its parent's: a lock one held, or a module one was
+    compiling, would wait forever."""
+    global _lock
+    _lock = threading.Lock()
+    ENGINE._pending.clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 _linked: set[str] = set()
 
 

@@ -12,7 +12,7 @@ import ctypes
 import functools
 import itertools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +20,7 @@ import numpy as np
 from graphc.backends import buffers
 from graphc.backends.llvm.kernel import ARRAY_DATA_OFFSET, STREAM_ALIGNMENT, KernelLayout
 from graphc.backends.llvm.kernel.layout import STASH_ROW_BYTES, stash_bytes
-from graphc.threads import get_num_threads
+from graphc.threads import get_num_threads, shared_pool
 
 KERNEL_SIGNATURE = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
                                     ctypes.c_int64, ctypes.c_int64)
@@ -31,8 +31,6 @@ OPS_PER_ELEMENT = 8  # ...for a kernel of this many ops; one of 3,000 ops (W7) s
 STREAM_MIN_BYTES = 1 << 23
 STREAM_ROW = 64  # elements per thread's share of a 1-d stream kernel: keeps its start aligned
 MAX_PLANS = 64
-_pool: ThreadPoolExecutor | None = None
-_pool_size = 0
 
 
 TUPLE_ITEMS_OFFSET = tuple.__basicsize__  # where a tuple's items start (checked below)
@@ -91,14 +89,6 @@ def _enter() -> Callable[[int, int], None]:
     engine = jit.ENGINE.load(f'target triple = "{jit.triple()}"\n{_ENTER_IR}')
     return ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)(
         engine.get_function_address("graphc.enter"))
-
-
-def _executor(threads: int) -> ThreadPoolExecutor:
-    """A shared pool with at least `threads` workers (replaced by a larger one when needed)."""
-    global _pool, _pool_size
-    if _pool is None or _pool_size < threads:
-        _pool, _pool_size = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="graphc"), threads
-    return _pool
 
 
 @dataclass
@@ -286,7 +276,7 @@ class KernelCall:
         if plan.stream and self.rank == 1:  # each thread's first store stays aligned
             bounds = [b - b % STREAM_ROW for b in bounds[:-1]] + [outer]
         shares = [(lo, hi) for lo, hi in itertools.pairwise(bounds) if hi > lo]
-        jobs = [_executor(threads - 1).submit(function, arrays, plan.strides, plan.sizes, lo, hi)
+        jobs = [shared_pool("kernels", threads - 1).submit(function, arrays, plan.strides, plan.sizes, lo, hi)
                 for lo, hi in shares[1:]]
         try:
             function(arrays, plan.strides, plan.sizes, *shares[0])

@@ -18,7 +18,7 @@ from llvmlite.binding import ffi
 
 import graphc
 from graphc.backends.llvm import jit, split
-from graphc.threads import set_num_threads
+from graphc.threads import set_num_threads, shared_pool
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -99,7 +99,7 @@ def test_one_thread_compiles_one_module_with_the_text_llvmlite_prints(two_thread
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), []), "f")
     ir.IRBuilder(fn.append_basic_block()).ret_void()
     ir.Function(module, ir.FunctionType(ir.DoubleType(), [ir.DoubleType()]), "g")
-    assert split.split_module(module) == [(str(module), ["f"])]
+    assert split.split_module(module) == ([(str(module), ["f"])], len(str(module)))
 
 
 def test_the_split_is_deterministic_and_balanced(two_threads):
@@ -181,3 +181,83 @@ def test_a_kernel_optimises_to_the_same_code_in_either_module(two_threads):
 
     together = optimised(whole)
     assert len(together) == 4 and optimised(split_up) == together
+
+
+def test_the_effort_follows_the_whole_module_whatever_the_split(two_threads, monkeypatch):
+    """A graph gets the same LLVM effort in one module or in several (each share repeats the
+    header and declarations, which must not tip it over a threshold)."""
+    chosen = []
+    load_all = jit.load_all
+    monkeypatch.setattr(jit, "load_all", lambda texts, levels: chosen.append((len(texts), levels))
+                        or load_all(texts, levels))
+    m, outs = reductions(6.1379)
+    shares = graphc.function([m], outs, backend="llvm").executable.llvm_modules
+    set_num_threads(1)
+    (whole,) = graphc.function([m], outs, backend="llvm").executable.llvm_modules
+    joined = "\n".join(shares)
+    assert len(shares) == 2 and len(joined) > len(whole)
+    # a threshold between the whole module's size and the joined shares'
+    monkeypatch.setattr(jit, "LARGE_IR_CHARS", (len(whole) + len(joined)) // 2)
+    chosen.clear()
+    for threads in (2, 1):
+        set_num_threads(threads)
+        graphc.function([m], outs, backend="llvm")
+    assert chosen == [(2, jit.effort(len(whole))), (1, jit.effort(len(whole)))]
+    assert jit.effort(len(whole)) != jit.effort(len(joined))
+
+
+def test_a_pool_replaced_by_a_larger_one_still_runs_work_given_to_it():
+    """One thread takes the pool, another needs more workers and replaces it: the first
+    thread's work must still run (it once raised "cannot schedule new futures after
+    shutdown")."""
+    old = shared_pool("test-pool", 1)
+    assert shared_pool("test-pool", 3) is not old
+    assert old.submit(lambda: 42).result(timeout=10) == 42
+
+
+def _compile_in_child() -> None:
+    set_num_threads(2)
+    split.MODULE_CHARS = 1000
+    m, outs = reductions(7.2917)
+    agree(m, outs, graphc.function([m], outs, backend="llvm"))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_compiles_in_parallel_again(two_threads):
+    """After a compile that used the pool, a forked child (multiprocessing's default on Linux)
+    has none of its parent's threads: its own compiles must not wait on them forever."""
+    import multiprocessing
+
+    m, outs = reductions(8.0117)
+    assert len(graphc.function([m], outs, backend="llvm").executable.llvm_modules) == 2
+    child = multiprocessing.get_context("fork").Process(target=_compile_in_child)
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+    assert child.exitcode == 0
+
+
+def _split_kernel_call() -> None:
+    x = graphc.placeholder("x", ("n",), graphc.float64)
+    f = graphc.function([x], graphc.sin(x) * 1.7093)
+    values = np.linspace(-3, 3, 1 << 20)
+    np.testing.assert_allclose(f(values), np.sin(values) * 1.7093, rtol=1e-12)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_splits_kernels_over_threads_again():
+    """The same for the pool that runs a large kernel's shares."""
+    import multiprocessing
+
+    set_num_threads(2)
+    try:
+        _split_kernel_call()  # (the parent's pool now has a thread)
+        child = multiprocessing.get_context("fork").Process(target=_split_kernel_call)
+        child.start()
+        child.join(timeout=60)
+        if child.is_alive():
+            child.kill()
+        assert child.exitcode == 0
+    finally:
+        set_num_threads(None)
