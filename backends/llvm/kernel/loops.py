@@ -45,6 +45,16 @@ class Tail:
     last: ir.Value  # i64: lanes past it repeat it
 
 
+def plus(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    """`x + y` for i64 offsets, without an instruction where one of them is the constant 0
+    (a 1-d kernel's offsets all start at 0: hundreds of `add 0, %i` for LLVM to fold)."""
+    if isinstance(x, ir.Constant) and x.constant == 0:
+        return y
+    if isinstance(y, ir.Constant) and y.constant == 0:
+        return x
+    return b.add(x, y)
+
+
 def splat(b: ir.IRBuilder, value: ir.Value, lanes: int) -> ir.Value:
     """`value` in every lane of a vector (a vector `value` is returned as it is)."""
     if isinstance(value.type, ir.VectorType):
@@ -89,8 +99,7 @@ class KernelBuilder:
         objects = [b.load(b.gep(data, [I64(k)], source_etype=PTR), typ=PTR) for k in range(n)]
         self.bases = [b.load(b.gep(o, [I64(ARRAY_DATA_OFFSET)], source_etype=I8), typ=PTR)
                       for o in objects]
-        self.steps = [[b.load(b.gep(strides, [I64(k * rank + d)], source_etype=I64), typ=I64)
-                       for d in range(rank)] for k in range(n)]
+        self.entry, self.strides, self._steps = b.block, strides, {}
         self.sizes = [b.load(b.gep(shape, [I64(d)], source_etype=I64), typ=I64) for d in range(rank)]
         self._loops(start, stop, [I64(0)] * n)
         if self.nontemporal is not None:  # streaming stores are weakly ordered: publish them
@@ -151,7 +160,18 @@ class KernelBuilder:
                                                   b.sub(b.sub(hi, vector_end), I64(1))))
 
     def _at(self, offsets, d, i):
-        return [self.b.add(off, self.b.mul(i, self.steps[k][d])) for k, off in enumerate(offsets)]
+        return [plus(self.b, off, self.b.mul(i, self.step(k, d))) for k, off in enumerate(offsets)]
+
+    def step(self, k: int, d: int) -> ir.Value:
+        """Array `k`'s element stride along dimension `d`, loaded in the entry block when first
+        needed (a kernel of hundreds of contiguous outputs needs none of theirs)."""
+        step = self._steps.get((k, d))
+        if step is None:
+            b = self.b
+            with b.goto_block(self.entry):
+                at = b.gep(self.strides, [I64(k * self.spec.rank + d)], source_etype=I64)
+                step = self._steps[k, d] = b.load(at, typ=I64)
+        return step
 
     # --------------------------------------------------------------- memory access
     def _element(self, k: int, node_dtype, offset):
@@ -184,13 +204,13 @@ class KernelBuilder:
         def load(k, node, ty):
             kind = self.expected[k]
             if kind == CONTIGUOUS:
-                return self._load_run(self._element(k, node.dtype, b.add(offsets[k], i)), ty, tail)
+                return self._load_run(self._element(k, node.dtype, plus(b, offsets[k], i)), ty, tail)
             if kind == BROADCAST:
                 return splat(b, b.load(self._element(k, node.dtype, offsets[k]), typ=ty), lanes)
             v = ir.Constant(ir.VectorType(ty, lanes), ir.Undefined)
             for j in range(lanes):
                 at = I64(j) if tail is None else intrinsic(b, "smin", [I64(j), tail.last])
-                off = b.add(offsets[k], b.mul(b.add(i, at), self.steps[k][d]))
+                off = plus(b, offsets[k], b.mul(b.add(i, at), self.step(k, d)))
                 v = b.insert_element(v, b.load(self._element(k, node.dtype, off), typ=ty), I32(j))
             return v
 
@@ -220,7 +240,7 @@ class KernelBuilder:
             value = b.zext(value, ir.VectorType(I8, self.lanes) if i is not None else I8)
         elif node.dtype is dtypes.bfloat16:
             value = to_bfloat16(b, value)
-        ptr = self._element(k, node.dtype, offsets[k] if i is None else b.add(offsets[k], i))
+        ptr = self._element(k, node.dtype, offsets[k] if i is None else plus(b, offsets[k], i))
         if tail is not None:
             masked_store(b, value, ptr, ALIGN[ty], tail.mask)
         elif i is not None and self.nontemporal is not None and stream:

@@ -21,7 +21,7 @@ from llvmlite import ir
 from graphc import dtypes
 from graphc.backends.llvm.intrinsics import masked_store, prefetch
 from graphc.backends.llvm.kernel.layout import CONTIGUOUS, MOST_STACK_STASHES, STASH_ROW_BYTES
-from graphc.backends.llvm.kernel.loops import ALIGN, PTR, STREAM_ALIGNMENT, KernelBuilder, Tail, splat
+from graphc.backends.llvm.kernel.loops import ALIGN, PTR, STREAM_ALIGNMENT, KernelBuilder, Tail, plus, splat
 from graphc.backends.llvm.kernel.reduction import Accumulator
 from graphc.backends.llvm.math.library import MATH
 from graphc.backends.llvm.scalar import I8, I64, like, memory_type, to_bfloat16
@@ -180,7 +180,7 @@ class RowBuilder(KernelBuilder):
         """The address of an element in a stack buffer: the element's place in its row, as
         the outputs (which share one contiguous layout) have it."""
         b, k = self.b, self.first_output
-        at = b.sub(offsets[k] if i is None else b.add(offsets[k], i), self.row_start)
+        at = b.sub(offsets[k] if i is None else plus(b, offsets[k], i), self.row_start)
         return b.gep(buffer, [at], inbounds=True, source_etype=memory_type(node.dtype))
 
     def _store_value(self, node: Node, step: RowPass, value: ir.Value, offsets, i, tail: Tail | None) -> None:
@@ -221,7 +221,7 @@ class RowBuilder(KernelBuilder):
         kept = spec.rank - spec.reduced
         for k, node in enumerate(spec.operands):
             if self.expected[k] == CONTIGUOUS:
-                at = b.add(b.add(offsets[k], i), self.steps[k][kept - 1])
+                at = b.add(plus(b, offsets[k], i), self.step(k, kept - 1))
                 ptr = b.gep(self.bases[k], [at], source_etype=memory_type(node.dtype))
                 prefetch(b, ptr)
 
@@ -238,7 +238,7 @@ class RowBuilder(KernelBuilder):
         if i is None:
             v = b.load(self._element(k, node.dtype, offsets[k]), typ=ty)
         else:
-            v = self._load_run(self._element(k, node.dtype, b.add(offsets[k], i)), ty, tail)
+            v = self._load_run(self._element(k, node.dtype, plus(b, offsets[k], i)), ty, tail)
         return self._from_memory(v, node.dtype)
 
 
