@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import threading
 
+import llvmlite.binding as llvm
 from llvmlite import ir
 
 from graphc.backends import unknown_stage
@@ -73,7 +74,8 @@ class LLVMExecutable:
         self.llvm_ir = "\n".join(self.llvm_modules)
         engines = jit.load_all(self.llvm_modules, jit.effort(whole_chars))
         self._engines = {name: engine for (_, names), engine in zip(parts, engines) for name in names}
-        self._deferred: dict[str, str] = {}
+        self._deferred: dict[str, tuple[list[tuple[str, list[str]]], int]] = {}
+        self._deferred_engines: dict[str, dict[str, llvm.ExecutionEngine]] = {}
         self.kernels = {}
         for node, spec in self.layouts.items():
             addresses = {variant: functools.partial(self._address, "" if variant == self.first[node]
@@ -99,6 +101,10 @@ class LLVMExecutable:
     def deferred_ir(self, variant: str) -> str:
         """The module of every kernel's function `variant` ("vector", "column", "generic" or
         "stream") that the main module does not hold (built once, on first use)."""
+        return "\n".join(text for text, _ in self._deferred_parts(variant)[0])
+
+    def _deferred_parts(self, variant: str) -> tuple[list[tuple[str, list[str]]], int]:
+        """`deferred_ir(variant)` split as the graph's modules are (`split_module`)."""
         with _deferred_lock:
             if variant not in self._deferred:
                 module = ir.Module(f"graphc.{variant}")
@@ -108,13 +114,21 @@ class LLVMExecutable:
                     if variant != self.first[node] and variant in variants(spec, lanes):
                         build(node.attr("body"), spec, module, lanes, variant)
                 jit.link_math(module)
-                self._deferred[variant] = str(module)
+                self._deferred[variant] = split_module(module)
             return self._deferred[variant]
 
     def _address(self, variant: str, name: str) -> int:
-        """The address of function `name`, in the graph's modules ("") or a deferred one."""
-        engine = jit.ENGINE.load(self.deferred_ir(variant)) if variant else self._engines[name]
-        return engine.get_function_address(name)
+        """The address of function `name`, in the graph's modules ("") or a deferred one (whose
+        modules, for every kernel, are compiled at once when one of them is first wanted)."""
+        if not variant:
+            return self._engines[name].get_function_address(name)
+        engines = self._deferred_engines.get(variant)
+        if engines is None:  # (threads that get here at once share the engines: jit.ENGINE)
+            parts, whole_chars = self._deferred_parts(variant)
+            loaded = jit.load_all([text for text, _ in parts], jit.effort(whole_chars))
+            engines = {f: engine for (_, names), engine in zip(parts, loaded) for f in names}
+            self._deferred_engines[variant] = engines
+        return engines[name].get_function_address(name)
 
     def _lower_kernel(self, args: list[str], node: Node, ctx) -> str:
         """A call of the compiled kernel on NumPy views of its operands."""
@@ -131,8 +145,9 @@ class LLVMExecutable:
 
     def emit(self, what: str = "llvm") -> str:
         """The compiled code as text: "llvm", "llvm-opt", "asm", "python" (the driver), "graph"."""
-        deferred = map(self.deferred_ir, ("vector", "column", "generic"))
-        modules = self.llvm_modules + [text for text in deferred if "define " in text]
+        deferred = [text for variant in ("vector", "column", "generic")
+                    for text, _ in self._deferred_parts(variant)[0] if "define " in text]
+        modules = self.llvm_modules + deferred
         if what == "llvm":
             return "\n".join(modules)
         if what == "llvm-opt":

@@ -297,7 +297,7 @@ def test_large_outputs_are_written_with_streaming_stores(restore_threads):
                 assert g.tobytes() == w.tobytes()
         for call in f.executable.kernels.values():
             assert call.plans[((shape, array.strides),)].stream is streams
-    assert "kernel0_stream" in f.executable._deferred["stream"]
+    assert "kernel0_stream" in f.executable.deferred_ir("stream")
     compare_backends([x], outs, (values.reshape(3 * 1024, 1024),))
 
 
@@ -309,7 +309,7 @@ def test_generic_loops_are_compiled_only_when_a_layout_needs_them():
     f(values)
     assert "generic" not in f.executable._deferred and jit.ENGINE.stats == before
     np.testing.assert_allclose(f(values[::2]), np.exp(values[::2]) * 3 + 1, rtol=1e-6)
-    assert "kernel0_generic" in f.executable._deferred["generic"]
+    assert "kernel0_generic" in f.executable.deferred_ir("generic")
     assert sum(jit.ENGINE.stats.values()) > sum(before.values())  # it, and any scalar math it calls
 
 
@@ -323,7 +323,7 @@ def test_a_reduction_compiles_the_variant_of_c_ordered_operands_first():
     np.testing.assert_allclose(f(values), np.exp(values * 0.3711).sum(0), rtol=1e-13)
     assert not f.executable._deferred
     np.testing.assert_allclose(f(np.asfortranarray(values)), np.exp(values * 0.3711).sum(0), rtol=1e-13)
-    assert "kernel0_vector" in f.executable._deferred["vector"]
+    assert "kernel0_vector" in f.executable.deferred_ir("vector")
     rows = graphc.function([x], graphc.sum(graphc.exp(x * 0.3711), 1), backend="llvm")
     assert "kernel0_vector" in rows.executable.llvm_ir and "kernel0_column" not in rows.executable.llvm_ir
 

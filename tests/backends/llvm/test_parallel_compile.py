@@ -261,3 +261,18 @@ def test_a_forked_child_splits_kernels_over_threads_again():
         assert child.exitcode == 0
     finally:
         set_num_threads(None)
+
+
+def test_a_deferred_variant_is_compiled_in_several_modules_too(two_threads):
+    """The first call that needs another variant (here the generic one, for transposed
+    operands) compiles every kernel's variant, split as the graph's modules are; emit shows
+    each module optimised on its own."""
+    m, outs = reductions(9.3371)
+    f = graphc.function([m], outs, backend="llvm")
+    parts, _ = f.executable._deferred_parts("generic")
+    assert len(parts) == 2
+    values = np.linspace(-2, 2, 13 * 9).reshape(13, 9).T  # not C-ordered
+    expected = graphc.function([m], outs, backend="numpy")(values)
+    for got, want in zip(f(values), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    assert f.emit("llvm-opt").count("; ModuleID") >= 4
