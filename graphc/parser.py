@@ -193,15 +193,21 @@ class _Parser:
             self.fail(f"expected end of input after the graph, got {_describe(self.peek())}")
         return graph
 
-    def graph_literal(self, param) -> Graph:
+    def graph_literal(self, param, body: bool = False) -> Graph:
         """`graph(params) { statements; return values }`; `param(k)` reads input k."""
         self.expect("graph", "'graph'")
         self.expect("(")
         index = itertools.count()
         inputs: list[Node] = self.separated(lambda: param(next(index)), ")")
-        # The sizes the inputs bind (a kernel body also sees those of the graph around it).
+        # The sizes the inputs bind, as Graph.verify counts them: a graph's bare dimensions (a
+        # call can read `n` off a size, not `m` off `m-3`); a kernel body, called with sizes its
+        # caller knows, every symbol of its inputs' dimensions, and those of the graph around it.
         outer = self.bound
-        self.bound = outer.union(*(symbols_of(n.shape) for n in inputs))
+        if body:
+            self.bound = outer.union(*(symbols_of(n.shape) for n in inputs))
+        else:
+            self.bound = outer | {d for n in inputs for d in n.shape
+                                  if not isinstance(d, int) and d.is_Symbol}
         try:
             self.expect("{")
             while not self.at("return"):
@@ -218,7 +224,7 @@ class _Parser:
         """A kernel's body: a nested graph with its own value names, over `%a0, %a1, ...`."""
         outer, self.values = self.values, {}
         try:
-            return self.graph_literal(self.body_param)
+            return self.graph_literal(self.body_param, body=True)
         finally:
             self.values = outer
 
@@ -295,7 +301,7 @@ class _Parser:
         unbound = sorted(map(str, set().union(*(symbols_of(t.shape) for t in parts)) - self.bound))
         if unbound:
             self.fail(f"size {unbound[0]} is bound by no input of the graph (a size symbol must"
-                      " appear in an input's shape)", type_token)
+                      " be a whole dimension of an input's shape)", type_token)
         self.define(name, node)
 
     def leaf(self, op: str, type_: TensorType, attrs: dict, token: Token, scope: str) -> Node:

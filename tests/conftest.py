@@ -9,8 +9,8 @@ import tempfile
 import pytest
 
 import graphc.passes.manager as pass_manager
-from graphc.graph import Graph
-from graphc.parser import parse
+from graphc.graph import Graph, GraphError
+from graphc.parser import ParseError, parse
 
 # Everything a test run writes (compiled objects, reproducers, dumps, files of the processes
 # it starts) goes to one scratch folder, removed when the run ends; the user's cache is untouched.
@@ -53,4 +53,12 @@ def every_graph_round_trips(monkeypatch):
         text = str(graph)
         if text not in seen:
             seen.add(text)
-            assert str(parse(text)) == text, f"this graph does not round-trip:\n{text}"
+            try:
+                parsed = parse(text)
+            except ParseError:
+                # only a graph Graph.verify refuses may fail to parse: a kernel body printed on
+                # its own (its sizes bound by the kernel's operands; its kernel's text round-trips)
+                with pytest.raises(GraphError):
+                    graph.verify()
+                continue
+            assert str(parsed) == text, f"this graph does not round-trip:\n{text}"

@@ -221,3 +221,16 @@ def test_a_pad_value_of_another_kind_than_its_operand_is_refused(dtype, value):
     with pytest.raises(graphc.ParseError, match="pad value"):
         graphc.parse(text)
     assert check_text(text).kind == "rejected"
+
+
+def test_a_size_that_is_only_part_of_an_input_dimension_binds_nothing():
+    # an input `i64[1, m-3]` let the parser accept a value of shape `[1, 1, m, 3]`, which
+    # Graph.verify rejects: a call can read `n` off a size, not `m` off `m-3` (seed 16)
+    text = ("graph(%x: i64[1, m-3]) {\n  %0 = reshape %x {shape=[1, 1, m, 3]} : i64[1, 1, m, 3]\n"
+            "  return %0\n}\n")
+    with pytest.raises(graphc.ParseError, match="size m is bound by no input"):
+        graphc.parse(text)
+    assert check_text(text).kind == "rejected"
+    x = graphc.placeholder("x", ("n",), graphc.float64)  # a kernel body's input of n+2 elements
+    f = graphc.function([x], graphc.sin(graphc.cat([x, x[:2]])) * 2.0, backend="llvm")
+    assert "%a0: f64[n+Min(2,n)]" in f.source and str(graphc.parse(f.source)) == f.source
