@@ -20,7 +20,7 @@ import sys
 import time
 
 import numpy as np
-from run import ROWS, have, row_function
+from run import ROWS, row_function, row_peers
 
 import graphc
 from graphc.threads import set_num_threads
@@ -32,23 +32,7 @@ def contenders(name: str, xs: np.ndarray) -> dict:
     f = graphc.function([x], row_function(graphc, name)(x))
     fns = {"memcpy of the input": lambda: np.copyto(dst, xs), "numpy": lambda: row_function(np, name)(xs),
            "graphc llvm": lambda: f(xs)}
-    if have("torch"):
-        import torch
-
-        torch.set_num_threads(1)
-        xt, compiled = torch.from_numpy(xs), torch.compile(row_function(torch, name))
-
-        def torch_compiled():
-            with torch.no_grad():
-                return compiled(xt)
-
-        fns["torch.compile"] = torch_compiled
-    if have("jax"):
-        import jax
-        import jax.numpy as jnp
-
-        fj, xj = jax.jit(row_function(jnp, name)), jnp.asarray(xs)
-        fns["jax.jit"] = lambda: fj(xj).block_until_ready()
+    fns.update(row_peers(name, xs, threads=1))
     return fns
 
 

@@ -6,7 +6,8 @@ bench/run.py times one library after the other, each for a fraction of a second;
 tools are within 10-20% (W6 against torch.compile) the drift between those moments decides
 the order. Here each round times every tool once (a batch of calls each, in a rotated order),
 and the ratio of a peer to graphc is taken within the round; the median over rounds and the
-spread of the middle half of them are printed.
+spread of the middle half of them are printed. (bench/cpu_time.py interleaves the same tools
+on one thread and measures CPU time instead.)
 
     python bench/paired.py                        # W6 softmax and layer norm, 41 rounds
     python bench/paired.py --rounds 81 --threads 1
@@ -20,7 +21,7 @@ import statistics
 import time
 
 import numpy as np
-from run import ROWS, have, row_function  # bench/run.py (this script's folder is on the path)
+from run import ROWS, row_function, row_peers  # bench/run.py (this script's folder is on the path)
 
 import graphc
 from graphc.threads import get_num_threads, set_num_threads
@@ -30,24 +31,7 @@ def contenders(name: str, xs: np.ndarray) -> dict:
     """Name -> a no-argument callable computing W6 `name` on `xs`, for graphc and each peer."""
     x = graphc.placeholder("x", shape=xs.shape)
     f = graphc.function([x], row_function(graphc, name)(x))
-    tools = {"graphc llvm": lambda: f(xs)}
-    if have("torch"):
-        import torch
-
-        torch.set_num_threads(get_num_threads())
-        compiled, xt = torch.compile(row_function(torch, name)), torch.from_numpy(xs)
-
-        def torch_compiled():
-            with torch.no_grad():
-                return compiled(xt)
-        tools["torch.compile"] = torch_compiled
-    if have("jax"):
-        import jax
-        import jax.numpy as jnp
-
-        jf, xj = jax.jit(row_function(jnp, name)), jnp.asarray(xs)
-        tools["jax.jit"] = lambda: jf(xj).block_until_ready()
-    return tools
+    return {"graphc llvm": lambda: f(xs), **row_peers(name, xs, get_num_threads())}
 
 
 def per_call(fn, calls: int) -> float:

@@ -208,6 +208,29 @@ def row_function(lib, name: str):
     return softmax if name == "softmax" else layer_norm
 
 
+def row_peers(name: str, xs: np.ndarray, threads: int) -> dict:
+    """torch.compile and jax.jit of W6 `name` on `xs`, each a no-argument callable (where
+    installed); PyTorch on `threads` threads (JAX's threads are set by XLA_FLAGS at its start)."""
+    peers = {}
+    if have("torch"):
+        import torch
+
+        torch.set_num_threads(threads)
+        compiled, xt = torch.compile(row_function(torch, name)), torch.from_numpy(xs)
+
+        def torch_compiled():
+            with torch.no_grad():
+                return compiled(xt)
+        peers["torch.compile"] = torch_compiled
+    if have("jax"):
+        import jax
+        import jax.numpy as jnp
+
+        jf, xj = jax.jit(row_function(jnp, name)), jnp.asarray(xs)
+        peers["jax.jit"] = lambda: jf(xj).block_until_ready()
+    return peers
+
+
 def workload_rows(name: str) -> list[tuple[str, float]]:
     xs = np.random.default_rng(0).standard_normal(ROWS).astype(np.float32)
     rows = [("numpy", median_time(lambda: row_function(np, name)(xs)))]

@@ -72,8 +72,7 @@ class LLVMExecutable:
         parts, whole_chars = split_module(module)
         self.llvm_modules = [text for text, _ in parts]
         self.llvm_ir = "\n".join(self.llvm_modules)
-        engines = jit.load_all(self.llvm_modules, jit.effort(whole_chars))
-        self._engines = {name: engine for (_, names), engine in zip(parts, engines) for name in names}
+        self._engines = _load(parts, whole_chars)
         self._deferred: dict[str, tuple[list[tuple[str, list[str]]], int]] = {}
         self._deferred_engines: dict[str, dict[str, llvm.ExecutionEngine]] = {}
         self.kernels = {}
@@ -124,10 +123,7 @@ class LLVMExecutable:
             return self._engines[name].get_function_address(name)
         engines = self._deferred_engines.get(variant)
         if engines is None:  # (threads that get here at once share the engines: jit.ENGINE)
-            parts, whole_chars = self._deferred_parts(variant)
-            loaded = jit.load_all([text for text, _ in parts], jit.effort(whole_chars))
-            engines = {f: engine for (_, names), engine in zip(parts, loaded) for f in names}
-            self._deferred_engines[variant] = engines
+            engines = self._deferred_engines[variant] = _load(*self._deferred_parts(variant))
         return engines[name].get_function_address(name)
 
     def _lower_kernel(self, args: list[str], node: Node, ctx) -> str:
@@ -159,6 +155,13 @@ class LLVMExecutable:
         if what == "graph":
             return self.source
         raise unknown_stage(self.backend, what, self.stages)
+
+
+def _load(parts: list[tuple[str, list[str]]], whole_chars: int) -> dict[str, llvm.ExecutionEngine]:
+    """Compile (or find) the modules `split_module` made, at once, at the effort the whole
+    module's size calls for: each function's name -> the engine that holds it."""
+    engines = jit.load_all([text for text, _ in parts], jit.effort(whole_chars))
+    return {name: engine for (_, names), engine in zip(parts, engines) for name in names}
 
 
 def supported_ops() -> frozenset[str]:

@@ -276,8 +276,8 @@ class KernelCall:
         if plan.stream and self.rank == 1:  # each thread's first store stays aligned
             bounds = [b - b % STREAM_ROW for b in bounds[:-1]] + [outer]
         shares = [(lo, hi) for lo, hi in itertools.pairwise(bounds) if hi > lo]
-        jobs = [shared_pool("kernels", threads - 1).submit(function, arrays, plan.strides, plan.sizes, lo, hi)
-                for lo, hi in shares[1:]]
+        pool = shared_pool("kernels", threads - 1)
+        jobs = [pool.submit(function, arrays, plan.strides, plan.sizes, lo, hi) for lo, hi in shares[1:]]
         try:
             function(arrays, plan.strides, plan.sizes, *shares[0])
             for job in jobs:

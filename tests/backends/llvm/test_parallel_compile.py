@@ -215,6 +215,22 @@ def test_a_pool_replaced_by_a_larger_one_still_runs_work_given_to_it():
     assert old.submit(lambda: 42).result(timeout=10) == 42
 
 
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+
+
+def finishes_in_a_forked_child(work) -> bool:
+    """Whether `work` runs to its end, within a minute, in a child forked now (what
+    multiprocessing does by default on Linux): a child has none of its parent's threads."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("fork").Process(target=work)
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+    return child.exitcode == 0
+
+
 def _compile_in_child() -> None:
     set_num_threads(2)
     split.MODULE_CHARS = 1000
@@ -222,20 +238,13 @@ def _compile_in_child() -> None:
     agree(m, outs, graphc.function([m], outs, backend="llvm"))
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@needs_fork
 def test_a_forked_child_compiles_in_parallel_again(two_threads):
-    """After a compile that used the pool, a forked child (multiprocessing's default on Linux)
-    has none of its parent's threads: its own compiles must not wait on them forever."""
-    import multiprocessing
-
+    """After a compile that used the pool, a forked child's own compiles must not wait on the
+    parent's compile threads forever."""
     m, outs = reductions(8.0117)
     assert len(graphc.function([m], outs, backend="llvm").executable.llvm_modules) == 2
-    child = multiprocessing.get_context("fork").Process(target=_compile_in_child)
-    child.start()
-    child.join(timeout=60)
-    if child.is_alive():
-        child.kill()
-    assert child.exitcode == 0
+    assert finishes_in_a_forked_child(_compile_in_child)
 
 
 def _split_kernel_call() -> None:
@@ -245,22 +254,11 @@ def _split_kernel_call() -> None:
     np.testing.assert_allclose(f(values), np.sin(values) * 1.7093, rtol=1e-12)
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_a_forked_child_splits_kernels_over_threads_again():
+@needs_fork
+def test_a_forked_child_splits_kernels_over_threads_again(two_threads):
     """The same for the pool that runs a large kernel's shares."""
-    import multiprocessing
-
-    set_num_threads(2)
-    try:
-        _split_kernel_call()  # (the parent's pool now has a thread)
-        child = multiprocessing.get_context("fork").Process(target=_split_kernel_call)
-        child.start()
-        child.join(timeout=60)
-        if child.is_alive():
-            child.kill()
-        assert child.exitcode == 0
-    finally:
-        set_num_threads(None)
+    _split_kernel_call()  # (the parent's pool now has a thread)
+    assert finishes_in_a_forked_child(_split_kernel_call)
 
 
 def test_a_deferred_variant_is_compiled_in_several_modules_too(two_threads):
