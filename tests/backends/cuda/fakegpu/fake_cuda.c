@@ -7,9 +7,10 @@
  * against it), copies are memcpy, everything is synchronous. Contexts, streams, events and
  * pools are dummy handles that calls check. cuModuleLoadData keeps the image, which must be a
  * CUDA ELF (a CUBIN); functions and globals are looked up in its symbol table, as the driver
- * does, so a launch of a kernel the module lacks fails. Kernels do not run: cuLaunchKernel
- * checks its configuration and logs it for the tests (fake_launch_*). fake_fail makes the next
- * call of an entry point return an error; fake_set_status writes every module's gc_status.
+ * does, so a launch of a kernel the module lacks fails. Kernels do not run (but for the strided
+ * copy and fill of support.cuh): cuLaunchKernel checks its configuration and logs it for the
+ * tests (fake_launch_*). fake_fail makes the next call of an entry point return an error;
+ * fake_set_status writes every module's gc_status.
  */
 #define _GNU_SOURCE  /* posix_memalign, RTLD_DEFAULT */
 #include <stdint.h>
@@ -210,7 +211,7 @@ static CUresult allocate(CUdeviceptr *out, size_t size) {
         if (!blocks[i].base) {
             void *p = NULL;
             if (posix_memalign(&p, 256, size ? size : 1)) return OUT_OF_MEMORY;
-            memset(p, 0xA5, size);  /* fresh device memory is garbage, not zeros */
+            memset(p, 0, size);  /* kernels do not run: what they would write reads as zeros */
             blocks[i].base = p, blocks[i].size = size;
             live_blocks++;
             *out = (CUdeviceptr)p;
@@ -375,6 +376,36 @@ int fake_launch_count(void) { return launch_count; }
 const Launch *fake_launch(int i) { return i >= 0 && i < launch_count ? &launches[i] : NULL; }
 void fake_reset(void) { launch_count = 0; problem[0] = 0; fail_code = 0; }
 
+/* The two support kernels that only move data (support.cuh's gc_copy_<size>, gc_fill_<size>)
+ * are run here, element by element as on the GPU, so values that only move (copies of views,
+ * operands cuBLAS needs in C order) can be checked; every element must be device memory. */
+static CUresult run_support(const char *name, void **params) {
+    int size = atoi(strrchr(name, '_') + 1);
+    char *dst = *(char **)params[0];
+    if (!strncmp(name, "gc_fill_", 8)) {
+        long long n = *(long long *)params[2];
+        RANGE("gc_fill", dst, (size_t)n * size);
+        for (long long i = 0; i < n; i++) memcpy(dst + i * size, params[1], size);
+        return OK;
+    }
+    const long long *to = params[1], *from = params[3], *sizes = params[4];
+    const char *src = *(char **)params[2];
+    int rank = *(int *)params[5];
+    long long n = *(long long *)params[6];
+    for (long long i = 0; i < n; i++) {
+        long long q = i, t = 0, f = 0;
+        for (int d = rank - 1; d >= 0; d--) {
+            long long c = q % sizes[d];
+            q /= sizes[d];
+            t += c * to[d], f += c * from[d];
+        }
+        RANGE("gc_copy", dst + t * size, (size_t)size);
+        RANGE("gc_copy", src + f * size, (size_t)size);
+        memcpy(dst + t * size, src + f * size, size);
+    }
+    return OK;
+}
+
 CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by,
                         unsigned bz, unsigned shared, void *stream, void **params, void **extra) {
     NEED_CONTEXT("cuLaunchKernel"); STREAM("cuLaunchKernel", stream);
@@ -390,6 +421,7 @@ CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz, u
     strcpy(l->name, f->name);
     l->grid[0] = gx, l->grid[1] = gy, l->grid[2] = gz, l->block[0] = bx, l->block[1] = by, l->block[2] = bz;
     l->shared = shared, l->stream = stream;
+    if (!strncmp(f->name, "gc_copy_", 8) || !strncmp(f->name, "gc_fill_", 8)) return run_support(f->name, params);
     return OK;
 }
 
