@@ -3,8 +3,9 @@ fake_cublas.c), under which the CUDA backend's real driver layer (runtime.py thr
 cuda-bindings, and cublas.py's ctypes binding) runs unchanged.
 
 `build` compiles both libraries; `install` loads them into this process before the driver is
-first used (the fake is process-wide, so tests run it in a subprocess); `Fake` reads the
-fake driver's launch log and state, and injects failures.
+first used (the fake is process-wide, so tests run it in a subprocess), and checks every
+launch's arguments against the kernel's parameters in the CUBIN; `Fake` reads the fake
+driver's launch log and state, and injects failures.
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ class Fake:
         lib.fake_set_status.argtypes = [ctypes.c_uint]
         lib.fake_status.restype = ctypes.c_uint
         lib.fake_release_threshold.restype = ctypes.c_uint64
+        lib.fake_function_name.restype = ctypes.c_char_p
+        lib.fake_function_name.argtypes = [ctypes.c_void_p]
+        lib.fake_param_sizes.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int), ctypes.c_int]
         if blas is not None:
             blas.fake_cublas_stream.restype = ctypes.c_void_p
             blas.fake_cublas_stream.argtypes = [ctypes.c_void_p]
@@ -93,6 +97,20 @@ class Fake:
     def release_threshold(self) -> int:
         return self.lib.fake_release_threshold()
 
+    def parameters(self, function: int) -> tuple[str, list[int] | None]:
+        """A loaded function's name, and its parameters' sizes in bytes as the CUBIN declares them."""
+        sizes = (ctypes.c_int * 64)()
+        count = self.lib.fake_param_sizes(function, sizes, 64)
+        return self.lib.fake_function_name(function).decode(), None if count < 0 else list(sizes[:count])
+
+    def check_arguments(self, function: int, arguments) -> None:
+        """AssertionError unless `arguments` (runtime.Arguments) match the kernel's parameters in
+        number and size, as the driver copies them."""
+        name, sizes = self.parameters(function)
+        given = [ctypes.sizeof(v) for v in arguments.values]
+        assert sizes is None or given == sizes, \
+            f"{name} is launched with arguments of {given} bytes; its parameters take {sizes}"
+
     def cublas_stream(self, handle: int) -> int:
         return self.blas.fake_cublas_stream(handle) or 0
 
@@ -103,8 +121,16 @@ def install(directory: Path) -> Fake:
     ctypes binding at the fake cuBLAS."""
     lib = ctypes.CDLL(str(directory / CUDA), mode=os.RTLD_GLOBAL)
     blas = ctypes.CDLL(str(directory / CUBLAS))
-    from graphc.backends.cuda import cublas
+    from graphc.backends.cuda import cublas, runtime
 
     cublas._library_path = lambda: str(directory / CUBLAS)
     cublas.binding = functools.cache(cublas._Ctypes)  # the ctypes binding even where nvmath is installed
-    return Fake(lib, blas)
+    fake = Fake(lib, blas)
+    launch = runtime.launch
+
+    def checked_launch(dev, function, grid, block, arguments, shared=0):
+        fake.check_arguments(int(function), arguments)
+        launch(dev, function, grid, block, arguments, shared)
+
+    runtime.launch = checked_launch  # launch.py and support.py call it through the module
+    return fake

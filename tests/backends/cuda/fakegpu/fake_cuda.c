@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE  /* posix_memalign, RTLD_DEFAULT */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -365,6 +366,37 @@ void fake_set_status(unsigned value) {  /* what a kernel's gc_raise would do, in
 
 unsigned fake_status(int module) { return module < module_count && modules[module].status ? *(unsigned *)modules[module].status : 0; }
 int fake_module_count(void) { return module_count; }
+
+/* The byte sizes of `function`'s parameters, as ptxas recorded them in the CUBIN (the
+ * EIATTR_KPARAM_INFO attributes of section .nv.info.<name>: ordinal, offset, size in bits
+ * 18-31 of the flags): how many it wrote, or -1 without that section. */
+const char *fake_function_name(void *function) { return ((Function *)function)->name; }
+
+int fake_param_sizes(void *function, int *sizes, int max) {
+    const Function *f = function;
+    const unsigned char *e = f->module->image;
+    size_t shoff = u64(e + 40), shent = u16(e + 58), shnum = u16(e + 60);
+    const unsigned char *names = e + u64(e + shoff + u16(e + 62) * shent + 24);
+    char wanted[160];
+    snprintf(wanted, sizeof wanted, ".nv.info.%s", f->name);
+    for (size_t i = 0; i < shnum; i++) {
+        const unsigned char *s = e + shoff + i * shent;
+        if (strcmp((const char *)names + u32(s), wanted)) continue;
+        const unsigned char *a = e + u64(s + 24), *end = a + u64(s + 32);
+        int count = 0;
+        while (a < end) {  /* attributes: format, id, then (format 4) a u16 length and payload */
+            size_t length = a[0] == 4 ? 4u + u16(a + 2) : a[0] == 1 ? 2u : 4u;
+            if (a[0] == 4 && a[1] == 0x17 && u16(a + 2) >= 12) {
+                int ordinal = u16(a + 8), size = (int)((u32(a + 12) >> 18) & 0x3fff);
+                if (ordinal < max) sizes[ordinal] = size;
+                if (ordinal + 1 > count) count = ordinal + 1;
+            }
+            a += length;
+        }
+        return count;
+    }
+    return -1;
+}
 
 /* ------------------------------------------------------------------------------ launches */
 typedef struct { char name[128]; unsigned grid[3], block[3], shared; void *stream; } Launch;

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import json
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -279,6 +280,12 @@ def streams_and_pointers():
     else:
         raise AssertionError("host memory was taken for device memory")
     array.__dlpack__(stream=int(other))  # the consumer's stream waits for graphc's
+    # another thread makes the context current before using the device (the fake checks)
+    done = []
+    worker = threading.Thread(target=lambda: done.append(f(np.ones(6, np.float32))))
+    worker.start()
+    worker.join()
+    assert len(done) == 1 and done[0].shape == (6,)
     assert FAKE.live_allocations() > 0
 
 
