@@ -6,11 +6,12 @@
  * aligned mallocs kept in a table (copies, memsets and cuPointerGetAttribute check pointers
  * against it), copies are memcpy, everything is synchronous. Contexts, streams, events and
  * pools are dummy handles that calls check. cuModuleLoadData keeps the image, which must be a
- * CUDA ELF (a CUBIN); functions and globals are looked up in its symbol table, as the driver
- * does, so a launch of a kernel the module lacks fails. Kernels do not run (but for the strided
- * copy and fill of support.cuh): cuLaunchKernel checks its configuration and logs it for the
- * tests (fake_launch_*). fake_fail makes the next call of an entry point return an error;
- * fake_set_status writes every module's gc_status.
+ * CUBIN for sm_90; functions and globals are looked up in its symbol table, as the driver does,
+ * so a launch of a kernel the module lacks fails. Kernels do not run (but for the strided copy
+ * and fill of support.cuh): cuLaunchKernel checks the block against the kernel's launch bounds
+ * and shared memory, and logs the launch for the tests (fake_launch_*); fake_param_sizes reads
+ * the kernel's parameter sizes from the CUBIN. fake_fail makes the next call of an entry point
+ * return an error; fake_set_status writes every module's gc_status.
  */
 #define _GNU_SOURCE  /* posix_memalign, RTLD_DEFAULT */
 #include <stdint.h>
@@ -20,7 +21,7 @@
 
 typedef int CUresult;
 typedef unsigned long long CUdeviceptr;
-enum { OK = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NOT_INITIALIZED = 3,
+enum { OK = 0, INVALID_VALUE = 1, OUT_OF_MEMORY = 2, NOT_INITIALIZED = 3, NO_BINARY_FOR_GPU = 209,
        INVALID_CONTEXT = 201, INVALID_IMAGE = 200, INVALID_HANDLE = 400, NOT_FOUND = 500,
        LAUNCH_OUT_OF_RESOURCES = 701 };
 
@@ -317,11 +318,28 @@ static const unsigned char *symbol(const Module *m, const char *name, int type) 
     return NULL;
 }
 
+/* The contents of section `prefix``name` (.nv.info.k0_add, .nv.shared.k0_add), or NULL. */
+static const unsigned char *section(const Module *m, const char *prefix, const char *name, size_t *size) {
+    const unsigned char *e = m->image;
+    size_t shoff = u64(e + 40), shent = u16(e + 58), shnum = u16(e + 60), n = strlen(prefix);
+    const char *names = (const char *)e + u64(e + shoff + u16(e + 62) * shent + 24);
+    for (size_t i = 0; i < shnum; i++) {
+        const unsigned char *s = e + shoff + i * shent;
+        const char *found = names + u32(s);
+        if (!strncmp(found, prefix, n) && !strcmp(found + n, name)) {
+            *size = u64(s + 32);
+            return e + u64(s + 24);
+        }
+    }
+    return NULL;
+}
+
 CUresult cuModuleLoadData(void **module, const void *image) {
     NEED_CONTEXT("cuModuleLoadData");
     const unsigned char *e = image;
     if (!e || memcmp(e, "\x7f" "ELF", 4) || e[4] != 2) return misuse("cuModuleLoadData: not a 64-bit ELF", INVALID_IMAGE);
     if (u16(e + 18) != 190) return misuse("cuModuleLoadData: not a CUDA ELF", INVALID_IMAGE);  /* EM_CUDA */
+    if (((u32(e + 48) >> 8) & 0xff) != 90) return NO_BINARY_FOR_GPU;  /* e_flags: SASS for sm_90 only */
     if (module_count == MODULES) return OUT_OF_MEMORY;
     Module *m = &modules[module_count];
     m->size = elf_size(e);
@@ -374,28 +392,28 @@ const char *fake_function_name(void *function) { return ((Function *)function)->
 
 int fake_param_sizes(void *function, int *sizes, int max) {
     const Function *f = function;
-    const unsigned char *e = f->module->image;
-    size_t shoff = u64(e + 40), shent = u16(e + 58), shnum = u16(e + 60);
-    const unsigned char *names = e + u64(e + shoff + u16(e + 62) * shent + 24);
-    char wanted[160];
-    snprintf(wanted, sizeof wanted, ".nv.info.%s", f->name);
-    for (size_t i = 0; i < shnum; i++) {
-        const unsigned char *s = e + shoff + i * shent;
-        if (strcmp((const char *)names + u32(s), wanted)) continue;
-        const unsigned char *a = e + u64(s + 24), *end = a + u64(s + 32);
-        int count = 0;
-        while (a < end) {  /* attributes: format, id, then (format 4) a u16 length and payload */
-            size_t length = a[0] == 4 ? 4u + u16(a + 2) : a[0] == 1 ? 2u : 4u;
-            if (a[0] == 4 && a[1] == 0x17 && u16(a + 2) >= 12) {
-                int ordinal = u16(a + 8), size = (int)((u32(a + 12) >> 18) & 0x3fff);
-                if (ordinal < max) sizes[ordinal] = size;
-                if (ordinal + 1 > count) count = ordinal + 1;
-            }
-            a += length;
+    size_t size;
+    const unsigned char *a = section(f->module, ".nv.info.", f->name, &size), *end = a + size;
+    int count = 0;
+    if (!a) return -1;
+    while (a < end) {  /* attributes: format, id, then (format 4) a u16 length and payload */
+        if (a[0] == 4 && a[1] == 0x17 && u16(a + 2) >= 12) {
+            int ordinal = u16(a + 8), bytes = (int)((u32(a + 12) >> 18) & 0x3fff);
+            if (ordinal < max) sizes[ordinal] = bytes;
+            if (ordinal + 1 > count) count = ordinal + 1;
         }
-        return count;
+        a += a[0] == 4 ? 4u + u16(a + 2) : a[0] == 1 ? 2u : 4u;
     }
-    return -1;
+    return count;
+}
+
+/* The most threads a block of `f` may have: its launch bounds (EIATTR_MAX_THREADS), or 1024. */
+static unsigned max_threads(const Function *f) {
+    size_t size;
+    const unsigned char *a = section(f->module, ".nv.info.", f->name, &size), *end = a + size;
+    for (; a && a < end; a += a[0] == 4 ? 4u + u16(a + 2) : a[0] == 1 ? 2u : 4u)
+        if (a[0] == 4 && a[1] == 0x05 && u16(a + 2) >= 12) return u32(a + 4) * u32(a + 8) * u32(a + 12);
+    return 1024;
 }
 
 /* ------------------------------------------------------------------------------ launches */
@@ -445,8 +463,12 @@ CUresult cuLaunchKernel(void *function, unsigned gx, unsigned gy, unsigned gz, u
     if (!f || !known_module(f->module)) return misuse("cuLaunchKernel: not a function", INVALID_HANDLE);
     if (!gx || !gy || !gz || !bx || !by || !bz || gx > 2147483647u || gy > 65535 || gz > 65535)
         return misuse("cuLaunchKernel: empty or oversized grid", INVALID_VALUE);
-    if ((unsigned long long)bx * by * bz > 1024 || shared > 48 * 1024)
-        return misuse("cuLaunchKernel: block too large", LAUNCH_OUT_OF_RESOURCES);
+    size_t static_shared = 0;  /* a NOBITS section: its size, not its contents */
+    if (!section(f->module, ".nv.shared.", f->name, &static_shared)) static_shared = 0;
+    if ((unsigned long long)bx * by * bz > max_threads(f))
+        return misuse("cuLaunchKernel: more threads per block than the kernel's launch bounds", INVALID_VALUE);
+    if (static_shared + shared > 48 * 1024)
+        return misuse("cuLaunchKernel: more than 48 KiB of shared memory", INVALID_VALUE);
     if (!params || extra) return misuse("cuLaunchKernel: kernelParams NULL (or extra given)", INVALID_VALUE);
     if (launch_count == LAUNCHES) return OUT_OF_MEMORY;
     Launch *l = &launches[launch_count++];

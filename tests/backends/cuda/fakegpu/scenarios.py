@@ -31,8 +31,9 @@ def scenario(fn):
 @scenario
 def device():
     """The driver is found through cuda-bindings, the device's properties read."""
+    import graphc
     import graphc.cuda
-    from graphc.backends.cuda import runtime
+    from graphc.backends.cuda import nvrtc, runtime
 
     assert graphc.cuda.is_available() and graphc.cuda.device_count() == 1
     dev = runtime.device(0)
@@ -46,6 +47,16 @@ def device():
         assert "there is no CUDA device 1" in str(err)
     else:
         raise AssertionError("device 1 exists")
+    # compiled for another architecture: compiled again for the device's when called
+    x = graphc.placeholder("x", (3,))
+    f = graphc.function([x], graphc.sin(x) + 1, backend="cuda", arch="sm_80")
+    assert f(np.ones(3, np.float32)).shape == (3,)
+    try:
+        runtime.Module(dev, nvrtc.compile_module(f.executable.cuda_source, "sm_80").cubin)
+    except runtime.CudaError as err:
+        assert "CUDA_ERROR_NO_BINARY_FOR_GPU" in str(err)  # as a real sm_90 refuses SASS for sm_80
+    else:
+        raise AssertionError("the fake loaded a CUBIN for sm_80")
 
 
 @scenario
