@@ -33,8 +33,10 @@ def build(directory: Path) -> Path:
         raise RuntimeError("no C compiler")
     for source, target, extra in (("fake_cuda.c", CUDA, ["-Wl,-soname,libcuda.so.1"]),
                                   ("fake_cublas.c", CUBLAS, [])):
-        subprocess.run([cc, "-shared", "-fPIC", "-O1", "-o", str(directory / target), str(HERE / source),
-                        *extra], check=True, capture_output=True, text=True)
+        command = [cc, "-shared", "-fPIC", "-O1", "-o", str(directory / target), str(HERE / source), *extra]
+        run = subprocess.run(command, capture_output=True, text=True)
+        if run.returncode:
+            raise RuntimeError(f"{cc} could not build {source}:\n{run.stderr}")
     return directory
 
 
