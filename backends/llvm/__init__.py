@@ -20,7 +20,7 @@ from graphc.backends.llvm import jit
 from graphc.backends.llvm.kernel import build, first_variant, layout, variants, vector_lanes
 from graphc.backends.llvm.runtime import KernelCall
 from graphc.backends.llvm.scalar import LOWERING, SUPPORTED, can_lower
-from graphc.backends.llvm.split import split_module
+from graphc.backends.llvm.split import Part, split_module
 from graphc.backends.numpy.driver import Driver
 from graphc.backends.numpy.lowering import LOWERING as NUMPY_LOWERING
 from graphc.graph import Graph
@@ -67,13 +67,13 @@ class LLVMExecutable:
         for node, spec in self.layouts.items():
             build(node.attr("body"), spec, module, self.lanes[node], self.first[node])
         jit.link_math(module)
-        # The kernels may be split over several modules, which threads compile at once; the
-        # pipeline is chosen by the size of the whole module, whatever the split.
-        parts, whole_chars = split_module(module)
-        self.llvm_modules = [text for text, _ in parts]
+        # The kernels may be split over several modules, which threads compile at once, at
+        # levels chosen by the size of the kernels, whatever the split.
+        parts = split_module(module)
+        self.llvm_modules = [part.text for part in parts]
         self.llvm_ir = "\n".join(self.llvm_modules)
-        self._engines = _load(parts, whole_chars)
-        self._deferred: dict[str, tuple[list[tuple[str, list[str]]], int]] = {}
+        self._engines = _load(parts)
+        self._deferred: dict[str, list[Part]] = {}
         self._deferred_engines: dict[str, dict[str, llvm.ExecutionEngine]] = {}
         self.kernels = {}
         for node, spec in self.layouts.items():
@@ -100,9 +100,9 @@ class LLVMExecutable:
     def deferred_ir(self, variant: str) -> str:
         """The module of every kernel's function `variant` ("vector", "column", "generic" or
         "stream") that the main module does not hold (built once, on first use)."""
-        return "\n".join(text for text, _ in self._deferred_parts(variant)[0])
+        return "\n".join(part.text for part in self._deferred_parts(variant))
 
-    def _deferred_parts(self, variant: str) -> tuple[list[tuple[str, list[str]]], int]:
+    def _deferred_parts(self, variant: str) -> list[Part]:
         """`deferred_ir(variant)` split as the graph's modules are (`split_module`)."""
         with _deferred_lock:
             if variant not in self._deferred:
@@ -123,7 +123,7 @@ class LLVMExecutable:
             return self._engines[name].get_function_address(name)
         engines = self._deferred_engines.get(variant)
         if engines is None:  # (threads that get here at once share the engines: jit.ENGINE)
-            engines = self._deferred_engines[variant] = _load(*self._deferred_parts(variant))
+            engines = self._deferred_engines[variant] = _load(self._deferred_parts(variant))
         return engines[name].get_function_address(name)
 
     def _lower_kernel(self, args: list[str], node: Node, ctx) -> str:
@@ -142,7 +142,7 @@ class LLVMExecutable:
     def emit(self, what: str = "llvm") -> str:
         """The compiled code as text: "llvm", "llvm-opt", "asm", "python" (the driver), "graph"."""
         deferred = [text for variant in ("vector", "column", "generic")
-                    for text, _ in self._deferred_parts(variant)[0] if "define " in text]
+                    for text, _, _ in self._deferred_parts(variant) if "define " in text]
         modules = self.llvm_modules + deferred
         if what == "llvm":
             return "\n".join(modules)
@@ -157,11 +157,11 @@ class LLVMExecutable:
         raise unknown_stage(self.backend, what, self.stages)
 
 
-def _load(parts: list[tuple[str, list[str]]], whole_chars: int) -> dict[str, llvm.ExecutionEngine]:
-    """Compile (or find) the modules `split_module` made, at once, at the effort the whole
-    module's size calls for: each function's name -> the engine that holds it."""
-    engines = jit.load_all([text for text, _ in parts], jit.effort(whole_chars))
-    return {name: engine for (_, names), engine in zip(parts, engines) for name in names}
+def _load(parts: list[Part]) -> dict[str, llvm.ExecutionEngine]:
+    """Compile (or find) the modules `split_module` made, at once: each function's name ->
+    the engine that holds it."""
+    engines = jit.load_all([(part.text, part.levels) for part in parts])
+    return {name: engine for part, engine in zip(parts, engines) for name in part.names}
 
 
 def supported_ops() -> frozenset[str]:

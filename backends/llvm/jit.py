@@ -12,34 +12,48 @@ from llvmlite import ir
 from llvmlite.binding import ffi
 
 from graphc.backends import cache
-from graphc.threads import shared_pool
+from graphc.threads import get_num_threads, shared_pool
 
 _lock = threading.Lock()
 
 
-# How hard LLVM works on a module depends on its size. Kernels arrive already vectorised
-# (explicit vector loops) and free of common subexpressions (hash-consing), so on a long
-# straight-line body O3's extra passes and the full code generator cost time and buy nothing:
-# for W7's 580 KB kernel (665 outputs) the O1 pipeline and code generator level 1 compile in
-# 0.7 s instead of 1.8 s, and the kernel runs as fast. Past LARGE_IR_CHARS a module gets those;
-# past HUGE_IR_CHARS, no IR pipeline (O0) and LLVM's fast code generator (level 0: fast
-# register allocation, no machine scheduling), since the others grow faster than linearly in a
-# function's live values and a fused chain's gradient keeps thousands of them live
-# (bench/compile_scaling.py grad). On such a chain (50,000 ops and their gradient, 13 MB of
-# IR) the O1 pipeline took 3.4 s, more than the code generator, and the kernel ran no faster
-# for it: the instructions it would combine are few, and the fast code generator does not
-# mind them. The workloads of bench/run.py have kernels under 100 KB.
+# How hard LLVM works depends on the size of what it compiles. Kernels arrive already
+# vectorised (explicit vector loops) and free of common subexpressions (hash-consing), so on a
+# long straight-line body O3's extra passes and the full code generator cost time and buy
+# nothing. A module of kernels of ordinary size gets O3 up to LARGE_IR_CHARS of them, past it the
+# O1 pipeline and code generator level 1 (each small kernel's loops still need the full code
+# generator: 200 row sums in a 1.2 MB module ran 60% slower at level 0), past HUGE_IR_CHARS
+# neither. A function past LARGE_IR_CHARS on its own (a fused body of thousands of ops) is
+# compiled in a module of its own class, at `function_effort`: the O1 pipeline and LLVM's fast
+# code generator (level 0: fast register allocation, no machine scheduling), since the others
+# grow faster than linearly in a function's live values. W7's kernel (487 KB, 571 outputs)
+# compiles in 0.17 s instead of 0.53 and runs as fast; so do elementwise chains of 10k-40k ops
+# and their gradients; a reduction with a 1 MB body ran 5% slower. Past HUGE_IR_CHARS no IR
+# pipeline either: on a chain of 50,000 ops and its gradient (13 MB of IR) the O1 pipeline took
+# 3.4 s, more than the code generator, and the kernel ran no faster for it.
+# The workloads of bench/run.py have kernels under 100 KB.
 LARGE_IR_CHARS = int(os.environ.get("GRAPHC_LARGE_IR", 256_000))
 HUGE_IR_CHARS = int(os.environ.get("GRAPHC_HUGE_IR", 2_000_000))
 
 
 def effort(ir_chars: int) -> tuple[int, int]:
-    """(IR pipeline speed level, code generator level) for a module of `ir_chars` characters."""
+    """(IR pipeline speed level, code generator level) for a module of `ir_chars` characters
+    of kernels of ordinary size."""
     if ir_chars > HUGE_IR_CHARS:
         return 0, 0
     if ir_chars > LARGE_IR_CHARS:
         return 1, 1
     return 3, 3
+
+
+def function_effort(function_chars: int) -> tuple[int, int] | None:
+    """The levels for a function of `function_chars` characters large enough to be compiled
+    apart from the ordinary ones, or None for an ordinary one."""
+    if function_chars > HUGE_IR_CHARS:
+        return 0, 0
+    if function_chars > LARGE_IR_CHARS:
+        return 1, 0
+    return None
 
 
 @functools.cache
@@ -188,14 +202,15 @@ def _engine(module: llvm.ModuleRef, machine: llvm.TargetMachine) -> llvm.Executi
     return engine
 
 
-def load_all(texts: list[str], levels: tuple[int, int]) -> list[llvm.ExecutionEngine]:
-    """The engines of `texts`, loaded at once: the calling thread loads the first while a pool
-    of threads loads the others."""
-    if len(texts) == 1:
-        return [ENGINE.load(texts[0], levels)]
-    pool = shared_pool("compile", len(texts) - 1)
-    rest = [pool.submit(ENGINE.load, text, levels) for text in texts[1:]]
-    return [ENGINE.load(texts[0], levels)] + [future.result() for future in rest]
+def load_all(modules: list[tuple[str, tuple[int, int]]]) -> list[llvm.ExecutionEngine]:
+    """The engines of `modules` (text, levels), loaded at once: the calling thread loads the
+    first while a pool of threads (one fewer than graphc's threads) loads the others."""
+    workers = min(len(modules), get_num_threads()) - 1
+    if workers < 1:
+        return [ENGINE.load(text, levels) for text, levels in modules]
+    pool = shared_pool("compile", workers)
+    rest = [pool.submit(ENGINE.load, text, levels) for text, levels in modules[1:]]
+    return [ENGINE.load(*modules[0])] + [future.result() for future in rest]
 
 
 ENGINE = Engine()

@@ -13,9 +13,11 @@ it was compiled with.
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 from llvmlite import ir
 
+from graphc.backends.llvm import jit
 from graphc.threads import get_num_threads
 
 # A module costs about 2 ms beyond its functions (a context, a pipeline, an engine); a
@@ -25,27 +27,48 @@ from graphc.threads import get_num_threads
 MODULE_CHARS = int(os.environ.get("GRAPHC_MODULE_CHARS", 8_000))
 
 
-def split_module(module: ir.Module) -> tuple[list[tuple[str, list[str]]], int]:
-    """The text of `module`, as one module or several (one per thread at most, each of at
-    least MODULE_CHARS characters), with the names of the functions each defines; and the
-    length of the whole module's text (what its compilation effort follows)."""
+class Part(NamedTuple):
+    """One module of a graph's: its text, the functions it defines, its (pipeline, code
+    generator) levels."""
+
+    text: str
+    names: list[str]
+    levels: tuple[int, int]
+
+
+def split_module(module: ir.Module) -> list[Part]:
+    """The text of `module`, as one module or several, with the names of the functions each
+    defines and the levels to compile it at. Functions large enough to be compiled apart
+    (`jit.function_effort`) go into modules of their own class, the others into modules at
+    the effort their total size calls for (`jit.effort`), whatever the split; each class is
+    split over one module per thread at most, each of at least MODULE_CHARS characters."""
     texts = {id(g): str(g) for g in module.globals.values()}
     definitions = [g for g in module.globals.values() if isinstance(g, ir.Function) and not g.is_declaration]
-    size = sum(len(texts[id(f)]) for f in definitions)
-    whole = _text(module, list(texts.values()))
-    parts = min(get_num_threads(), len(definitions), size // max(1, MODULE_CHARS))
-    if parts < 2:
-        return [(whole, [f.name for f in definitions])], len(whole)
-    shares = _shares(definitions, [len(texts[id(f)]) for f in definitions], parts)
-    owner = {id(f): k for k, share in enumerate(shares) for f in share}
-    return [(_text(module, [text for key, text in texts.items() if owner.get(key, k) == k]),
-             [f.name for f in share]) for k, share in enumerate(shares)], len(whole)
+    sizes = {id(f): len(texts[id(f)]) for f in definitions}
+    ordinary = [f for f in definitions if jit.function_effort(sizes[id(f)]) is None]
+    classes: dict[tuple[int, int], list[ir.Function]] = {}
+    if ordinary or not definitions:
+        classes[jit.effort(sum(sizes[id(f)] for f in ordinary))] = ordinary
+    for f in definitions:
+        levels = jit.function_effort(sizes[id(f)])
+        if levels is not None:
+            classes.setdefault(levels, []).append(f)
+    shares = []
+    for levels, functions in classes.items():
+        size = sum(sizes[id(f)] for f in functions)
+        count = max(1, min(get_num_threads(), len(functions), size // max(1, MODULE_CHARS)))
+        shares += [(share, levels) for share in _shares(functions, [sizes[id(f)] for f in functions], count)]
+    if len(shares) == 1:
+        return [Part(_text(module, list(texts.values())), [f.name for f in definitions], shares[0][1])]
+    owner = {id(f): k for k, (share, _) in enumerate(shares) for f in share}
+    return [Part(_text(module, [text for key, text in texts.items() if owner.get(key, k) == k]),
+                 [f.name for f in share], levels) for k, (share, levels) in enumerate(shares)]
 
 
 def _shares(items: list, sizes: list[int], parts: int) -> list[list]:
     """`items` cut into at most `parts` contiguous runs of about equal total size: each item
     goes to the run its middle falls in."""
-    total, done = sum(sizes), 0
+    total, done = max(1, sum(sizes)), 0
     shares: list[list] = [[] for _ in range(parts)]
     for item, size in zip(items, sizes):
         shares[min(parts - 1, (done + size // 2) * parts // total)].append(item)

@@ -99,7 +99,7 @@ def test_one_thread_compiles_one_module_with_the_text_llvmlite_prints(two_thread
     fn = ir.Function(module, ir.FunctionType(ir.VoidType(), []), "f")
     ir.IRBuilder(fn.append_basic_block()).ret_void()
     ir.Function(module, ir.FunctionType(ir.DoubleType(), [ir.DoubleType()]), "g")
-    assert split.split_module(module) == ([(str(module), ["f"])], len(str(module)))
+    assert split.split_module(module) == [split.Part(str(module), ["f"], jit.effort(len(str(fn))))]
 
 
 def test_the_split_is_deterministic_and_balanced(two_threads):
@@ -183,27 +183,51 @@ def test_a_kernel_optimises_to_the_same_code_in_either_module(two_threads):
     assert len(together) == 4 and optimised(split_up) == together
 
 
-def test_the_effort_follows_the_whole_module_whatever_the_split(two_threads, monkeypatch):
-    """A graph gets the same LLVM effort in one module or in several (each share repeats the
-    header and declarations, which must not tip it over a threshold)."""
+def test_the_effort_follows_the_kernels_whatever_the_split(two_threads, monkeypatch):
+    """A graph's ordinary kernels get the effort of their total size in one module or in
+    several (each share repeats the header and declarations, which must not count)."""
     chosen = []
     load_all = jit.load_all
-    monkeypatch.setattr(jit, "load_all", lambda texts, levels: chosen.append((len(texts), levels))
-                        or load_all(texts, levels))
+    monkeypatch.setattr(jit, "load_all", lambda modules: chosen.append([levels for _, levels in modules])
+                        or load_all(modules))
     m, outs = reductions(6.1379)
     shares = graphc.function([m], outs, backend="llvm").executable.llvm_modules
     set_num_threads(1)
     (whole,) = graphc.function([m], outs, backend="llvm").executable.llvm_modules
-    joined = "\n".join(shares)
-    assert len(shares) == 2 and len(joined) > len(whole)
-    # a threshold between the whole module's size and the joined shares'
-    monkeypatch.setattr(jit, "LARGE_IR_CHARS", (len(whole) + len(joined)) // 2)
+    functions = sum(len(f) for f in re.findall(r"(?ms)^define .*?^}$", whole))
+    assert len(shares) == 2 and len("\n".join(shares)) > len(whole) > functions
+    # thresholds between the functions' size and the one module's, and between that and the shares'
+    for threshold in ((functions + len(whole)) // 2, (len(whole) + len("\n".join(shares))) // 2):
+        monkeypatch.setattr(jit, "LARGE_IR_CHARS", threshold)
+        chosen.clear()
+        for threads in (2, 1):
+            set_num_threads(threads)
+            graphc.function([m], outs, backend="llvm")
+        assert chosen == [[(3, 3)] * 2, [(3, 3)]]
+
+
+def test_a_large_kernel_is_compiled_apart_by_the_fast_code_generator(two_threads, monkeypatch):
+    """A function past LARGE_IR_CHARS gets a module of its own, the O1 pipeline and code
+    generator level 0; the small kernels beside it keep their effort, and all agree with NumPy."""
+    chosen = []
+    load_all = jit.load_all
+    monkeypatch.setattr(jit, "load_all", lambda modules: chosen.extend(modules) or load_all(modules))
+    m = graphc.placeholder("m", ("n", "k"), graphc.float64)
+    y = m
+    for k in range(200):  # one long elementwise kernel (constants no other test uses)
+        y = graphc.sin(y) * 1.0419 + 0.0311 * k
+    outs = [y] + [graphc.sum(graphc.sin(m * (7.2281 + k)), 0) for k in range(3)]
+    text = "\n".join(graphc.function([m], outs, backend="llvm").executable.llvm_modules)
+    sizes = sorted(len(f) for f in re.findall(r"(?ms)^define .*?^}$", text))
+    assert len(sizes) == 4 and sizes[-1] > 2 * sum(sizes[:-1])
+    monkeypatch.setattr(jit, "LARGE_IR_CHARS", (sizes[-1] + sum(sizes[:-1])) // 2)
+    assert jit.function_effort(sizes[-1]) == (1, 0) and jit.function_effort(jit.HUGE_IR_CHARS + 1) == (0, 0)
     chosen.clear()
-    for threads in (2, 1):
-        set_num_threads(threads)
-        graphc.function([m], outs, backend="llvm")
-    assert chosen == [(2, jit.effort(len(whole))), (1, jit.effort(len(whole)))]
-    assert jit.effort(len(whole)) != jit.effort(len(joined))
+    f = graphc.function([m], outs, backend="llvm")
+    assert sorted(levels for _, levels in chosen) == [(1, 0), (3, 3), (3, 3)]
+    (large,) = [text for text, levels in chosen if levels == (1, 0)]
+    assert large.count("define ") == 1 and "sin" in large
+    agree(m, outs, f)
 
 
 def test_a_pool_replaced_by_a_larger_one_still_runs_work_given_to_it():
@@ -267,7 +291,7 @@ def test_a_deferred_variant_is_compiled_in_several_modules_too(two_threads):
     each module optimised on its own."""
     m, outs = reductions(9.3371)
     f = graphc.function([m], outs, backend="llvm")
-    parts, _ = f.executable._deferred_parts("generic")
+    parts = f.executable._deferred_parts("generic")
     assert len(parts) == 2
     values = np.linspace(-2, 2, 13 * 9).reshape(13, 9).T  # not C-ordered
     expected = graphc.function([m], outs, backend="numpy")(values)
