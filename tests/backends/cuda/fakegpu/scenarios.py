@@ -343,6 +343,29 @@ def driver_errors():
     assert result.shape == (3,)
 
 
+@scenario
+def gpu_benchmark():
+    """bench/gpu.py (what `make gpu-test` runs after the GPU tests) goes through, on small
+    arrays: its workloads compile, run and are timed, and its targets are reported. (Kernels do
+    not run on the fake, so the figures mean nothing; the peers need a real GPU and are skipped.)"""
+    import contextlib
+    import importlib.util
+    import io
+
+    path = Path(__file__).resolve().parents[4] / "bench" / "gpu.py"
+    spec = importlib.util.spec_from_file_location("graphc_bench_gpu", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.N, bench.ROWS = 8192, (8, 1024)
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert bench.main([]) == 0
+    report = printed.getvalue()
+    for name in ("W1", "W2", "softmax", "layer_norm"):
+        assert f"\n{name}: " in report and "graphc cuda" in report, report
+    assert "targets (docs/cuda.md):" in report and "W2 <= 1.5x W1" in report, report
+
+
 def main(argv: list[str]) -> None:
     global FAKE
     sys.path.insert(0, str(Path(__file__).resolve().parents[4]))  # the repository, for `tests.`
