@@ -208,7 +208,7 @@ def _reads(plan: Plan, roots: list[Node], kernel: Node) -> tuple[set[Node], set[
 
 
 def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple],
-           vector_rows: bool = True, max_ops: int = sys.maxsize) -> None:
+           vector_rows: bool = True, max_ops: int = sys.maxsize, siblings: bool = True) -> None:
     """Merge elementwise kernels that read one another, where that makes no cycle.
 
     A value with consumers in several kernels is then computed inside one of them (which
@@ -301,8 +301,52 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
                 plan.rows[producer] = producer.shape
                 queue[:0] = sorted(pred.get(producer, set()) - {consumer}, key=height.get, reverse=True)
             here = _absorb(plan, here, other, succ, pred, height, viewed)
+    if siblings:
+        _merge_siblings(plan, graph, succ, pred, height, viewed, space, reaches, max_ops)
     for kernel_roots in plan.roots.values():  # (sorted once: sorting at each merge was quadratic)
         kernel_roots.sort(key=position.__getitem__)
+
+
+def _merge_siblings(plan: Plan, graph: Graph, succ, pred, height, viewed, space, reaches,
+                    max_ops: int) -> None:
+    """Merge elementwise kernels (not row kernels) of one iteration space and element width
+    that read a value in common, none through a view, where no path leads from one to the
+    other: the value is read once instead of once per kernel, and one kernel is compiled and
+    called instead of several. (A float32 kernel joined to a float64 one would run at float64's
+    vector width.)"""
+    def plain(k: Node) -> bool:
+        return k in plan.roots and k.op not in REDUCE_OPS and k not in plan.rows
+
+    width: dict[Node, int] = {}  # kernel -> the widest element it computes or reads, in bytes
+    for node in plan.owner:
+        kernel = plan.kernel_of(node)
+        widest = max(x.dtype.numpy.itemsize for x in (node, *node.inputs))
+        width[kernel] = max(width.get(kernel, 4), widest)
+
+    position = {n: k for k, n in enumerate(graph.nodes)}
+    seen: set[Node] = set()
+    for node in graph.nodes:
+        source = plan.unit(node)
+        if source in seen:
+            continue
+        seen.add(source)
+        readers = sorted((k for k in succ.get(source, ()) if plain(k) and source not in viewed[k]),
+                         key=position.__getitem__)
+        first: dict[tuple, Node] = {}  # iteration space -> the kernel its readers join
+        for reader in readers:
+            reader = plan.kernel_of(reader)  # (it may have joined another kernel since)
+            if not plain(reader):
+                continue
+            here = first.get(space[reader])
+            here = None if here is None else plan.kernel_of(here)
+            if here is None or here is reader or not plain(here):
+                first[space[reader]] = reader
+                continue
+            if (width[here] != width[reader] or plan.size[here] + plan.size[reader] > max_ops
+                    or reaches(succ.get(here, set()), reader)
+                    or reaches(succ.get(reader, set()), here)):
+                continue
+            first[space[reader]] = _absorb(plan, here, reader, succ, pred, height, viewed)
 
 
 def _rows_agree(plan: Plan, a: Node, b: Node) -> bool:

@@ -148,14 +148,53 @@ def test_scalars_and_views_of_inputs_are_copied_into_each_body():
     assert set(outside_ops(fused)) == {"result"}  # neither the views nor the scalar are materialised
 
 
+def test_sibling_kernels_reading_one_value_merge():
+    """Independent elementwise kernels over the same elements that read a value in common
+    become one kernel, which reads it once; the results are NumPy's."""
+    x, y = gc.placeholder("x", ("n",), gc.float64), gc.placeholder("y", ("n",), gc.float64)
+    outs = [gc.sin(x * (k + 1.25)) + k for k in range(6)] + [gc.exp(y) * x]
+    graph = Graph([x, y], outs)
+    fused = fuse(graph)
+    (k,) = kernels(fused)
+    assert k.inputs == (x._node, y._node) and len(k.attr("body").outputs) == 7
+    assert len(kernels(fuse(graph, merge=False))) == 7
+    values = np.linspace(-2, 2, 37), np.linspace(0, 1, 37)
+    for backend in ("numpy", "llvm"):
+        got = compile_graph(fused, backend)(*values)
+        for g, o in zip(got, outs):
+            want = gc.function([x, y], o, backend="numpy")(*values)
+            np.testing.assert_allclose(g, want, rtol=1e-13)
+
+
+def test_siblings_stay_apart_where_merging_would_not_pay_or_would_make_a_cycle():
+    x, w = gc.placeholder("x", (8, 8)), gc.placeholder("w", (8, 8))
+    wide = gc.placeholder("d", (8, 8), gc.float64)
+    cases = {
+        "other elements": [gc.sin(x), gc.cos(gc.sum(x, 0))],  # [8, 8] and [8] (a reduce kernel's space)
+        "other widths": [gc.sin(x), gc.cast(x, gc.float64) * wide],  # float32 and float64 lanes
+        "a path between them": [gc.tanh(gc.matmul(gc.sin(x), w) + x)],  # sin -> matmul -> add
+        "read through a view": [gc.sin(x), gc.cos(gc.transpose(x, 0, 1))],
+        "nothing in common": [gc.sin(x), gc.cos(w)],
+    }
+    for name, outs in cases.items():
+        fused = fuse(Graph([x, w, wide], outs))
+        assert len([k for k in kernels(fused) if k.attr("kind") == "elementwise"]) == 2, name
+        values = [np.linspace(-1, 1, 64, dtype=d).reshape(8, 8) for d in (np.float32, np.float32, np.float64)]
+        expected = compile_graph(Graph([x, w, wide], outs), "numpy")(*values)
+        for got, want in zip(compile_graph(fused, "llvm")(*values), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
 def test_a_cheap_value_with_two_consumers_is_recomputed_in_each():
     x = gc.placeholder("x", (8,))
     shared = -x * 2.0  # cheap: recomputed, never written out
-    fused = fuse(Graph([x], [gc.sin(shared), gc.cos(shared)]))
-    first, second = kernels(fused)
+    graph = Graph([x], [gc.sin(shared), gc.cos(shared)])
+    first, second = kernels(fuse(graph, merge=False))
     assert first.inputs == (x._node,) and second.inputs == (x._node,)
     assert sorted(body_ops(first)) == ["mul", "neg", "scalar", "sin"]
     assert sorted(body_ops(second)) == ["cos", "mul", "neg", "scalar"]
+    (merged,) = kernels(fuse(graph))  # siblings reading x: one kernel, which computes it once
+    assert merged.inputs == (x._node,) and sorted(body_ops(merged)) == ["cos", "mul", "neg", "scalar", "sin"]
 
 
 def test_expensive_operands_of_a_recomputed_value_are_materialised_once():
@@ -277,8 +316,8 @@ def test_values_constant_along_rows_are_computed_once_per_row():
     # not along a leading axis (no axis would stay for the rows), nor when another kernel reads it
     c = gc.placeholder("c", (1, 8))
     assert [k.attr("kind") for k in kernels(fuse(Graph([x, c], [x * gc.exp(c)])))] == ["elementwise"] * 2
-    eb = gc.exp(b)
-    assert [k.attr("kind") for k in kernels(fuse(Graph([x, b], [x * eb, x - eb])))] == ["elementwise"] * 3
+    eb = gc.exp(b)  # (the two kernels reading it are siblings, and merge)
+    assert [k.attr("kind") for k in kernels(fuse(Graph([x, b], [x * eb, x - eb])))] == ["elementwise"] * 2
 
 
 @pytest.mark.parametrize("make_op", [
