@@ -49,6 +49,13 @@ gpu-test:
 	PYTHONPATH=. $(PYTHON) -m pytest -q -m gpu -p no:cacheprovider tests/backends/cuda
 	PYTHONPATH=. $(PYTHON) bench/gpu.py
 
+# Without a GPU: the GPU tests against the fake GPU of tests/backends/cuda/fakegpu (needs a C
+# compiler). Kernels do not run there, so checks of their values count as expected failures;
+# anything else that fails (a graph that does not build, an API misused) fails here first.
+.PHONY: gpu-dry-run
+gpu-dry-run: $(STAMP)
+	$(PY) -m pytest -q -m gpu -p tests.backends.cuda.fakegpu.dry_run -p no:randomly tests/backends/cuda
+
 # The differential fuzzer (docs/fuzzing.md): MINUTES of random graphs, gradients and parser
 # mutants; findings are shrunk and written to fuzz-out/findings with reproducers.
 MINUTES ?= 30

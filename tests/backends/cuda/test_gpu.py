@@ -128,7 +128,7 @@ def test_calls_from_several_threads_agree():
 def test_results_export_dlpack_and_the_cuda_array_interface():
     x = graphc.placeholder("x", (4, 3))
     f = graphc.function([x], x * 2 + 1, backend="cuda")
-    (out,) = f(DeviceArray.from_host(runtime.device(0), np.arange(12, dtype=np.float32).reshape(4, 3)))
+    out = f(DeviceArray.from_host(runtime.device(0), np.arange(12, dtype=np.float32).reshape(4, 3)))
     want = np.arange(12, dtype=np.float32).reshape(4, 3) * 2 + 1
     np.testing.assert_array_equal(out.numpy(), want)
     if _importable("cupy"):
