@@ -33,6 +33,8 @@ outputs back:
   value: the producer is a root, because its consumer is a view.
 - Everything else (leaves, matmul, cat, pad, argmax, argmin, kernels, the graph's inputs
   and ops the backend's predicate refuses) runs outside kernels, and kernels read it.
+- Kernels that read one another merge (`_merge`), and then sibling elementwise kernels that
+  read a value in common (`_merge_siblings`), where that makes no cycle.
 """
 
 from __future__ import annotations
