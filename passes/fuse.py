@@ -423,8 +423,9 @@ def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | Non
 
     `fusible(node)` says whether the backend can compile `node` inside a kernel; by default
     everything docs/kernels.md allows in a body is fused. `merge=False` keeps every kernel to
-    one output (no merging of kernels that read one another). `vector_rows=False` makes no
-    1-d row kernels (a 1-d array is one row: Dask would gather it into one block). Where
+    one output (no merging of kernels that read one another, nor of siblings).
+    `vector_rows=False` makes no 1-d row kernels (a 1-d array is one row: Dask would gather it
+    into one block). Where
     `max_ops` is positive, no merge makes a kernel of more ops than that (a chain inlined whole
     into one kernel is not split). Off by default: splitting a long chain's gradient makes
     kernels of thousands of outputs or inputs, which LLVM compiles slower than one kernel
@@ -496,7 +497,8 @@ class Fuse:
     backend: str = field(default="", metadata={
         "help": "fuse only what this backend compiles in a kernel (default: all the contract allows)"})
     merge: bool = field(default=True, metadata={
-        "help": "merge kernels that read one another into kernels of several outputs"})
+        "help": "merge kernels that read one another, and sibling kernels that read a value in"
+                " common, into kernels of several outputs"})
     vector_rows: bool = field(default=True, metadata={
         "help": "make a 1-d array one row of a row kernel (its reductions and their consumers)"})
     max_ops: int = field(default=0, metadata={
