@@ -21,7 +21,7 @@ from graphc.backends.cuda.arrays import DeviceArray
 from graphc.backends.cuda.driver import DEVICE, FRESH, lowering
 from graphc.backends.cuda.launch import KernelCall
 from graphc.backends.cuda.scalar import LOWERING, SUPPORTED, can_lower
-from graphc.backends.cuda.source import graph_module
+from graphc.backends.cuda.source import compile_graph_module, graph_module
 from graphc.backends.numpy.codegen import RESERVED
 from graphc.backends.numpy.driver import Driver
 from graphc.graph import Graph
@@ -60,7 +60,7 @@ class CudaExecutable:
         if arch is None:
             arch = runtime.device(device).arch if runtime.device_count() > device else nvrtc.DEFAULT_ARCH
         self.arch = arch
-        self.compiled = nvrtc.compile_module(self.cuda_source, arch)
+        self.compiled = compile_graph_module(self.cuda_source, arch)
         self.kernels = {node: KernelCall(spec, self._module) for node, spec in specs.items()}
         driver = Driver(graph, self.backend, lowering(self.kernels), quiet_numpy=False, fresh=FRESH,
                         adopt=self._adopt, names=Namespace((*RESERVED, "graphc_fn", DEVICE, "copy_array")),
@@ -99,8 +99,8 @@ class CudaExecutable:
 
     def _module(self, device: runtime.Device) -> runtime.Module:
         """The kernels on `device` (compiled again for its architecture if it is not `arch`)."""
-        compiled = self.compiled if device.arch == self.arch else nvrtc.compile_module(self.cuda_source,
-                                                                                       device.arch)
+        compiled = self.compiled if device.arch == self.arch else compile_graph_module(self.cuda_source,
+                                                                                           device.arch)
         return device.module(compiled.cubin)
 
     def _adopt(self, k: int, value) -> DeviceArray | None:

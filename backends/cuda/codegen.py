@@ -7,8 +7,8 @@ also compile it for the CPU), and the kernel, whose loops call it. Values are na
 body's printed form (`%3 = sin` is `sin3`), so the source reads beside `emit("graph")`.
 
 Elementwise kernels are grid-stride loops. Where every operand is contiguous or uniform
-(layout.py), a kernel called with aligned arrays (`vec`) loads and stores VECTOR elements
-at once (16 bytes of float32), then finishes the tail one element at a time. Otherwise each
+(layout.py), a kernel called with aligned arrays (`vec`) loads and stores `spec.vector` elements
+at once (16 bytes: 4 float32, 2 float64), then the tail one element at a time. Otherwise each
 element's coordinates come from its index (divisions by the sizes, which are parameters:
 one kernel serves every size), in 32-bit arithmetic where the launcher says the call is
 small enough (`narrow`), else 64-bit. Reduce and row kernels are in reductions.py.
@@ -27,9 +27,10 @@ from graphc.printer import format_graph
 
 BLOCK = 256  # threads per block of every generated kernel (its __launch_bounds__)
 # Blocks of BLOCK threads each SM must be able to hold: caps registers at 64 per thread.
-# (Without it ptxas aims at full occupancy, 32 registers, and spills in reductions.)
+# (Without it ptxas aims at full occupancy, 32 registers, and spills in reductions.) A kernel
+# that spills even so is compiled again with fewer (source.compile_graph_module): the macro
+# GC_MIN_BLOCKS_<kernel> overrides it.
 MIN_BLOCKS = 4
-VECTOR = 4  # elements per vector access
 GRID_STRIDE = "(I)blockIdx.x * (I)blockDim.x + (I)threadIdx.x"
 
 
@@ -122,8 +123,11 @@ def size_product(axes, index_type: str = "I") -> str:
 
 
 def global_head(name: str, params: str) -> str:
-    """The first line of a `__global__` function of BLOCK threads per block."""
-    return f'extern "C" __global__ void __launch_bounds__({BLOCK}, {MIN_BLOCKS}) {name}({params}) {{'
+    """The first line of a `__global__` function of BLOCK threads per block, at least
+    GC_MIN_BLOCKS_<name> blocks per SM (MIN_BLOCKS unless defined otherwise)."""
+    bound = f"GC_MIN_BLOCKS_{name}"
+    return (f"#ifndef {bound}\n#define {bound} {MIN_BLOCKS}\n#endif\n"
+            f'extern "C" __global__ void __launch_bounds__({BLOCK}, {bound}) {name}({params}) {{')
 
 
 def dispatch(spec: KernelSpec, loop: str) -> list[str]:
@@ -173,7 +177,7 @@ def _element_call(spec: KernelSpec, operands: dict[str, str], index: str, indent
 
 
 def _contiguous_kernel(spec: KernelSpec) -> list[str]:
-    """Operands contiguous or uniform: vectors of VECTOR elements where `vec` says the arrays
+    """Operands contiguous or uniform: vectors of `spec.vector` elements where `vec` says the arrays
     are aligned, then the rest one element at a time; 64-bit indices (no divisions)."""
     lines = [global_head(spec.name, signature(spec)), *uniform_loads(spec, "  ")]
     lines.append(f"  const long long n = {size_product(range(spec.rank), 'long long')};")
@@ -189,20 +193,22 @@ def _contiguous_kernel(spec: KernelSpec) -> list[str]:
 
 
 def _vector_loop(spec: KernelSpec) -> list[str]:
+    width = spec.vector
+
     def vec(node: Node) -> str:
-        return f"GcVec<{memory_type(node.dtype)}, {VECTOR}>"
+        return f"GcVec<{memory_type(node.dtype)}, {width}>"
 
     contiguous = [o for o in spec.operands if o.access == CONTIGUOUS]
     lines = ["  if (vec) {",
-             f"    first = n / {VECTOR} * {VECTOR};",
-             f"    for (long long v = start; v < n / {VECTOR}; v += step) {{"]
+             f"    first = n / {width} * {width};",
+             f"    for (long long v = start; v < n / {width}; v += step) {{"]
     for o in contiguous:
         lines.append(f"      const {vec(o.node)} x_{o.name} = "
                      f"reinterpret_cast<const {vec(o.node)}*>(p_{o.name})[v];")
     for o in spec.outputs:
         lines.append(f"      {vec(o)} y_{spec.names[o]};")
     lines.append("      #pragma unroll")
-    lines.append(f"      for (int e = 0; e < {VECTOR}; ++e) {{")
+    lines.append(f"      for (int e = 0; e < {width}; ++e) {{")
     stores = [f"y_{spec.names[o]}.v[e] = {store(o.dtype, 'r_' + spec.names[o])};" for o in spec.outputs]
     lines += _element_call(spec, {o.name: load(o.node.dtype, f"x_{o.name}.v[e]") for o in contiguous},
                            "e", "        ", stores)

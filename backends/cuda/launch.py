@@ -19,7 +19,7 @@ import numpy as np
 
 from graphc.backends.cuda import runtime
 from graphc.backends.cuda.arrays import DeviceArray
-from graphc.backends.cuda.codegen import BLOCK, VECTOR
+from graphc.backends.cuda.codegen import BLOCK
 from graphc.backends.cuda.layout import CONTIGUOUS, STRIDED, UNIFORM, KernelSpec
 from graphc.backends.cuda.reductions import ROW_CACHE, accumulator_type
 from graphc.backends.cuda.support import BLOCKS_PER_SM, element_strides, grid
@@ -76,9 +76,9 @@ class KernelCall:
             values[("operand", k)] = v.pointer
         for j, out in enumerate(outputs):
             values[("output", j)] = out.pointer
-        if spec.vectorizable:  # vectors of VECTOR elements need addresses aligned to their size
+        if spec.vectorizable:  # vectors of spec.vector elements need addresses aligned to their size
             vectors = [v for v, o in zip(operands, spec.operands) if o.access == CONTIGUOUS] + outputs
-            values[("vec",)] = int(all(a.pointer % (VECTOR * a.itemsize) == 0 for a in vectors))
+            values[("vec",)] = int(all(a.pointer % (spec.vector * a.itemsize) == 0 for a in vectors))
         partial = None
         if spec.kind == "reduce":
             if plan.splits > 1:
@@ -129,7 +129,7 @@ class KernelCall:
 
     def _elementwise(self, device, space, values, total, reach) -> _Plan:
         if self.spec.vectorizable:
-            return _Plan(space, space, values, grid(device, math.ceil(total / VECTOR)), BLOCK)
+            return _Plan(space, space, values, grid(device, math.ceil(total / self.spec.vector)), BLOCK)
         blocks = grid(device, total)
         values[("narrow",)] = int(max(total + blocks * BLOCK, reach) < NARROW)
         return _Plan(space, space, values, blocks, BLOCK)

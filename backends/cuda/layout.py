@@ -29,6 +29,9 @@ from graphc.rows import RowSchedule, row_schedule
 
 CONTIGUOUS, UNIFORM, STRIDED = "c", "u", "s"
 
+VECTOR = 4  # elements per vector access of an elementwise kernel, at most
+VECTOR_BYTES = 16  # a GPU thread's widest load
+
 
 @dataclass(frozen=True)
 class Param:
@@ -78,6 +81,16 @@ class KernelSpec:
         """An elementwise kernel whose operands are all contiguous or uniform: it may load and
         store several consecutive elements at once."""
         return self.kind == "elementwise" and self.rank > 0 and not self.strided
+
+    @property
+    def vector(self) -> int:
+        """Elements per vector access of a vectorizable kernel: 16 bytes of its widest array
+        (a GPU thread's widest load), at most 4: 4 float32, 2 float64. Each element of a vector
+        is computed in registers at once, so a float64 body of 4 held twice the registers and
+        spilled where 2 do not."""
+        arrays = [o.node for o in self.operands if o.access == CONTIGUOUS] + list(self.outputs)
+        widest = max((a.dtype.numpy.itemsize for a in arrays), default=4)
+        return max(1, min(VECTOR, VECTOR_BYTES // widest))
 
     def output_name(self, j: int) -> str:
         return f"out_{self.names[self.outputs[j]]}"

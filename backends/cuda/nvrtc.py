@@ -75,18 +75,21 @@ def version() -> tuple[int, int]:
     return major, minor
 
 
-def compile_module(source: str, arch: str = DEFAULT_ARCH, name: str = "graphc.cu") -> Compiled:
-    """PTX and CUBIN of `source` for `arch` (from memory, the disk cache, or NVRTC)."""
+def compile_module(source: str, arch: str = DEFAULT_ARCH, name: str = "graphc.cu",
+                   defines: tuple[str, ...] = ()) -> Compiled:
+    """PTX and CUBIN of `source` for `arch` (from memory, the disk cache, or NVRTC), with the
+    preprocessor's `defines` ("NAME=VALUE")."""
     if not _ARCH.fullmatch(arch):
         raise ValueError(f"arch must name a GPU architecture such as 'sm_90', not {arch!r}")
-    entry = cache.key(source, f"nvrtc {version()}; {' '.join(OPTIONS)}; {arch}", _graphc_version())
+    options = (*OPTIONS, *(f"-D{d}" for d in defines))
+    entry = cache.key(source, f"nvrtc {version()}; {' '.join(options)}; {arch}", _graphc_version())
     with _lock:
         if entry in _compiled:
             return _compiled[entry]
     blob = cache.load(entry)
     compiled = _unpack(blob, arch) if blob is not None else None
     if compiled is None:
-        compiled = _nvrtc(source, arch, name)
+        compiled = _nvrtc(source, arch, name, options)
         cache.store(entry, _pack(compiled))
     with _lock:
         _compiled[entry] = compiled
@@ -99,12 +102,12 @@ def _graphc_version() -> str:
     return __version__
 
 
-def _nvrtc(source: str, arch: str, name: str) -> Compiled:
+def _nvrtc(source: str, arch: str, name: str, options: tuple[str, ...] = OPTIONS) -> Compiled:
     from cuda.bindings import nvrtc
 
     program = _check(nvrtc.nvrtcCreateProgram(source.encode(), name.encode(), 0, [], []))[0]
     try:
-        options = [o.encode() for o in (*OPTIONS, f"-arch={arch}")]
+        options = [o.encode() for o in (*options, f"-arch={arch}")]
         (status,) = nvrtc.nvrtcCompileProgram(program, len(options), options)
         size = _check(nvrtc.nvrtcGetProgramLogSize(program))[0]
         log = b" " * size

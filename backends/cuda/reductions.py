@@ -195,8 +195,9 @@ def row_kernel(spec: KernelSpec, title: str) -> list[str]:
         lines += _row_coordinates(spec, "          ")
         lines += [f"          cache_{o.name}[e] = {_element_load(spec, o)};" for o in element_operands]
         lines += ["        }", "      }", "    }"]
+    loaded: set[Node] = set()  # row operands read so far in this row (all passes share a scope)
     for p, step in enumerate(schedule.passes, 1):
-        lines += _row_pass(spec, p, step, kept)
+        lines += _row_pass(spec, p, step, kept, loaded)
     lines += ["    __syncthreads();  // the next row reuses the shared reduction slots", "  }", "}"]
     return lines + dispatch(spec, loop)
 
@@ -216,10 +217,10 @@ def _element_load(spec: KernelSpec, operand: Operand) -> str:
     return load_operand(operand, offset(operand, range(spec.rank), "row * count + j"))
 
 
-def _row_pass(spec: KernelSpec, p: int, step: RowPass, kept: list[int]) -> list[str]:
+def _row_pass(spec: KernelSpec, p: int, step: RowPass, kept: list[int], loaded: set[Node]) -> list[str]:
     names = spec.names
     lines = [f"    // pass {p}"]
-    lines += _row_values(spec, step.row_values, kept)
+    lines += _row_values(spec, step.row_values, kept, loaded)
     for r in step.reductions:
         lines.append(f"    {accumulator_type(r)} acc_{names[r]} = {initial(r)};")
     needed = {i for n in (*step.computed, *step.reductions) for i in n.inputs}
@@ -244,13 +245,13 @@ def _row_pass(spec: KernelSpec, p: int, step: RowPass, kept: list[int]) -> list[
     return lines
 
 
-def _row_values(spec: KernelSpec, nodes: list[Node], kept: list[int]) -> list[str]:
+def _row_values(spec: KernelSpec, nodes: list[Node], kept: list[int], loaded: set[Node]) -> list[str]:
     """Values constant along the row, computed once per row (by every thread); operands of the
-    row's shape are read at the row's first element."""
+    row's shape are read at the row's first element, once per row (`loaded`: those read by an
+    earlier pass, whose declarations are in scope)."""
     names = spec.names
     lines = []
     row_offset = {o.node: o for o in spec.operands if o.access != UNIFORM}
-    loaded = set()
     for node in nodes:
         for i in node.inputs:
             if i in row_offset and i not in loaded:
