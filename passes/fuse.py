@@ -319,11 +319,7 @@ def _merge_siblings(plan: Plan, graph: Graph, succ, pred, height, viewed, space,
     def plain(k: Node) -> bool:
         return k in plan.roots and k.op not in REDUCE_OPS and k not in plan.rows
 
-    width: dict[Node, int] = {}  # kernel -> the widest element it computes or reads, in bytes
-    for node in plan.owner:
-        kernel = plan.kernel_of(node)
-        widest = max(x.dtype.numpy.itemsize for x in (node, *node.inputs))
-        width[kernel] = max(width.get(kernel, 4), widest)
+    width = {k: _widest(plan, roots, k) for k, roots in plan.roots.items()}
 
     position = {n: k for k, n in enumerate(graph.nodes)}
     seen: set[Node] = set()
@@ -349,6 +345,22 @@ def _merge_siblings(plan: Plan, graph: Graph, succ, pred, height, viewed, space,
                     or reaches(succ.get(reader, set()), here)):
                 continue
             first[space[reader]] = _absorb(plan, here, reader, succ, pred, height, viewed)
+
+
+def _widest(plan: Plan, roots: list[Node], kernel: Node) -> int:
+    """The widest element, in bytes (4 at least), that `kernel` (computing `roots`) computes or
+    reads, the cheap ops duplicated into it and the views it holds included: what its vector
+    lanes are counted from (`vector_lanes`, backends/llvm/kernel/layout.py)."""
+    widest, seen, stack = 4, set(roots), list(roots)
+    while stack:
+        node = stack.pop()
+        widest = max(widest, node.dtype.numpy.itemsize)
+        for i in node.inputs:
+            widest = max(widest, i.dtype.numpy.itemsize)
+            if i not in seen and i.op != "scalar" and plan.in_body(node, i, kernel):
+                seen.add(i)
+                stack.append(i)
+    return widest
 
 
 def _rows_agree(plan: Plan, a: Node, b: Node) -> bool:

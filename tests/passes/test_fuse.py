@@ -185,6 +185,21 @@ def test_siblings_stay_apart_where_merging_would_not_pay_or_would_make_a_cycle()
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+def test_siblings_of_other_widths_stay_apart_when_a_wide_value_is_read_under_a_duplicated_op():
+    """A kernel's width counts what its body reads beneath the cheap ops duplicated into it
+    (what vector_lanes counts): sin(y) + cast(d) reads float64 `d`, so it runs at float64's
+    lanes, and cos(y), which reads `y` too, stays apart at float32's."""
+    y, d = gc.placeholder("y", (64,)), gc.placeholder("d", (64,), gc.float64)
+    c = gc.cast(d, gc.float32)  # cheap, read by two kernels: duplicated into each
+    graph = Graph([y, d], [gc.sin(y) + c, gc.exp(c) * 3.0, gc.cos(y)])
+    fused = fuse(graph)
+    narrow = [k for k in kernels(fused) if "cos" in body_ops(k)]
+    assert [k.inputs for k in narrow] == [(y._node,)]
+    values = np.linspace(-1, 1, 64, dtype=np.float32), np.linspace(0, 2, 64)
+    for got, want in zip(compile_graph(fused, "llvm")(*values), compile_graph(graph, "numpy")(*values)):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
 def test_a_cheap_value_with_two_consumers_is_recomputed_in_each():
     x = gc.placeholder("x", (8,))
     shared = -x * 2.0  # cheap: recomputed, never written out
