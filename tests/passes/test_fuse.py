@@ -200,6 +200,36 @@ def test_siblings_of_other_widths_stay_apart_when_a_wide_value_is_read_under_a_d
         np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
+def test_merging_many_siblings_stays_linear():
+    """n sibling kernels of x, each read by an argmax, become one kernel, whose successors
+    grow with each merge: the work of fusing (lines of passes/fuse.py run, which clocks on a
+    shared machine do not measure steadily) grows with n, not n squared (looking at all of
+    the merged kernel's edges at each merge made it 17x for 8x the siblings)."""
+    import sys
+
+    import graphc.passes.fuse as module
+
+    def lines_run(n: int) -> int:
+        x = gc.placeholder("x", (4, 4))
+        graph = Graph([x], [gc.argmax(gc.sin(x * (k + 1.5)), 1) for k in range(n)])
+        count = 0
+
+        def local(frame, event, arg):
+            nonlocal count
+            count += event == "line"
+            return local
+
+        previous = sys.gettrace()  # (a coverage tool's, say)
+        sys.settrace(lambda frame, event, arg: local if frame.f_code.co_filename == module.__file__ else None)
+        try:
+            assert len(kernels(fuse(graph))) == 1
+        finally:
+            sys.settrace(previous)
+        return count
+
+    assert lines_run(800) < 10 * lines_run(100)
+
+
 def test_a_cheap_value_with_two_consumers_is_recomputed_in_each():
     x = gc.placeholder("x", (8,))
     shared = -x * 2.0  # cheap: recomputed, never written out
