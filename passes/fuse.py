@@ -250,18 +250,24 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
         if unit(node) is node and node not in plan.duplicated:
             height[node] = 1 + max((height[s] for s in succ.get(node, ())), default=-1)
 
-    def reaches(starts, target: Node) -> bool:
-        """Whether a path leads from `starts` to `target`; also True past SEARCH_LIMIT steps."""
+    def reaches(starts, target: Node, backward: bool = False) -> bool:
+        """Whether a path leads from `starts` to `target` (or, `backward`, from `target` to
+        `starts`: a walk back along `pred`); also True past SEARCH_LIMIT steps."""
         if target in starts:
             return True
-        stack, seen = [s for s in starts if height[s] > height[target]], set()
+        edges, level = pred if backward else succ, height[target]
+
+        def between(s: Node) -> bool:  # heights fall along every edge
+            return height[s] < level if backward else height[s] > level
+
+        stack, seen = [s for s in starts if between(s)], set()
         while stack:
             if len(seen) > SEARCH_LIMIT:
                 return True
-            for s in succ.get(stack.pop(), ()):
+            for s in edges.get(stack.pop(), ()):
                 if s is target:  # (found as soon as seen: a depth-first walk could pass it by)
                     return True
-                if s not in seen and height[s] > height[target]:
+                if s not in seen and between(s):
                     seen.add(s)
                     stack.append(s)
         return False
@@ -319,11 +325,7 @@ def _merge_siblings(plan: Plan, graph: Graph, succ, pred, height, viewed, space,
     def plain(k: Node) -> bool:
         return k in plan.roots and k.op not in REDUCE_OPS and k not in plan.rows
 
-    width: dict[Node, int] = {}  # kernel -> the widest element it computes or reads, in bytes
-    for node in plan.owner:
-        kernel = plan.kernel_of(node)
-        widest = max(x.dtype.numpy.itemsize for x in (node, *node.inputs))
-        width[kernel] = max(width.get(kernel, 4), widest)
+    width = {k: _widest(plan, roots, k) for k, roots in plan.roots.items()}
 
     position = {n: k for k, n in enumerate(graph.nodes)}
     seen: set[Node] = set()
@@ -344,11 +346,31 @@ def _merge_siblings(plan: Plan, graph: Graph, succ, pred, height, viewed, space,
             if here is None or here is reader or not plain(here):
                 first[space[reader]] = reader
                 continue
-            if (width[here] != width[reader] or plan.size[here] + plan.size[reader] > max_ops
-                    or reaches(succ.get(here, set()), reader)
-                    or reaches(succ.get(reader, set()), here)):
+            if width[here] != width[reader] or plan.size[here] + plan.size[reader] > max_ops:
+                continue
+            # a path either way, searched from the kernel of fewer edges (`here` gathers those of
+            # every sibling it absorbs: scanning them at each merge would be quadratic)
+            small, large = sorted((here, reader), key=lambda k: len(succ.get(k, ())) + len(pred.get(k, ())))
+            if (reaches(succ.get(small, set()), large)
+                    or reaches(pred.get(small, set()), large, backward=True)):
                 continue
             first[space[reader]] = _absorb(plan, here, reader, succ, pred, height, viewed)
+
+
+def _widest(plan: Plan, roots: list[Node], kernel: Node) -> int:
+    """The widest element, in bytes (4 at least), that `kernel` (computing `roots`) computes or
+    reads, the cheap ops duplicated into it and the views it holds included: what its vector
+    lanes are counted from (`vector_lanes`, backends/llvm/kernel/layout.py)."""
+    widest, seen, stack = 4, set(roots), list(roots)
+    while stack:
+        node = stack.pop()
+        widest = max(widest, node.dtype.numpy.itemsize)
+        for i in node.inputs:
+            widest = max(widest, i.dtype.numpy.itemsize)
+            if i not in seen and i.op != "scalar" and plan.in_body(node, i, kernel):
+                seen.add(i)
+                stack.append(i)
+    return widest
 
 
 def _rows_agree(plan: Plan, a: Node, b: Node) -> bool:
@@ -369,23 +391,30 @@ def _absorb(plan: Plan, a: Node, b: Node, succ, pred, height, viewed) -> Node:
     if a in plan.rows:
         plan.rows.setdefault(b, plan.rows.pop(a))
     viewed[b] |= viewed.pop(a)
-    for p in pred.pop(a, ()):
+    moved_pred, moved_succ = pred.pop(a, set()) - {b}, succ.pop(a, set()) - {b}
+    for p in moved_pred:
         succ[p].discard(a)
-        if p is not b:
-            succ[p].add(b)
-            pred.setdefault(b, set()).add(p)
-    for s in succ.pop(a, ()):
+        succ[p].add(b)
+        pred.setdefault(b, set()).add(p)
+    for s in moved_succ:
         pred[s].discard(a)
-        if s is not b:
-            pred[s].add(b)
-            succ.setdefault(b, set()).add(s)
+        pred[s].add(b)
+        succ.setdefault(b, set()).add(s)
     succ.get(b, set()).discard(a)
     pred.get(b, set()).discard(a)
-    raised = [b]  # restore height(u) > height(v) along every edge u -> v
-    while raised:
-        u = raised.pop()
-        height[u] = max(height[u], 1 + max((height[s] for s in succ.get(u, ())), default=-1))
-        raised.extend(p for p in pred.get(u, ()) if height[p] <= height[u])
+    # Restore height(u) > height(v) along every edge u -> v. Only `a`'s edges are new to `b`
+    # (its own held before): looking at `b`'s every edge at each merge would be quadratic
+    # when one kernel absorbs many.
+    below = 1 + max((height[s] for s in moved_succ), default=-1)
+    raised_b = below > height[b]
+    height[b] = max(height[b], below)
+    raised = [(p, height[b] + 1) for p in (pred.get(b, ()) if raised_b else moved_pred)
+              if height[p] <= height[b]]
+    while raised:  # (a unit, the height one of its successors now needs it to exceed)
+        u, least = raised.pop()
+        if height[u] < least:
+            height[u] = least
+            raised.extend((p, least + 1) for p in pred.get(u, ()) if height[p] <= least)
     return b
 
 

@@ -69,7 +69,7 @@ class LLVMExecutable:
         jit.link_math(module)
         # The kernels may be split over several modules, which threads compile at once, at
         # levels chosen by the size of the kernels, whatever the split.
-        parts = split_module(module)
+        parts = self._parts = split_module(module)
         self.llvm_modules = [part.text for part in parts]
         self.llvm_ir = "\n".join(self.llvm_modules)
         self._engines = _load(parts)
@@ -141,15 +141,15 @@ class LLVMExecutable:
 
     def emit(self, what: str = "llvm") -> str:
         """The compiled code as text: "llvm", "llvm-opt", "asm", "python" (the driver), "graph"."""
-        deferred = [text for variant in ("vector", "column", "generic")
-                    for text, _, _ in self._deferred_parts(variant) if "define " in text]
-        modules = self.llvm_modules + deferred
+        parts = self._parts + [part for variant in ("vector", "column", "generic")
+                               for part in self._deferred_parts(variant) if "define " in part.text]
         if what == "llvm":
-            return "\n".join(modules)
-        if what == "llvm-opt":
-            return "\n".join(str(jit.optimize(m)) for m in modules)
+            return "\n".join(part.text for part in parts)
+        if what == "llvm-opt":  # (each module at the levels it is compiled at)
+            return "\n".join(str(jit.optimize(text, speed)) for text, _, (speed, _) in parts)
         if what == "asm":
-            return "\n".join(jit.assembly(jit.optimize(m)) for m in modules)
+            return "\n".join(jit.assembly(jit.optimize(text, speed), codegen)
+                             for text, _, (speed, codegen) in parts)
         if what == "python":
             return self.driver
         if what == "graph":

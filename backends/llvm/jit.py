@@ -242,5 +242,6 @@ def link_math(module: ir.Module) -> None:
                 _linked.add(fn.name)
 
 
-def assembly(module: llvm.ModuleRef) -> str:
-    return target_machine().emit_assembly(module)
+def assembly(module: llvm.ModuleRef, opt: int = 3) -> str:
+    """`module`'s machine code as text, from the code generator at level `opt`."""
+    return target_machine(opt).emit_assembly(module)

@@ -185,6 +185,51 @@ def test_siblings_stay_apart_where_merging_would_not_pay_or_would_make_a_cycle()
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
+def test_siblings_of_other_widths_stay_apart_when_a_wide_value_is_read_under_a_duplicated_op():
+    """A kernel's width counts what its body reads beneath the cheap ops duplicated into it
+    (what vector_lanes counts): sin(y) + cast(d) reads float64 `d`, so it runs at float64's
+    lanes, and cos(y), which reads `y` too, stays apart at float32's."""
+    y, d = gc.placeholder("y", (64,)), gc.placeholder("d", (64,), gc.float64)
+    c = gc.cast(d, gc.float32)  # cheap, read by two kernels: duplicated into each
+    graph = Graph([y, d], [gc.sin(y) + c, gc.exp(c) * 3.0, gc.cos(y)])
+    fused = fuse(graph)
+    narrow = [k for k in kernels(fused) if "cos" in body_ops(k)]
+    assert [k.inputs for k in narrow] == [(y._node,)]
+    values = np.linspace(-1, 1, 64, dtype=np.float32), np.linspace(0, 2, 64)
+    for got, want in zip(compile_graph(fused, "llvm")(*values), compile_graph(graph, "numpy")(*values)):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_merging_many_siblings_stays_linear():
+    """n sibling kernels of x, each read by an argmax, become one kernel, whose successors
+    grow with each merge: the work of fusing (lines of passes/fuse.py run, which clocks on a
+    shared machine do not measure steadily) grows with n, not n squared (looking at all of
+    the merged kernel's edges at each merge made it 17x for 8x the siblings)."""
+    import sys
+
+    import graphc.passes.fuse as module
+
+    def lines_run(n: int) -> int:
+        x = gc.placeholder("x", (4, 4))
+        graph = Graph([x], [gc.argmax(gc.sin(x * (k + 1.5)), 1) for k in range(n)])
+        count = 0
+
+        def local(frame, event, arg):
+            nonlocal count
+            count += event == "line"
+            return local
+
+        previous = sys.gettrace()  # (a coverage tool's, say)
+        sys.settrace(lambda frame, event, arg: local if frame.f_code.co_filename == module.__file__ else None)
+        try:
+            assert len(kernels(fuse(graph))) == 1
+        finally:
+            sys.settrace(previous)
+        return count
+
+    assert lines_run(800) < 10 * lines_run(100)
+
+
 def test_a_cheap_value_with_two_consumers_is_recomputed_in_each():
     x = gc.placeholder("x", (8,))
     shared = -x * 2.0  # cheap: recomputed, never written out

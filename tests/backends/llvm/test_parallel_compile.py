@@ -228,6 +228,16 @@ def test_a_large_kernel_is_compiled_apart_by_the_fast_code_generator(two_threads
     (large,) = [text for text, levels in chosen if levels == (1, 0)]
     assert large.count("define ") == 1 and "sin" in large
     agree(m, outs, f)
+    # what emit shows is what was compiled: the large kernel's module at its levels
+    optimize, assembly, shown = jit.optimize, jit.assembly, []
+    monkeypatch.setattr(jit, "optimize",
+                        lambda text, speed=3: shown.append((text, speed)) or optimize(text, speed))
+    monkeypatch.setattr(jit, "assembly", lambda module, opt=3: shown.append(opt) or assembly(module, opt))
+    f.executable.emit("llvm-opt")
+    assert (large, 1) in shown
+    shown.clear()
+    f.executable.emit("asm")
+    assert shown[shown.index((large, 1)) + 1] == 0
 
 
 def test_a_pool_replaced_by_a_larger_one_still_runs_work_given_to_it():
