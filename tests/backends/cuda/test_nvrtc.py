@@ -66,7 +66,8 @@ def test_the_support_kernels_compile_without_spills(arch):
 
 def test_each_kernel_is_one_global_function_named_after_its_value():
     source = compile_everywhere(GRAPHS["corpus:fused_kernels"])
-    globals_ = re.findall(r'extern "C" __global__ void __launch_bounds__\(\d+, GC_MIN_BLOCKS_\w+\) (\w+)\(', source)
+    head = r'extern "C" __global__ void __launch_bounds__\(\d+, GC_MIN_BLOCKS_\w+\) (\w+)\('
+    globals_ = re.findall(head, source)
     assert globals_ == ["k0_sum", "k0_sum_finish", "k1_sub_tanh", "k4_relu", "k6_mul"]
     assert "// k1_sub_tanh: %1 = kernel (kind=row) of the compiled graph" in source
     assert "const float sin0 = sinf(a0);" in source  # the body's `%0 = sin %a0`
