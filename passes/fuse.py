@@ -213,7 +213,7 @@ def _reads(plan: Plan, roots: list[Node], kernel: Node) -> tuple[set[Node], set[
 
 
 def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple],
-           vector_rows: bool = True, max_ops: int = sys.maxsize, siblings: bool = True) -> None:
+           vector_rows: bool = True, max_ops: int = sys.maxsize) -> None:
     """Merge elementwise kernels that read one another, where that makes no cycle.
 
     A value with consumers in several kernels is then computed inside one of them (which
@@ -228,7 +228,7 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
     so that fusing stays linear in the size of the graph. A reduce kernel of one row reduction
     whose only reader is the other kernel joins it as well (which becomes a row kernel), and
     the kernels it read are tried next: the path through it that kept them apart is gone.
-    No merge makes a kernel of more than `max_ops` ops.
+    Then siblings merge (`_merge_siblings`). No merge makes a kernel of more than `max_ops` ops.
     """
     unit = plan.unit
     succ: dict[Node, set[Node]] = {}
@@ -312,8 +312,7 @@ def _merge(plan: Plan, graph: Graph, roots: list[Node], space: dict[Node, tuple]
                 plan.rows[producer] = producer.shape
                 queue[:0] = sorted(pred.get(producer, set()) - {consumer}, key=height.get, reverse=True)
             here = _absorb(plan, here, other, succ, pred, height, viewed)
-    if siblings:
-        _merge_siblings(plan, graph, succ, pred, height, viewed, space, reaches, max_ops)
+    _merge_siblings(plan, graph, succ, pred, height, viewed, space, reaches, max_ops)
     for kernel_roots in plan.roots.values():  # (sorted once: sorting at each merge was quadratic)
         kernel_roots.sort(key=position.__getitem__)
 
@@ -460,11 +459,10 @@ def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | Non
     everything docs/kernels.md allows in a body is fused. `merge=False` keeps every kernel to
     one output (no merging of kernels that read one another, nor of siblings).
     `vector_rows=False` makes no 1-d row kernels (a 1-d array is one row: Dask would gather it
-    into one block). Where
-    `max_ops` is positive, no merge makes a kernel of more ops than that (a chain inlined whole
-    into one kernel is not split). Off by default: splitting a long chain's gradient makes
-    kernels of thousands of outputs or inputs, which LLVM compiles slower than one kernel
-    (bench/compile_scaling.py).
+    into one block). Where `max_ops` is positive, no merge makes a kernel of more ops than that
+    (a chain inlined whole into one kernel is not split). Off by default: splitting a long
+    chain's gradient makes kernels of thousands of outputs or inputs, which LLVM compiles
+    slower than one kernel (bench/compile_scaling.py).
 
     The rebuild does not run on `passes.rewrite.transform`, which turns each node into one
     node in the graph's order: here many nodes become one kernel, built once all it reads is,
