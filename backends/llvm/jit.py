@@ -24,13 +24,14 @@ _lock = threading.Lock()
 # O1 pipeline and code generator level 1 (each small kernel's loops still need the full code
 # generator: 200 row sums in a 1.2 MB module ran 60% slower at level 0), past HUGE_IR_CHARS
 # neither. A function past LARGE_IR_CHARS on its own (a fused body of thousands of ops) is
-# compiled in a module of its own class, at `function_effort`: the O1 pipeline and LLVM's fast
+# compiled in a module of its own class, at `function_effort`: no IR pipeline and LLVM's fast
 # code generator (level 0: fast register allocation, no machine scheduling), since the others
-# grow faster than linearly in a function's live values. W7's kernel (487 KB, 571 outputs)
-# compiles in 0.17 s instead of 0.53 and runs as fast; so do elementwise chains of 10k-40k ops
-# and their gradients; a reduction with a 1 MB body ran 5% slower. Past HUGE_IR_CHARS no IR
-# pipeline either: on a chain of 50,000 ops and its gradient (13 MB of IR) the O1 pipeline took
-# 3.4 s, more than the code generator, and the kernel ran no faster for it.
+# grow faster than linearly in a function's live values. Measured with only that function's
+# levels changed (the math library stays at O3): W7's kernel (487 KB, 571 outputs) compiles
+# in 0.08 s instead of 0.53 (O1, level 1) or 0.17 (O1, level 0), and runs as fast; so do
+# elementwise chains of 2k-5k ops with their gradients and reductions of 3k-op bodies; a
+# softmax of a 3k-op body runs 30% faster without the O1 pipeline. Below about 130 KB the full
+# effort pays (a 55 KB chain gradient ran 25% slower at level 0).
 # The workloads of bench/run.py have kernels under 100 KB.
 LARGE_IR_CHARS = int(os.environ.get("GRAPHC_LARGE_IR", 256_000))
 HUGE_IR_CHARS = int(os.environ.get("GRAPHC_HUGE_IR", 2_000_000))
@@ -48,12 +49,9 @@ def effort(ir_chars: int) -> tuple[int, int]:
 
 def function_effort(function_chars: int) -> tuple[int, int] | None:
     """The levels for a function of `function_chars` characters large enough to be compiled
-    apart from the ordinary ones, or None for an ordinary one."""
-    if function_chars > HUGE_IR_CHARS:
-        return 0, 0
-    if function_chars > LARGE_IR_CHARS:
-        return 1, 0
-    return None
+    apart from the ordinary ones (no IR pipeline, the fast code generator), or None for an
+    ordinary one."""
+    return (0, 0) if function_chars > LARGE_IR_CHARS else None
 
 
 @functools.cache

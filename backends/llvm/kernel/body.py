@@ -19,8 +19,8 @@ from graphc.kernel import VIEW_OPS
 from graphc.node import Node
 from graphc.rows import ROW_REDUCE_OPS
 
-# A body's ops go into basic blocks of at most this many ops each. Past HUGE_IR_CHARS (jit.py)
-# a module gets no IR pipeline, which would merge them again, and LLVM's code generator selects
+# A body's ops go into basic blocks of at most this many ops each. A large function or a huge
+# module (jit.py) gets no IR pipeline, which would merge them again, and LLVM's code generator selects
 # instructions one block at a time, in time that grows faster than the block: a chain of
 # 100,000 ops compiled in 7.5 s instead of 11.3, with its gradient in 20.4 s instead of 25.4
 # (bench/compile_scaling.py), and ran as fast. Smaller modules are merged back by the pipeline.

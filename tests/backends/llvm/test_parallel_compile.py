@@ -207,7 +207,7 @@ def test_the_effort_follows_the_kernels_whatever_the_split(two_threads, monkeypa
 
 
 def test_a_large_kernel_is_compiled_apart_by_the_fast_code_generator(two_threads, monkeypatch):
-    """A function past LARGE_IR_CHARS gets a module of its own, the O1 pipeline and code
+    """A function past LARGE_IR_CHARS gets a module of its own, no IR pipeline and code
     generator level 0; the small kernels beside it keep their effort, and all agree with NumPy."""
     chosen = []
     load_all = jit.load_all
@@ -221,11 +221,11 @@ def test_a_large_kernel_is_compiled_apart_by_the_fast_code_generator(two_threads
     sizes = sorted(len(f) for f in re.findall(r"(?ms)^define .*?^}$", text))
     assert len(sizes) == 4 and sizes[-1] > 2 * sum(sizes[:-1])
     monkeypatch.setattr(jit, "LARGE_IR_CHARS", (sizes[-1] + sum(sizes[:-1])) // 2)
-    assert jit.function_effort(sizes[-1]) == (1, 0) and jit.function_effort(jit.HUGE_IR_CHARS + 1) == (0, 0)
+    assert jit.function_effort(sizes[-1]) == (0, 0) and jit.function_effort(sum(sizes[:-1])) is None
     chosen.clear()
     f = graphc.function([m], outs, backend="llvm")
-    assert sorted(levels for _, levels in chosen) == [(1, 0), (3, 3), (3, 3)]
-    (large,) = [text for text, levels in chosen if levels == (1, 0)]
+    assert sorted(levels for _, levels in chosen) == [(0, 0), (3, 3), (3, 3)]
+    (large,) = [text for text, levels in chosen if levels == (0, 0)]
     assert large.count("define ") == 1 and "sin" in large
     agree(m, outs, f)
     # what emit shows is what was compiled: the large kernel's module at its levels
@@ -234,10 +234,10 @@ def test_a_large_kernel_is_compiled_apart_by_the_fast_code_generator(two_threads
                         lambda text, speed=3: shown.append((text, speed)) or optimize(text, speed))
     monkeypatch.setattr(jit, "assembly", lambda module, opt=3: shown.append(opt) or assembly(module, opt))
     f.executable.emit("llvm-opt")
-    assert (large, 1) in shown
+    assert (large, 0) in shown
     shown.clear()
     f.executable.emit("asm")
-    assert shown[shown.index((large, 1)) + 1] == 0
+    assert shown[shown.index((large, 0)) + 1] == 0
 
 
 def test_a_pool_replaced_by_a_larger_one_still_runs_work_given_to_it():
