@@ -101,6 +101,11 @@ def _cast_node(node: Node, dtype: DType) -> Node:
 
 def _promote(args: Sequence, minimum_category: int = 0) -> tuple[list[Node], DType]:
     """Operand nodes all cast to the PyTorch result dtype of `args`."""
+    if all(type(a) is Tensor for a in args):  # the common case: tensors of one dtype, as they are
+        nodes = [a._node for a in args]
+        dtype = nodes[0].dtype
+        if dtype.category >= minimum_category and all(n.dtype is dtype for n in nodes):
+            return nodes, dtype
     operands = []
     for a in args:
         if isinstance(a, _SCALARS) and not isinstance(a, Tensor):
