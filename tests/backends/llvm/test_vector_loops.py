@@ -103,3 +103,37 @@ def test_an_elementwise_kernel_emits_its_body_once():
     for n in (5, 16, 21):
         xs = data((n,))
         np.testing.assert_allclose(f(xs), np.exp(np.sin(xs) * np.float32(3.0) + xs), rtol=2e-6)
+
+
+def _chain(x, ops: int):
+    y = x
+    for k in range(ops):  # (constants no other test compiles)
+        y = y * 1.0031 if k % 2 else y + 0.0173
+    return y
+
+
+def _variants_run(f) -> set[str]:
+    """The functions of its one kernel that a call of `f` has needed."""
+    (call,) = f.executable.kernels.values()
+    return set(call._functions)
+
+
+@pytest.mark.parametrize("layout", ["fortran", "transposed", "every other column"])
+def test_a_heavy_kernel_runs_its_vector_loop_on_copies_of_operands_not_in_c_order(layout):
+    """The scalar loop would run each of 40 ops a lane at a time: the operand is copied into C
+    order and the vector loop runs; a broadcast operand is never copied (nor a cheap kernel's)."""
+    x = graphc.placeholder("x", ("m", "k"))
+    row = graphc.placeholder("row", ("k",))
+    heavy = graphc.function([x, row], _chain(x, 40) * row, backend="llvm")
+    base = data((64, 96), seed=3)
+    value = {"fortran": np.asfortranarray(base), "transposed": np.ascontiguousarray(base.T).T,
+             "every other column": data((64, 192), seed=3)[:, ::2]}[layout]
+    bias = data((96,), seed=4)
+    np.testing.assert_allclose(heavy(value, bias), _chain(value, 40) * bias, rtol=1e-5)
+    assert _variants_run(heavy) == {"vector"}
+    cheap = graphc.function([x, row], x * row + 0.25, backend="llvm")
+    np.testing.assert_allclose(cheap(value, bias), value * bias + np.float32(0.25), rtol=1e-6)
+    assert _variants_run(cheap) == {"generic"}
+    # an operand broadcast along its rows (a step of 0) stays as it is: the vector loop takes it
+    spread = np.broadcast_to(bias, (64, 96))
+    np.testing.assert_allclose(heavy(spread, bias), _chain(spread, 40) * bias, rtol=1e-5)
