@@ -12,6 +12,7 @@ import ctypes
 import functools
 import itertools
 import os
+import time
 from collections.abc import Callable
 from concurrent.futures import wait
 from dataclasses import dataclass
@@ -30,14 +31,19 @@ OPS_PER_ELEMENT = 8  # ...for a kernel of this many ops; one of 3,000 ops (W7) s
 # Outputs at least this large are written with streaming stores, past the caches (they would
 # not stay there anyway): no line is read before it is overwritten. W1: 23 -> 16.5 ms.
 STREAM_MIN_BYTES = 1 << 23
-# A kernel of at least this many ops per element for each operand laid out other than in C
-# order (Fortran-ordered, transposed, strided) runs on C-ordered copies of them, when that lets
-# its vector loop take them instead of its scalar loop; three times as many for an operand past
-# COPY_CACHED_BYTES, whose transposing copy runs from memory. Measured on float32 chains of
-# multiplies and adds over a Fortran-ordered matrix (2 cores, AVX-512): 256x256, the copy won
-# from 16 ops (81 vs 147 us); 4096x1024, from about 40 (64 ops: 24 vs 42 ms; 32: 21 vs 15).
+# An elementwise kernel of at least this many ops per element for each operand laid out other
+# than in C order (Fortran-ordered, transposed, strided) runs on C-ordered copies of them, when
+# that lets its vector loop take them instead of its scalar loop; three times as many for an
+# operand past COPY_CACHED_BYTES, whose transposing copy runs from memory. Measured on float32
+# chains of multiplies and adds over a Fortran-ordered matrix (2 cores, AVX-512): 256x256, the
+# copy won from 16 ops (81 vs 147 us); 4096x1024, from about 40 (64 ops: 24 vs 42 ms; 32: 21
+# vs 15). A reduce or row kernel copies whatever its ops: its scalar loop adds each element to
+# the one accumulator, waiting for the previous addition, slower than any copy.
 COPY_MIN_OPS = int(os.environ.get("GRAPHC_COPY_MIN_OPS", 16))
 COPY_CACHED_BYTES = 1 << 20
+# A kernel's calls past that size split over threads where a measured split call took under
+# this share of a measured one-thread call (`KernelCall._measure`).
+SPLIT_GAIN = 0.85
 STREAM_ROW = 64  # elements per thread's share of a 1-d stream kernel: keeps its start aligned
 MAX_PLANS = 64
 
@@ -112,6 +118,10 @@ class _Plan:
     allocate: Callable  # np.empty, or buffers.empty for outputs large enough to pool
     stop: int  # the outermost loop's extent (1 for a 0-d iteration)
     stream: bool = False  # may use the streaming variant, when the outputs are aligned
+    restore: tuple[int, ...] = ()  # the axes of the outputs, laid out in another order, as returned
+    split: bool | None = None  # whether threads share the work (None: not yet measured)
+    trials: int = 0  # calls measured so far (`KernelCall._measure`)
+    alone: float = 0.0  # seconds of the call measured on one thread
 
     def __post_init__(self):
         # what a one-thread call passes, computed once
@@ -121,7 +131,19 @@ class _Plan:
                           self.sizes_address, 0, self.stop)
         self.call_address = ctypes.addressof(self.call)
         self.may_split = bool(self.outer) and self.total >= PARALLEL_MIN_ELEMENTS
-        self.plain = not (self.copies or self.stream or self.may_split)  # one call, as planned
+        # one call, as planned
+        self.plain = not (self.copies or self.stream or self.may_split or self.restore)
+
+
+def _memory_order(view: np.ndarray) -> tuple[int, ...] | None:
+    """The axes of `view` from the largest step to the smallest (axes of one element first),
+    for a view that steps forward along every axis, none broadcast, in an order other than C's;
+    else None."""
+    if view.ndim < 2 or view.flags.c_contiguous:
+        return None
+    if any(s <= 0 for s, n in zip(view.strides, view.shape) if n > 1):
+        return None
+    return tuple(sorted(range(view.ndim), key=lambda d: (view.shape[d] != 1, -view.strides[d])))
 
 
 def _worth_copying(view: np.ndarray) -> bool:
@@ -200,18 +222,25 @@ class KernelCall:
         function = plan.function
         if plan.stream and all(o.ctypes.data % STREAM_ALIGNMENT == 0 for o in outs):
             function = self.function("stream")
-        if plan.may_split and get_num_threads() > 1:
-            self._run_threads(plan, function, address)
+        if plan.may_split and get_num_threads() > 1 and plan.split is not False:
+            if plan.split:
+                self._run_threads(plan, function, address)
+            else:
+                self._measure(plan, function, address)
         elif function is plan.function:
             self.enter(address, plan.call_address)
         else:
             function(address, plan.strides_address, plan.sizes_address, 0, plan.stop)
+        if plan.restore:
+            outs = [o.transpose(plan.restore) for o in outs]
         return outs if self.single is None else outs[0]
 
-    def _plan(self, views, copied: frozenset[int] = frozenset()) -> _Plan:
+    def _plan(self, views, copied: frozenset[int] = frozenset(), order: tuple[int, ...] = (),
+              vector_only: bool = False) -> _Plan | None:
         """Iteration shape, element strides and variant for one layout of the operands, the
         operands `copied` (and those whose strides are not whole elements) run on C-ordered
-        copies."""
+        copies, the axes iterated in `order` (outermost first; default: the kernel's own).
+        With `vector_only`, None where the loops would read an operand element by element."""
         original = views
         # A field of a structured array can step by a number of bytes that is not a whole
         # number of elements; kernels step in elements.
@@ -225,19 +254,24 @@ class KernelCall:
         if self.row_extremum is not None and any(shape[a] == 0 for a in self.row_axes):
             raise ValueError(f"{self.row_extremum.op} of an empty axis has no value"
                              f" (reduction created at {self.row_extremum.location})")
+        full = operands
         if self.reduction is None:
+            if order:  # the outputs are laid out in that order too (as NumPy's and PyTorch's are)
+                operands = [v.transpose(order) for v in operands]
+                shape = tuple(shape[d] for d in order)
             out_shape = shape
             out_view = np.empty(shape, self.out_dtypes[0])
         else:
             if self.needs_elements and any(shape[a] == 0 for a in self.axes):
                 raise ValueError(f"{self.reduction.op} of an empty axis has no value"
                                  f" (reduction created at {self.reduction.location})")
-            operands = [np.transpose(v, self.perm) for v in operands]
-            kept = tuple(shape[d] for d in self.perm[:self.rank - len(self.axes)])
+            perm = order or self.perm
+            operands = [np.transpose(v, perm) for v in operands]
+            kept = tuple(shape[d] for d in perm[:self.rank - len(self.axes)])
             out_shape = tuple(1 if d in self.axes else shape[d] for d in range(self.rank)) \
                 if self.keepdims else kept
             out_view = np.empty(kept + (1,) * len(self.axes), self.out_dtypes[0])
-            shape = tuple(shape[d] for d in self.perm)
+            shape = tuple(shape[d] for d in perm)
         arrays = [*operands, *(out_view for _ in self.out_dtypes)]  # outputs share one layout
         steps = [s // a.itemsize if a.shape[d] != 1 else 0
                  for a in arrays for d, s in enumerate(a.strides)]
@@ -253,16 +287,18 @@ class KernelCall:
             actual = _stride_classes(steps, self.rank, self.rank - len(self.axes) - 1, len(arrays))
             if all(a == e or e == "s" for a, e in zip(actual, self.column_expected)) \
                     and actual.count("s") < gathers:
-                variant = "column"
-        if variant == "generic" and self.has_vector and not copied:
-            # the scalar loop would run every op a lane at a time: copying the operands that are
-            # not C-ordered costs less, when the vector loop then takes them
-            others = frozenset(k for k, v in enumerate(original) if k not in copies and _worth_copying(v))
-            weight = sum(1 if original[k].nbytes <= COPY_CACHED_BYTES else 3 for k in others)
-            if others and self.ops >= COPY_MIN_OPS * weight:
-                plan = self._plan(original, others)
-                if plan.function is not self._functions.get("generic"):  # (not compiled for it)
+                variant, gathers = "column", actual.count("s")
+        if gathers and self.has_vector and not copied and not order:
+            # The scalar loop would run every op an element at a time, or a vector loop gather
+            # an operand. Iterate the axes in the order an operand lays them out in memory, so
+            # its innermost one is contiguous; or copy the operands not in C order: whichever
+            # lets a vector loop read every operand whole (the first that does).
+            for alternative in self._alternatives(original, copies, full):
+                plan = self._plan(original, *alternative, vector_only=True)
+                if plan is not None:
                     return plan
+        if vector_only and gathers:
+            return None
         function = self.function(variant)
         # threads split the outermost dimension, unless it is reduced (a 1-d row kernel is one row)
         reduced = len(self.axes) if self.reduction is not None else len(self.row_axes) if self.schedule else 0
@@ -278,8 +314,31 @@ class KernelCall:
                   and (self.rank == 1 or all(shape[-1] * d.itemsize % STREAM_ALIGNMENT == 0
                                              for d in self.out_dtypes))
                   and (not self.schedule or self._row_fits(shape)))
+        restore = tuple(np.argsort(order)) if order and self.reduction is None else ()
         return _Plan(tuple(out_shape), copies, strides, sizes, function, shape[0] if splittable else 0,
-                     weighted, allocate, shape[0] if self.rank else 1, stream)
+                     weighted, allocate, shape[0] if self.rank else 1, stream, restore)
+
+    def _alternatives(self, views, copies: frozenset[int], operands: list[np.ndarray]):
+        """(copied, order) arguments of `_plan` to try, in turn, for a layout of the operands
+        that would run the scalar loop: the order in memory of the first operand whose axes
+        are in another (an elementwise kernel's axes, or a reduction's reduced ones among
+        themselves); then, for a kernel of at least COPY_MIN_OPS ops per copy, copies."""
+        if not self.schedule:
+            for v in operands:
+                order = _memory_order(v)
+                if order is None:
+                    continue
+                if self.reduction is not None:  # kept axes stay in their order: so do the outputs
+                    kept = self.perm[:self.rank - len(self.axes)]
+                    order = kept + tuple(d for d in order if d in self.axes)
+                if order != (self.perm if self.reduction is not None else tuple(range(self.rank))):
+                    yield frozenset(), order
+                break
+        others = frozenset(k for k, v in enumerate(views) if k not in copies and _worth_copying(v))
+        weight = sum(1 if views[k].nbytes <= COPY_CACHED_BYTES else 3 for k in others)
+        accumulates = self.reduction is not None or self.schedule  # (see COPY_MIN_OPS)
+        if others and (accumulates or self.ops >= COPY_MIN_OPS * weight):
+            yield others, ()
 
     def function(self, variant: str) -> Callable:
         """The kernel's function `variant`, as a ctypes function (compiled on first use)."""
@@ -293,6 +352,25 @@ class KernelCall:
         buffers (rows of any length do where it stashes nothing)."""
         row = int(np.prod([shape[a] for a in self.row_axes], dtype=np.int64))
         return row * self.stash_bytes <= STASH_ROW_BYTES
+
+    def _measure(self, plan: _Plan, function, arrays: int) -> None:
+        """One of the calls that decide whether `plan`'s work is worth splitting over threads:
+        the first runs on one thread (its outputs may be fresh memory), the second too, timed,
+        the third split, timed; later calls split only where that took under SPLIT_GAIN of one
+        thread's time. (Waking a thread can cost tens of microseconds, and two threads that
+        share a core or its memory bandwidth may run no faster than one.)"""
+        trial = plan.trials
+        start = time.perf_counter()
+        if trial == 2:
+            self._run_threads(plan, function, arrays)
+        else:
+            function(arrays, plan.strides_address, plan.sizes_address, 0, plan.stop)
+        seconds = time.perf_counter() - start
+        if trial == 1:
+            plan.alone = seconds
+        elif trial == 2:
+            plan.split = seconds < SPLIT_GAIN * plan.alone
+        plan.trials = trial + 1
 
     def _run_threads(self, plan: _Plan, function, arrays: int) -> None:
         """Split the outermost dimension: the pool's threads take all shares but the first,

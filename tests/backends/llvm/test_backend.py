@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import graphc
-from graphc.backends.llvm import jit
+from graphc.backends.llvm import jit, runtime
 from graphc.backends.llvm.kernel import body as body_module
 from graphc.ops import GraphBuildError
 from tests.backends.agree import assert_agree, compare_backends, precision
@@ -576,6 +576,31 @@ def test_threads_split_by_work_not_only_by_elements(restore_threads):
     (heavy_call,), (cheap_call,) = heavy.executable.kernels.values(), cheap.executable.kernels.values()
     assert [p.may_split for p in heavy_call.plans.values()] == [True]
     assert [p.may_split for p in cheap_call.plans.values()] == [False]
+
+
+@pytest.mark.parametrize("gain, splits", [(0.0, False), (float("inf"), True)])
+def test_threads_share_a_kernel_only_where_a_measured_split_call_was_faster(
+        monkeypatch, restore_threads, gain, splits):
+    """The first three calls of a layout decide: one thread (not timed), one thread (timed),
+    split (timed); later calls split only where the split call took under SPLIT_GAIN of the
+    other. Every call gives one thread's bits."""
+    monkeypatch.setattr(runtime, "SPLIT_GAIN", gain)
+    shared = []
+    run_threads = runtime.KernelCall._run_threads
+    monkeypatch.setattr(runtime.KernelCall, "_run_threads",
+                        lambda self, *args: shared.append(1) or run_threads(self, *args))
+    x = graphc.placeholder("x", ("n",), graphc.float64)
+    f = graphc.function([x], graphc.sin(x) * 0.8125 + 1.0625, backend="llvm")
+    values = np.linspace(-1, 1, 1 << 18)
+    graphc.set_num_threads(2)
+    results = [f(values) for _ in range(5)]
+    ((plan,),) = [call.plans.values() for call in f.executable.kernels.values()]
+    assert plan.may_split and plan.trials == 3 and plan.split is splits
+    assert len(shared) == (3 if splits else 1)  # the measured split call, then the later ones
+    expected = np.sin(values) * 0.8125 + 1.0625
+    for result in results:
+        assert result.tobytes() == results[0].tobytes()
+        np.testing.assert_allclose(result, expected, rtol=1e-15)
 
 
 def test_thread_count_from_the_environment(monkeypatch, restore_threads):

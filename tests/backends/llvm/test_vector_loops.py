@@ -137,3 +137,29 @@ def test_a_heavy_kernel_runs_its_vector_loop_on_copies_of_operands_not_in_c_orde
     # an operand broadcast along its rows (a step of 0) stays as it is: the vector loop takes it
     spread = np.broadcast_to(bias, (64, 96))
     np.testing.assert_allclose(heavy(spread, bias), _chain(spread, 40) * bias, rtol=1e-5)
+
+
+def test_an_elementwise_kernel_iterates_a_fortran_ordered_operand_in_its_memory_order():
+    """Even a cheap kernel runs its vector loop, and its output is laid out as the operand is
+    (as NumPy's and PyTorch's are); an all-axes sum of it runs the vector loop too."""
+    x = graphc.placeholder("x", ("m", "k"))
+    f = graphc.function([x], x * 2.5 + 0.75, backend="llvm")
+    total = graphc.function([x], graphc.sum(x), backend="llvm")
+    for value in (np.asfortranarray(data((64, 96), seed=5)), data((96, 64), seed=5).T):
+        got = f(value)
+        np.testing.assert_array_equal(got, value * np.float32(2.5) + np.float32(0.75))
+        assert got.flags.f_contiguous and not got.flags.c_contiguous
+        np.testing.assert_allclose(total(value), np.sum(value.astype(np.float64)), rtol=1e-5)
+    assert _variants_run(f) == {"vector"} and _variants_run(total) == {"vector"}
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_a_reduction_reads_a_strided_operand_through_a_contiguous_copy(axis):
+    """A reduction's loops would gather every other element, or add them one at a time: a copy
+    of the operand costs less than either, whatever the kernel's ops."""
+    x = graphc.placeholder("x", ("m", "k"))
+    f = graphc.function([x], graphc.sum(x, axis), backend="llvm")
+    value = data((64, 192), seed=6)[:, ::2]
+    np.testing.assert_allclose(f(value), value.astype(np.float64).sum(axis), rtol=1e-5)
+    ((plan,),) = [call.plans.values() for call in f.executable.kernels.values()]
+    assert plan.copies == {0}
