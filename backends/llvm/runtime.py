@@ -121,7 +121,8 @@ class _Plan:
     restore: tuple[int, ...] = ()  # the axes of the outputs, laid out in another order, as returned
     split: bool | None = None  # whether threads share the work (None: not yet measured)
     trials: int = 0  # calls measured so far (`KernelCall._measure`)
-    alone: float = 0.0  # seconds of the call measured on one thread
+    alone: float = 0.0  # the fewest seconds a measured call took on one thread
+    shared: float = 0.0  # the fewest seconds a measured split call took
 
     def __post_init__(self):
         # what a one-thread call passes, computed once
@@ -355,21 +356,24 @@ class KernelCall:
 
     def _measure(self, plan: _Plan, function, arrays: int) -> None:
         """One of the calls that decide whether `plan`'s work is worth splitting over threads:
-        the first runs on one thread (its outputs may be fresh memory), the second too, timed,
-        the third split, timed; later calls split only where that took under SPLIT_GAIN of one
-        thread's time. (Waking a thread can cost tens of microseconds, and two threads that
-        share a core or its memory bandwidth may run no faster than one.)"""
+        the first runs on one thread, untimed (its outputs may be fresh memory); then, timed,
+        one thread, split, one thread, split. Later calls split only where the faster split call
+        took under SPLIT_GAIN of the faster one-thread call. (Waking a thread can cost tens of
+        microseconds, a pool's first use starts its thread, and two threads that share a core
+        or its memory bandwidth may run no faster than one.)"""
         trial = plan.trials
         start = time.perf_counter()
-        if trial == 2:
+        if trial in (2, 4):
             self._run_threads(plan, function, arrays)
         else:
             function(arrays, plan.strides_address, plan.sizes_address, 0, plan.stop)
         seconds = time.perf_counter() - start
-        if trial == 1:
-            plan.alone = seconds
-        elif trial == 2:
-            plan.split = seconds < SPLIT_GAIN * plan.alone
+        if trial in (1, 3):
+            plan.alone = min(plan.alone or seconds, seconds)
+        elif trial in (2, 4):
+            plan.shared = min(plan.shared or seconds, seconds)
+        if trial == 4:
+            plan.split = plan.shared < SPLIT_GAIN * plan.alone
         plan.trials = trial + 1
 
     def _run_threads(self, plan: _Plan, function, arrays: int) -> None:
