@@ -356,14 +356,14 @@ class KernelCall:
 
     def _measure(self, plan: _Plan, function, arrays: int) -> None:
         """One of the calls that decide whether `plan`'s work is worth splitting over threads:
-        the first runs on one thread, untimed (its outputs may be fresh memory); then, timed,
-        one thread, split, one thread, split. Later calls split only where the faster split call
-        took under SPLIT_GAIN of the faster one-thread call. (Waking a thread can cost tens of
-        microseconds, a pool's first use starts its thread, and two threads that share a core
-        or its memory bandwidth may run no faster than one.)"""
+        the first is split, untimed (its outputs may be fresh memory, and the pool's first use
+        starts its thread); then, timed, one thread, split, one thread, split. Later calls split
+        only where the faster split call took under SPLIT_GAIN of the faster one-thread call.
+        (Waking a thread can cost tens of microseconds, and two threads that share a core or
+        its memory bandwidth may run no faster than one.)"""
         trial = plan.trials
         start = time.perf_counter()
-        if trial in (2, 4):
+        if trial in (0, 2, 4):
             self._run_threads(plan, function, arrays)
         else:
             function(arrays, plan.strides_address, plan.sizes_address, 0, plan.stop)
