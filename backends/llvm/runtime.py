@@ -315,15 +315,16 @@ class KernelCall:
                   and (self.rank == 1 or all(shape[-1] * d.itemsize % STREAM_ALIGNMENT == 0
                                              for d in self.out_dtypes))
                   and (not self.schedule or self._row_fits(shape)))
-        restore = tuple(np.argsort(order)) if order and self.reduction is None else ()
+        restore = tuple(int(d) for d in np.argsort(order)) if order and self.reduction is None else ()
         return _Plan(tuple(out_shape), copies, strides, sizes, function, shape[0] if splittable else 0,
                      weighted, allocate, shape[0] if self.rank else 1, stream, restore)
 
     def _alternatives(self, views, copies: frozenset[int], operands: list[np.ndarray]):
         """(copied, order) arguments of `_plan` to try, in turn, for a layout of the operands
-        that would run the scalar loop: the order in memory of the first operand whose axes
-        are in another (an elementwise kernel's axes, or a reduction's reduced ones among
-        themselves); then, for a kernel of at least COPY_MIN_OPS ops per copy, copies."""
+        whose loops would read one element by element: the order in memory of the first
+        operand whose axes are in another (an elementwise kernel's axes, or a reduction's
+        reduced ones among themselves); then copies of the operands not in C order (for an
+        elementwise kernel, one of at least COPY_MIN_OPS ops per copy)."""
         if not self.schedule:
             for v in operands:
                 order = _memory_order(v)
