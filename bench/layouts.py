@@ -12,28 +12,19 @@ handle badly (docs/kernels.md, "An operand that is not in C order").
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
+from run import median_time  # bench/run.py (this script's folder is on the path)
 
 import graphc
 
 
-def seconds_per_call(fn, budget: float = 0.05) -> float:
-    """The median over five rounds of calls, each round about `budget` seconds long."""
-    for _ in range(6):  # (graphc measures its thread split over a layout's first calls)
-        fn()
-    start = time.perf_counter()
-    fn()
-    reps = max(3, int(budget / max(time.perf_counter() - start, 1e-7)))
-    rounds = []
+def seconds_per_call(fn) -> float:
+    """bench/run.py's median time per call, after the calls in which graphc measures whether
+    a layout's work is worth splitting over threads (docs/kernels.md)."""
     for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        rounds.append((time.perf_counter() - start) / reps)
-    return statistics.median(rounds)
+        fn()
+    return median_time(fn, repeat=5, min_time=0.25)
 
 
 def layouts(matrix: np.ndarray) -> dict[str, np.ndarray]:

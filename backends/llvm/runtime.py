@@ -289,7 +289,7 @@ class KernelCall:
             if all(a == e or e == "s" for a, e in zip(actual, self.column_expected)) \
                     and actual.count("s") < gathers:
                 variant, gathers = "column", actual.count("s")
-        if gathers and self.has_vector and not copied and not order:
+        if gathers and self.has_vector and not vector_only:
             # The scalar loop would run every op an element at a time, or a vector loop gather
             # an operand. Iterate the axes in the order an operand lays them out in memory, so
             # its innermost one is contiguous; or copy the operands not in C order: whichever
