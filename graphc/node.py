@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import itertools
 import os
 import sys
 import weakref
 from _weakref import _remove_dead_weakref  # (what WeakValueDictionary uses)
+from collections.abc import Iterator
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
@@ -100,6 +102,22 @@ def user_location() -> str:
     return "<unknown>"
 
 
+_ONE_LOCATION: contextvars.ContextVar[Location | None] = contextvars.ContextVar(
+    "graphc_one_location", default=None)
+
+
+@contextlib.contextmanager
+def at_callers_line() -> Iterator[None]:
+    """Nodes built inside, without a location of their own, get the line of the user's code
+    that entered: for a builder that makes thousands of nodes from one call (`from_sympy`),
+    which would otherwise walk the stack for each."""
+    token = _ONE_LOCATION.set(Location(user_location(), current_scope()))
+    try:
+        yield
+    finally:
+        _ONE_LOCATION.reset(token)
+
+
 class Node:
     """One operation in a graph: `(op, inputs, attrs, type)`.
 
@@ -172,15 +190,22 @@ def _exact(value):
     return value
 
 
+class _Ref(weakref.ref):
+    """A weak reference to an interned node that knows its key (weakref.KeyedRef without its
+    Python-level constructor, which cost a quarter of a microsecond per node)."""
+
+    __slots__ = ("key",)
+
+
 # The interning table: key -> weak reference to the live node (a WeakValueDictionary without
 # its Python-level wrapper, which cost a fifth of interning; the reference removes its own
 # entry, and only its own, when the node dies).
-_INTERNED: dict[tuple, weakref.KeyedRef] = {}
+_INTERNED: dict[tuple, _Ref] = {}
 _UIDS = itertools.count(1)
 _set = object.__setattr__
 
 
-def _forget(ref: weakref.KeyedRef) -> None:
+def _forget(ref: _Ref) -> None:
     """Called when an interned node dies: drop its entry (unless a new node has taken it)."""
     if _INTERNED is not None:  # (None while the interpreter shuts down)
         _remove_dead_weakref(_INTERNED, ref.key)
@@ -214,7 +239,8 @@ def intern(op: str, inputs: tuple[Node, ...], attrs: tuple, type_: TensorType | 
     _set(node, "type", type_ if type_ is not None else infer())
     _set(node, "uid", next(_UIDS) if identity else 0)
     if not isinstance(location, Location):
-        location = Location(location or user_location(), current_scope())
+        location = (Location(location, current_scope()) if location else _ONE_LOCATION.get()
+                    or Location(user_location(), current_scope()))
     _set(node, "location", location)
     placeholder, parameter = op == "placeholder", op == "parameter"
     for i in inputs:  # (a loop: any() over a generator costs more on one or two inputs)
@@ -223,5 +249,6 @@ def intern(op: str, inputs: tuple[Node, ...], attrs: tuple, type_: TensorType | 
     _set(node, "depends_on_placeholder", placeholder)
     _set(node, "reads_parameter", parameter)
     if key is not None:
-        _INTERNED[key] = weakref.KeyedRef(node, _forget, key)
+        ref = _INTERNED[key] = _Ref(node, _forget)
+        ref.key = key
     return node

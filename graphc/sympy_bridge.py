@@ -23,8 +23,9 @@ from sympy.core.parameters import evaluate as sympy_evaluate
 from graphc import dtypes
 from graphc import functional as F
 from graphc.dtypes import DType, as_dtype
+from graphc.gcpause import paused_gc
 from graphc.graph import as_node, topological_order
-from graphc.node import Node
+from graphc.node import Node, at_callers_line
 from graphc.tensor import Tensor
 
 Value = Tensor | int | float | bool  # what a SymPy subexpression becomes while converting
@@ -452,11 +453,13 @@ def from_sympy(exprs, bindings: Mapping, *, dtype=None):
         value = conv.convert(sympy.sympify(expr))
         return value if isinstance(value, Tensor) else conv.constant(value)
 
-    if isinstance(exprs, sympy.MatrixBase):
-        return [[one(e) for e in exprs.row(r)] for r in range(exprs.rows)]
-    if isinstance(exprs, (list, tuple)):
-        return type(exprs)(one(e) for e in exprs)
-    return one(exprs)
+    # many short-lived objects, no cycles worth collecting part-way; every node at the caller's line
+    with paused_gc(), at_callers_line():
+        if isinstance(exprs, sympy.MatrixBase):
+            return [[one(e) for e in exprs.row(r)] for r in range(exprs.rows)]
+        if isinstance(exprs, (list, tuple)):
+            return type(exprs)(one(e) for e in exprs)
+        return one(exprs)
 
 
 # -------------------------------------------------------------------- to_sympy

@@ -66,12 +66,13 @@ class LLVMExecutable:
         module.triple = jit.triple()
         for node, spec in self.layouts.items():
             build(node.attr("body"), spec, module, self.lanes[node], self.first[node])
-        jit.link_math(module)
+        linked = jit.link_math_soon(module)
         # The kernels may be split over several modules, which threads compile at once, at
         # levels chosen by the size of the kernels, whatever the split.
         parts = self._parts = split_module(module)
         self.llvm_modules = [part.text for part in parts]
         self.llvm_ir = "\n".join(self.llvm_modules)
+        linked()
         self._engines = _load(parts)
         self._deferred: dict[str, list[Part]] = {}
         self._deferred_engines: dict[str, dict[str, llvm.ExecutionEngine]] = {}
@@ -112,8 +113,9 @@ class LLVMExecutable:
                     lanes = self.lanes[node]
                     if variant != self.first[node] and variant in variants(spec, lanes):
                         build(node.attr("body"), spec, module, lanes, variant)
-                jit.link_math(module)
+                linked = jit.link_math_soon(module)
                 self._deferred[variant] = split_module(module)
+                linked()
             return self._deferred[variant]
 
     def _address(self, variant: str, name: str) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from collections.abc import Callable
 
 import llvmlite.binding as llvm
 from llvmlite import ir
@@ -238,6 +239,16 @@ def link_math(module: ir.Module) -> None:
             llvm.add_symbol(fn.name, engine.get_function_address(fn.name))
             with _lock:
                 _linked.add(fn.name)
+
+
+def link_math_soon(module: ir.Module) -> Callable[[], None]:
+    """`link_math(module)` on a compile thread, where graphc may use more than one, while the
+    caller goes on (printing the module's text); returns what waits for it (and raises what it
+    raised). LLVM compiles the math functions outside the GIL."""
+    if get_num_threads() < 2:
+        link_math(module)
+        return lambda: None
+    return shared_pool("compile", 1).submit(link_math, module).result
 
 
 def assembly(module: llvm.ModuleRef, opt: int = 3) -> str:

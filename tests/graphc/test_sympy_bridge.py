@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 import sympy
@@ -119,6 +121,18 @@ def test_gradients_agree_with_sympy_diff(expr):
 
 def _walk(t):
     return topological_order([t.node])
+
+
+def test_nodes_and_errors_name_the_callers_line_and_scope():
+    X = G.placeholder("x", (N,), dtype=G.float64)
+    with G.scope("kinetics"):
+        out = G.from_sympy(sympy.exp(-x ** 2 / 2) + sympy.sin(x) / 3, {x: X})
+        line = f"{__file__}:{sys._getframe().f_lineno - 1}"
+    built = [n for n in topological_order([out.node]) if n.inputs]
+    assert len(built) > 4
+    assert {(str(n.location), n.location.scope) for n in built} == {(line, "kinetics")}
+    with pytest.raises(ValueError, match=f"at {__file__}:{sys._getframe().f_lineno + 1}"):
+        G.from_sympy(x + y, {x: G.placeholder("a", (2,)), y: G.placeholder("b", (3,))})
 
 
 def test_integer_powers_become_products_and_half_powers_roots():
