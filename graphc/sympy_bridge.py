@@ -151,9 +151,14 @@ def _split_mul(expr):
 
 
 def _build_mul(plan, values, conv):
+    """`-c / y` divides the constant -c: an op fewer than `-(c / y)` and the same bits
+    (rounding is symmetric). A product of tensors keeps its `neg`: `x * 2.5` is then one node
+    for both `2.5*x` and `-2.5*x` (a rate and its loss term)."""
     coeff, n_numerator = plan
     numerator, denominator = values[:n_numerator], values[n_numerator:]
-    if abs(coeff) != 1:
+    if not numerator and coeff < 0:
+        numerator, coeff = [coeff], 1
+    elif abs(coeff) != 1:
         numerator.append(abs(coeff))
     value = _pairwise(F.mul, numerator) if numerator else 1
     if denominator:

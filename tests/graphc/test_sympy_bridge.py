@@ -135,6 +135,17 @@ def test_nodes_and_errors_name_the_callers_line_and_scope():
         G.from_sympy(x + y, {x: G.placeholder("a", (2,)), y: G.placeholder("b", (3,))})
 
 
+def test_signs_fold_into_lone_constants_and_products_stay_shared():
+    X = G.placeholder("x", (N,), dtype=G.float64)
+    Y = G.placeholder("y", (N,), dtype=G.float64)
+    quotient, gain, loss = G.from_sympy([-sympy.Float(3.5) / x, 2.5 * x * y, -2.5 * x * y], {x: X, y: Y})
+    assert sorted(n.op for n in topological_order([quotient.node])) == ["div", "placeholder", "scalar"]
+    assert loss.node.op == "neg" and loss.node.inputs[0] is gain.node
+    q, lost = G.function([X, Y], [quotient, loss], backend="llvm")(XS, YS)
+    np.testing.assert_array_equal(q, -(3.5 / XS))  # the same bits as the negated quotient
+    np.testing.assert_array_equal(lost, -(XS * YS * 2.5))
+
+
 def test_integer_powers_become_products_and_half_powers_roots():
     X = G.placeholder("x", dtype=G.float64)
     ops = lambda e: [n.op for n in _walk(G.from_sympy(e, {x: X}))]  # noqa: E731
