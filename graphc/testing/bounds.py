@@ -26,6 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from graphc.graph import Graph
+from graphc.node import Node
 from graphc.testing.tolerance import MAX_ULP, TRANSCENDENTAL
 
 
@@ -434,6 +436,65 @@ def concatenate(parts: Sequence[Bounded], axis: int) -> Bounded:
 
 def constant(value, dtype) -> Bounded:
     return exact(np.asarray(value, dtype=dtype))
+
+
+# ---------------------------------------------------------------- graphs
+# A graph built without graphc.testing.program (tests/backends' random graphs) is mirrored node
+# by node: each op the NumPy backend lowers, with its attributes, to the functions above.
+
+def _index(entries: tuple) -> tuple:
+    """A getitem node's index: None, ints and (start, stop, step) triples."""
+    return tuple(slice(*(None if v is None else int(v) for v in e)) if isinstance(e, tuple) else e
+                 for e in entries)
+
+
+_NODES: dict[str, Callable[[Node, list[Bounded], Callable], Bounded]] = {
+    "constant": lambda n, a, dims: exact(n.attr("value").value),
+    "parameter": lambda n, a, dims: exact(n.attr("value").value),
+    "scalar": lambda n, a, dims: constant(n.dtype.numpy.type(n.attr("value")), n.dtype.numpy),
+    "arange": lambda n, a, dims: exact(np.arange(n.attr("start"), n.attr("stop"), n.attr("step"),
+                                                 dtype=n.dtype.numpy)),
+    "eye": lambda n, a, dims: exact(np.eye(n.attr("n"), n.attr("m"), dtype=n.dtype.numpy)),
+    "cast": lambda n, a, dims: cast(a[0], n.dtype.numpy),
+    "sum": lambda n, a, dims: reduce_sum(a[0], tuple(n.attr("axes")), n.attr("keepdims")),
+    "mean": lambda n, a, dims: reduce_sum(a[0], tuple(n.attr("axes")), n.attr("keepdims"), mean=True),
+    "prod": lambda n, a, dims: reduce_prod(a[0], tuple(n.attr("axes")), n.attr("keepdims")),
+    "max": lambda n, a, dims: reduce_extreme(a[0], tuple(n.attr("axes")), n.attr("keepdims"), largest=True),
+    "min": lambda n, a, dims: reduce_extreme(a[0], tuple(n.attr("axes")), n.attr("keepdims"), largest=False),
+    "argmax": lambda n, a, dims: reduce_arg(a[0], n.attr("axis"), n.attr("keepdims"), largest=True),
+    "argmin": lambda n, a, dims: reduce_arg(a[0], n.attr("axis"), n.attr("keepdims"), largest=False),
+    "cumsum": lambda n, a, dims: cumulative(a[0], n.attr("axis"), product=False) if n.ndim else a[0],
+    "cumprod": lambda n, a, dims: cumulative(a[0], n.attr("axis"), product=True) if n.ndim else a[0],
+    "reshape": lambda n, a, dims: a[0].map(lambda v: np.reshape(v, dims(n.attr("shape")))),
+    "broadcast_to": lambda n, a, dims: a[0].map(lambda v: np.broadcast_to(v, dims(n.attr("shape"))).copy()),
+    "transpose": lambda n, a, dims: a[0].map(lambda v: np.transpose(v, n.attr("perm"))),
+    "flip": lambda n, a, dims: a[0].map(lambda v: np.flip(v, n.attr("axes"))),
+    "getitem": lambda n, a, dims: a[0].map(lambda v: v[_index(n.attr("index"))]),
+    "pad": lambda n, a, dims: pad(a[0], [dims(w) for w in n.attr("widths")], n.attr("value")),
+    "cat": lambda n, a, dims: concatenate(a, n.attr("axis")),
+    "matmul": lambda n, a, dims: matmul(*a),
+}
+
+
+def evaluate_graph(graph: Graph, arrays: Sequence) -> list[Bounded]:
+    """`graph`'s outputs computed with NumPy from `arrays` (one per input), each with its range."""
+    sizes = {d: np.shape(a)[k] for node, a in zip(graph.inputs, arrays)
+             for k, d in enumerate(node.shape) if not isinstance(d, int) and d.is_Symbol}
+
+    def dims(shape) -> tuple[int, ...]:
+        return tuple(d if isinstance(d, int) else int(d.subs(sizes)) for d in shape)
+
+    values = {node: exact(np.array(a, dtype=node.dtype.numpy)) for node, a in zip(graph.inputs, arrays)}
+    with quiet():
+        for node in graph.nodes[len(graph.inputs):]:
+            operands = [values[i] for i in node.inputs]
+            if node.op in ELEMENTWISE:
+                values[node] = elementwise(node.op, *operands)
+            elif node.op in _NODES:
+                values[node] = _NODES[node.op](node, operands, dims)
+            else:
+                raise NotImplementedError(f"no NumPy mirror with bounds for the op {node.op!r}")
+    return [values[o] for o in graph.outputs]
 
 
 # ---------------------------------------------------------------- checking
