@@ -11,9 +11,11 @@ chunks). Every tool gets the same list of SymPy expressions:
 - sympy.lambdify (NumPy);
 - SymEngine's Lambdify(backend="llvm"), with and without its CSE (single-threaded).
 
-Compile time is the time from the SymPy expressions to a callable and its first call (graphc's disk cache off;
-each tool's modules imported before, once per process); evaluation time is the median over
-repeats of evaluating all chunks.
+Compile time is the time from the SymPy expressions to a callable and its first call on one
+chunk, in a fresh process per tool and run (graphc's disk cache off; each tool's modules
+imported first), the median over `--compile-runs` runs: in one process, the tool that runs
+first pays for faulting in fresh memory for its 350 MB of results, and the later ones reuse
+what it freed. Evaluation time is the median over repeats of evaluating all chunks.
 
     python bench/w7_sympy.py                      # 10^6 points
     python bench/w7_sympy.py --points 100000      # a quicker check
@@ -23,9 +25,12 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import os
 import random
 import statistics
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -128,14 +133,73 @@ class Table:
         print(f"  {name:<58} compile {compile_s:8.3f} s   eval {seconds:8.3f} s", flush=True)
 
 
+TOOLS = {  # name -> (build the callable, call it on (rows of points, columns of arguments))
+    "graphc": (lambda symbols, exprs: graphc.lambdify(symbols, exprs), lambda fn, rows, cols: fn(*cols)),
+    "symengine": (lambda symbols, exprs: _symengine().Lambdify(symbols, exprs, backend="llvm"),
+                  lambda fn, rows, cols: fn(rows)),
+    "symengine-cse": (lambda symbols, exprs: _symengine().Lambdify(symbols, exprs, backend="llvm", cse=True),
+                      lambda fn, rows, cols: fn(rows)),
+    "sympy": (lambda symbols, exprs: sympy.lambdify(symbols, exprs, "numpy"),
+              lambda fn, rows, cols: fn(*cols)),
+}
+
+
+def _symengine():
+    import symengine
+
+    return symengine
+
+
+def compile_child(tool: str, species: int, chunk: int) -> None:
+    """In a fresh process: time one tool's build and first call; print them as JSON."""
+    build, call = TOOLS[tool]
+    if tool.startswith("symengine"):
+        _symengine()  # (imported before timing, as graphc is)
+    symbols, rhs, jac = system(species)
+    data = inputs(species, chunk)
+    rows, cols = np.ascontiguousarray(data.T), [np.ascontiguousarray(row) for row in data]
+    start = time.perf_counter()
+    fn = build(symbols, rhs + jac)
+    built = time.perf_counter()
+    call(fn, rows, cols)
+    print(json.dumps({"build": built - start, "first": time.perf_counter() - built}))
+
+
+def compile_times(tools: list[str], runs: int, species: int,
+                  chunk: int) -> dict[str, tuple[float, float, float]]:
+    """Each tool's median (compile, build, first call) seconds over `runs` fresh processes,
+    the tools taking turns."""
+    samples: dict[str, list[dict]] = {tool: [] for tool in tools}
+    for _ in range(runs):
+        for tool in tools:
+            done = subprocess.run([sys.executable, __file__, "--child", tool, "--species", str(species),
+                                   "--chunk", str(chunk)], capture_output=True, text=True, check=True,
+                                  env={**os.environ, "GRAPHC_CACHE": "off"})
+            samples[tool].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    return {tool: (statistics.median(s["build"] + s["first"] for s in got),
+                   statistics.median(s["build"] for s in got), statistics.median(s["first"] for s in got))
+            for tool, got in samples.items()}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=10 ** 6)
     parser.add_argument("--chunk", type=int, default=2 ** 16, help="points per call")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--compile-runs", type=int, default=3, help="fresh processes per tool")
     parser.add_argument("--species", type=int, default=50)
+    parser.add_argument("--child", choices=TOOLS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     os.environ["GRAPHC_CACHE"] = "off"  # time compiling, not loading a previous run's code
+    if args.child:
+        compile_child(args.child, args.species, args.chunk)
+        return
+    has_symengine = importlib.util.find_spec("symengine") is not None
+    tools = ["graphc", *(["symengine", "symengine-cse"] if has_symengine else []), "sympy"]
+    compiled = compile_times(tools, args.compile_runs, args.species, args.chunk)
+    print(f"compile, a fresh process per run, median of {args.compile_runs} (build + first call):")
+    for tool, (total, build, first) in compiled.items():
+        print(f"  {tool:<16} {total:6.3f} s  ({build:.3f} + {first:.3f})")
 
     symbols, rhs, jac = system(args.species)
     exprs = rhs + jac
@@ -150,8 +214,9 @@ def main(argv=None) -> None:
     table = Table(len(columns), args.repeat)
     threads = get_num_threads()
 
-    fn, first, compile_s = table.compile(lambda: graphc.lambdify(symbols, exprs),
-                                         lambda fn: fn(*columns[0]), lambda fn, out: np.array(out))
+    fn, first, _ = table.compile(lambda: graphc.lambdify(symbols, exprs),
+                                 lambda fn: fn(*columns[0]), lambda fn, out: np.array(out))
+    compile_s = compiled["graphc"][0]
     table.add(f"graphc.lambdify llvm, {threads} threads", compile_s, first, lambda k: fn(*columns[k]))
     set_num_threads(1)
     table.add("graphc.lambdify llvm, 1 thread", compile_s, first, lambda k: fn(*columns[k]))
@@ -160,23 +225,25 @@ def main(argv=None) -> None:
         lambda: graphc.lambdify(symbols, rhs, jacobian=symbols[:-1]),
         lambda fn: fn(*columns[0]), lambda fn, out: np.array(_nonzero(fn, out)))
     # the same expressions as above, so LLVM's machine code comes from the in-process cache
+    # (its compile time is measured in this process)
     table.add(f"graphc.lambdify(rhs, jacobian=[c...]) [LLVM cached], {threads} threads", compile_s, first,
               lambda k: fn_jac(*columns[k]))
-    if importlib.util.find_spec("symengine") is not None:
+    if has_symengine:
         import symengine
 
         for cse in (False, True):
-            fn_se, first, compile_s = table.compile(
+            fn_se, first, _ = table.compile(
                 lambda cse=cse: symengine.Lambdify(symbols, exprs, backend="llvm", cse=cse),
                 lambda fn: fn(rows_first[0]), lambda fn, out: np.asarray(out).T)
-            table.add(f"symengine Lambdify llvm{', cse' if cse else ''}", compile_s, first,
+            table.add(f"symengine Lambdify llvm{', cse' if cse else ''}",
+                      compiled["symengine-cse" if cse else "symengine"][0], first,
                       lambda k, fn=fn_se: fn(rows_first[k]))
     else:
         print("  (symengine is not installed: pip install -e .[bench])")
-    fn_np, first, compile_s = table.compile(
+    fn_np, first, _ = table.compile(
         lambda: sympy.lambdify(symbols, exprs, "numpy"), lambda fn: fn(*columns[0]),
         lambda fn, out: np.array([np.broadcast_to(o, (len(columns[0][0]),)) for o in out]))
-    table.add("sympy.lambdify numpy", compile_s, first, lambda k: fn_np(*columns[k]))
+    table.add("sympy.lambdify numpy", compiled["sympy"][0], first, lambda k: fn_np(*columns[k]))
     report(table.rows, threads)
 
 
