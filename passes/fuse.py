@@ -46,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from graphc.graph import Graph, topological_order
-from graphc.kernel import REDUCE_OPS, VIEW_OPS, kernel_input
+from graphc.kernel import REDUCE_OPS, VIEW_OPS, kernel_input, typed_body
 from graphc.node import Node, intern
 from graphc.ops import is_elementwise
 from graphc.passes.registry import register
@@ -448,7 +448,8 @@ def kernel_body(kernel: Node, plan: Plan, used: set[Node],
             original = {built[n]: n for n in order}
             exported += [original[n] for n in stash]
             body = Graph(body.inputs, [*body.outputs, *stash])
-    return reads, body, kind, exported
+    # (its nodes are the graph's own, typed as they were, on operands of the same types)
+    return reads, typed_body(body), kind, exported
 
 
 def fuse(graph: Graph, fusible: Fusible | None = None, statistics: Counter | None = None,

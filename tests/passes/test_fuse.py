@@ -11,9 +11,11 @@ import pytest
 
 import graphc as gc
 from graphc import Graph, passes
+from graphc import kernel as kernel_module
 from graphc.backends import compile as compile_graph
 from graphc.cli import main
-from graphc.kernel import kernel_input
+from graphc.kernel import kernel_input, typed_body
+from graphc.node import TensorType, intern
 from graphc.ops import GraphBuildError, make
 from graphc.parser import ParseError, parse
 from graphc.passes.autodiff import DifferentiationError, vjp_nodes
@@ -583,6 +585,20 @@ def test_the_type_rule_checks_the_body():
         make("kernel", [x], body=_body(a0, make("exp", [total])), kind="reduce")
     with pytest.raises(GraphBuildError, match='must end in a reduction'):
         make("kernel", [x], body=good, kind="reduce")
+
+
+def test_a_body_marked_typed_skips_type_inference_and_fused_bodies_are_marked():
+    x = gc.placeholder("x", (3,))._node
+    a0 = kernel_input(0, x.type)
+    mistyped = _body(a0, intern("exp", (a0,), (), TensorType(gc.float64, (3,)), None))  # f32 in
+    with pytest.raises(GraphBuildError, match="has type f64\\[3\\] but its operands give f32"):
+        make("kernel", [x], body=mistyped, kind="elementwise")
+    # the mark is a promise fusion makes: a body copied from a checked graph is typed right
+    assert make("kernel", [x], body=typed_body(mistyped), kind="elementwise").dtype is gc.float64
+    y = gc.placeholder("y", (3,))
+    fused = fuse(Graph([y], [gc.exp(gc.sin(y) * 2.0)]))
+    (kernel,) = [n for n in fused.nodes if n.op == "kernel"]
+    assert kernel.attr("body") in kernel_module._TYPED
 
 
 def test_the_type_rule_checks_a_row_body():
