@@ -18,6 +18,7 @@ from typing import NamedTuple
 from llvmlite import ir
 
 from graphc.backends.llvm import jit
+from graphc.backends.llvm.text import function_text
 from graphc.threads import get_num_threads
 
 # A module costs about 2 ms beyond its functions (a context, a pipeline, an engine); a
@@ -42,7 +43,8 @@ def split_module(module: ir.Module) -> list[Part]:
     (`jit.function_effort`) go into modules of their own class, the others into modules at
     the effort their total size calls for (`jit.effort`), whatever the split; each class is
     split over one module per thread at most, each of at least MODULE_CHARS characters."""
-    texts = {id(g): str(g) for g in module.globals.values()}
+    texts = {id(g): function_text(g) if isinstance(g, ir.Function) else str(g)
+             for g in module.globals.values()}
     definitions = [g for g in module.globals.values() if isinstance(g, ir.Function) and not g.is_declaration]
     sizes = {id(f): len(texts[id(f)]) for f in definitions}
     ordinary = [f for f in definitions if jit.function_effort(sizes[id(f)]) is None]
