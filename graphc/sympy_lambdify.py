@@ -137,14 +137,21 @@ class Lambdified:
                 f" {self.dtype.name}, backend={self.backend}>")
 
 
+# SymPy's own evaluation has put the formulas in one canonical, simplified form already:
+# `-O1`'s canonicalize and simplify found nothing more in W7 (the same kernel, op for op)
+# and cost a tenth of building it (0.04 s of 0.4).
+PASSES = "fold-constants,cse,dce"
+
+
 def lambdify(symbols, exprs, backend: str = "llvm", *, jacobian: bool | list = False,
-             dtype=dtypes.float64, passes: str = "-O1") -> Lambdified:
+             dtype=dtypes.float64, passes: str = PASSES) -> Lambdified:
     """Compile SymPy expression(s) of `symbols` into one function over arrays.
 
     `graphc.lambdify([x, y], [e1, e2])(xs, ys)` -> `[e1(xs, ys), e2(xs, ys)]`, like
     `sympy.lambdify`; `jacobian=True` also returns d expression / d symbol (`jacobian=[x]`:
     with respect to some of the symbols only, as the state of an ODE). Computes in
     float64 unless `dtype=graphc.float32`. Compiles once for array arguments now, and once
-    more for each other mix of arrays and numbers when first called with it.
+    more for each other mix of arrays and numbers when first called with it, through the
+    pass pipeline `passes` (`PASSES`; "-O1" adds canonicalize and simplify).
     """
     return Lambdified(symbols, exprs, backend, jacobian, dtype, passes)

@@ -91,3 +91,23 @@ def test_bad_calls_and_definitions_are_named():
         G.lambdify([x], x, jacobian=[y])
     with pytest.raises(TypeError, match="float32 or float64"):
         G.lambdify([x], x, dtype=G.int64)
+
+
+def test_the_light_default_pipeline_leaves_no_more_for_O1_to_find():
+    """SymPy's own evaluation simplifies: -O1's canonicalize and simplify add nothing to a
+    kinetics-like system and its Jacobian (the same kernel, op for op), and `passes` is used."""
+    c, temperature = sympy.symbols("c0:4"), sympy.Symbol("T")
+    rates = [sympy.Float(10 ** (k + 3)) * temperature ** sympy.Rational(k - 1, 2)
+             * sympy.exp(-sympy.Float(1e4 * (k + 1)) / (8.314 * temperature)) * c[k] * c[(k + 1) % 4]
+             for k in range(4)]
+    rhs = [rates[k - 1] - 2 * rates[k] + sympy.Rational(1, 3) * rates[(k + 2) % 4] for k in range(4)]
+    args = [*c, temperature]
+
+    def kernel_ops(passes):
+        compiled = G.lambdify(args, rhs, jacobian=list(c), passes=passes)._compile((True,) * 5)
+        assert compiled.passes == passes
+        (kernel,) = compiled.executable.layouts
+        return sorted(n.op for n in kernel.attr("body").nodes)
+
+    light, full = kernel_ops(G.sympy_lambdify.PASSES), kernel_ops("-O1")
+    assert light == full and len(light) > 50
