@@ -376,7 +376,7 @@ class _Parser:
             self.fail(f"a dimension's exponents must be integers from {-MAX_DIM_EXPONENT} to"
                       f" {MAX_DIM_EXPONENT}, got {value}", token)  # ((n**64)**64 is n**4096)
         value = simplify_dim(value if not isinstance(value, sympy.Integer) else int(value))
-        if not finite_dim(value):
+        if not finite_dim(value) or (not isinstance(value, int) and value.is_integer is False):
             self.fail(f"a dimension must be a finite integer expression, got {value}", token)
         if isinstance(value, int) and value < 0:
             self.fail(f"a dimension must be non-negative, got {value}", token)

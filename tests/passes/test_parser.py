@@ -151,6 +151,7 @@ def test_odd_names_survive():
     ("graph(%x: f32[n]) {\n  %0 = reshape %x {shape=[__import__(1)]} : f32[n]\n  return %0\n}", 2, 27,
      "unknown function '__import__'"),
     ("graph(%x: f32[n]) {\n  %0 = neg %x : f32[-1]\n  return %0\n}", 2, 21, "must be non-negative"),
+    ("graph(%x:f64[3/2]) {\n  return %x\n}", 1, 14, "must be a finite integer expression, got 3/2"),
     ("graph() {\n  %0 = constant {value=dense<[1.0, 2.0]>} : f32[3]\n  return %0\n}", 2, 24,
      "does not fit f32[3]"),
     ("graph() {\n  %0 = constant {value=blob<\"AAAA\">} : f32[3]\n  return %0\n}", 2, 29,
