@@ -214,7 +214,7 @@ def main(argv=None) -> None:
     table = Table(len(columns), args.repeat)
     threads = get_num_threads()
 
-    fn, first, _ = table.compile(lambda: graphc.lambdify(symbols, exprs),
+    fn, first, _ = table.compile(lambda: TOOLS["graphc"][0](symbols, exprs),
                                  lambda fn: fn(*columns[0]), lambda fn, out: np.array(out))
     compile_s = compiled["graphc"][0]
     table.add(f"graphc.lambdify llvm, {threads} threads", compile_s, first, lambda k: fn(*columns[k]))
@@ -228,22 +228,21 @@ def main(argv=None) -> None:
     # (its compile time is measured in this process)
     table.add(f"graphc.lambdify(rhs, jacobian=[c...]) [LLVM cached], {threads} threads", compile_s, first,
               lambda k: fn_jac(*columns[k]))
-    if has_symengine:
-        import symengine
-
-        for cse in (False, True):
-            fn_se, first, _ = table.compile(
-                lambda cse=cse: symengine.Lambdify(symbols, exprs, backend="llvm", cse=cse),
-                lambda fn: fn(rows_first[0]), lambda fn, out: np.asarray(out).T)
-            table.add(f"symengine Lambdify llvm{', cse' if cse else ''}",
-                      compiled["symengine-cse" if cse else "symengine"][0], first,
-                      lambda k, fn=fn_se: fn(rows_first[k]))
-    else:
+    peers = {  # tool -> (its row's name, its first result as one array of the reference's layout)
+        "symengine": ("symengine Lambdify llvm", lambda fn, out: np.asarray(out).T),
+        "symengine-cse": ("symengine Lambdify llvm, cse", lambda fn, out: np.asarray(out).T),
+        "sympy": ("sympy.lambdify numpy",
+                  lambda fn, out: np.array([np.broadcast_to(o, (len(columns[0][0]),)) for o in out])),
+    }
+    if not has_symengine:
         print("  (symengine is not installed: pip install -e .[bench])")
-    fn_np, first, _ = table.compile(
-        lambda: sympy.lambdify(symbols, exprs, "numpy"), lambda fn: fn(*columns[0]),
-        lambda fn, out: np.array([np.broadcast_to(o, (len(columns[0][0]),)) for o in out]))
-    table.add("sympy.lambdify numpy", compiled["sympy"][0], first, lambda k: fn_np(*columns[k]))
+    for tool in tools[1:]:
+        (build, call), (name, as_array) = TOOLS[tool], peers[tool]
+        fn_peer, first, _ = table.compile(lambda build=build: build(symbols, exprs),
+                                          lambda fn, call=call: call(fn, rows_first[0], columns[0]),
+                                          as_array)
+        table.add(name, compiled[tool][0], first,
+                  lambda k, fn=fn_peer, call=call: call(fn, rows_first[k], columns[k]))
     report(table.rows, threads)
 
 

@@ -19,7 +19,6 @@ from graphc import dtypes
 from graphc import functional as F
 from graphc.dtypes import as_dtype
 from graphc.function import Function
-from graphc.gcpause import paused_gc
 from graphc.sympy_bridge import from_sympy
 
 
@@ -87,9 +86,8 @@ class Lambdified:
         if compiled is None:
             inputs = [F.placeholder(s.name, ("n",) if is_array else (), self.dtype)
                       for s, is_array in zip(self.symbols, signature)]
-            with paused_gc():  # (one pause: the conversion and the compiling, see graphc/gcpause.py)
-                outputs = from_sympy(self._outputs, dict(zip(self.symbols, inputs)), dtype=self.dtype)
-                compiled = Function(inputs, outputs, self.backend, self.passes)
+            outputs = from_sympy(self._outputs, dict(zip(self.symbols, inputs)), dtype=self.dtype)
+            compiled = Function(inputs, outputs, self.backend, self.passes)  # (each pauses the collector)
             self._compiled[signature] = compiled
         return compiled
 

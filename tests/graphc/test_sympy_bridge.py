@@ -131,6 +131,8 @@ def test_nodes_and_errors_name_the_callers_line_and_scope():
     built = [n for n in topological_order([out.node]) if n.inputs]
     assert len(built) > 4
     assert {(str(n.location), n.location.scope) for n in built} == {(line, "kinetics")}
+    after = G.exp(X * 3.0)  # (built past the conversion: a line of its own again)
+    assert str(after.node.location) == f"{__file__}:{sys._getframe().f_lineno - 1}"
     with pytest.raises(ValueError, match=f"at {__file__}:{sys._getframe().f_lineno + 1}"):
         G.from_sympy(x + y, {x: G.placeholder("a", (2,)), y: G.placeholder("b", (3,))})
 
